@@ -1,0 +1,1 @@
+"""Shared building blocks (the seed's orange components): config, logs, event store, bus, queue."""

@@ -1,0 +1,36 @@
+"""The event bus port: fan events out from the event store to consumer groups."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection
+from typing import Protocol
+
+from gamestore.platform.eventstore import RecordedEvent
+
+EventHandler = Callable[[RecordedEvent], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    """Every adapter passes ``tests/integration/bus`` contract suite.
+
+    Delivery is at-least-once and in global order per consumer group; handlers make the effect
+    exactly-once with the inbox (``gamestore.platform.inbox``). A handler that keeps failing
+    is dead-lettered after ``max_attempts`` and the group moves on.
+    """
+
+    async def consume(
+        self,
+        group: str,
+        types: Collection[str],
+        handler: EventHandler,
+        *,
+        stop: asyncio.Event,
+        max_attempts: int = 5,
+    ) -> None: ...
+
+    async def run_publisher(self, *, stop: asyncio.Event) -> None:
+        """Move events from the event store onto the bus (a no-op where the store IS the bus)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,59 @@
+"""Settings, read from the environment with the ``GAMESTORE_`` prefix.
+
+Adapters are chosen by URL, never by code: ``sqlite:///path`` or ``postgresql://...`` for
+databases and the event store, ``embedded`` or ``amqp://...`` for the bus and the queue.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED = "embedded"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GAMESTORE_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    log_dir: Path = Path("logs")
+    eventstore_url: str | None = None
+    bus_url: str = EMBEDDED
+    queue_url: str | None = None
+    redis_url: str | None = None
+    search_url: str | None = None
+    log_level: str = "INFO"
+
+    @cached_property
+    def event_store_url(self) -> str:
+        """The event store; an SQLite file under the data dir unless configured."""
+        return self.eventstore_url or sqlite_url(self.data_dir / "events.db")
+
+    @cached_property
+    def work_queue_url(self) -> str:
+        """The payment queue; a table next to the event store unless configured."""
+        return self.queue_url or sqlite_url(self.data_dir / "queue.db")
+
+    def database_url(self, service: str) -> str:
+        """A service's own database: ``GAMESTORE_<SERVICE>_DB_URL`` or an SQLite file."""
+        import os
+
+        configured = os.environ.get(f"GAMESTORE_{service.upper()}_DB_URL")
+        return configured or sqlite_url(self.data_dir / f"{service}.db")
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def sqlite_path(url: str) -> Path:
+    """The file behind ``sqlite:///relative`` or ``sqlite:////absolute``."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not an sqlite URL: {url!r}")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def scheme(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0].lower()

@@ -1,0 +1,76 @@
+"""A service's own database, by URL: SQLite (embedded default) or PostgreSQL.
+
+SQLAlchemy Core with async drivers (aiosqlite, asyncpg). On SQLite every transaction that
+``engine.begin()`` opens is ``BEGIN IMMEDIATE``: it takes the write lock up front, so two
+processes never deadlock upgrading a read lock; ``read_only(engine)`` opens plain ``BEGIN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from gamestore.platform.config import scheme, sqlite_path
+
+READ_ONLY = "gamestore_read_only"
+
+
+def sqlalchemy_url(url: str) -> str:
+    kind = scheme(url)
+    rest = url.split("://", 1)[1]
+    if kind == "sqlite":
+        return "sqlite+aiosqlite://" + rest
+    if kind in ("postgresql", "postgres"):
+        return "postgresql+asyncpg://" + rest
+    raise ValueError(f"no database adapter for {url!r} (use sqlite:/// or postgresql://)")
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An engine for ``sqlite:///path`` or ``postgresql://...``; nothing connects yet."""
+    if scheme(url) != "sqlite":
+        options.setdefault("pool_size", 10)
+        options.setdefault("pool_pre_ping", True)
+        return create_async_engine(sqlalchemy_url(url), **options)
+    sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        sqlalchemy_url(url), connect_args={"timeout": 30, "isolation_level": None}, **options
+    )
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _pragmas(dbapi_conn: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+        cursor = dbapi_conn.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "busy_timeout=30000",
+            "foreign_keys=ON",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+@asynccontextmanager
+async def read_only(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction that only reads (on SQLite it does not take the write lock)."""
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(**{READ_ONLY: True})
+        async with conn.begin():
+            yield conn
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,141 @@
+"""The event envelope and the event store port."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeAlias
+
+
+class _Expected(enum.Enum):
+    ANY = "any"
+    NO_STREAM = "no_stream"
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+ANY = _Expected.ANY
+"""Append whatever the stream's current version."""
+
+NO_STREAM = _Expected.NO_STREAM
+"""Append only if the stream has no event yet."""
+
+ExpectedVersion: TypeAlias = _Expected | int
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append. ``event_id`` makes the append idempotent; give it to retry safely."""
+
+    type: str
+    data: Mapping[str, Any]
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored: its place in the global log and in its stream."""
+
+    position: int
+    event_id: uuid.UUID
+    stream_id: str
+    version: int
+    type: str
+    data: dict[str, Any]
+    occurred_at: datetime
+    correlation_id: str | None
+    causation_id: str | None
+
+    def envelope(self) -> dict[str, Any]:
+        """The public JSON shape of CONTRACT.md."""
+        return {
+            "event_id": str(self.event_id),
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "position": self.position,
+            "type": self.type,
+            "occurred_at": self.occurred_at.isoformat().replace("+00:00", "Z"),
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "data": self.data,
+        }
+
+
+class EventStoreError(Exception):
+    """Base of the event store's own errors."""
+
+
+class WrongExpectedVersion(EventStoreError):
+    """The stream is not at the version the writer expected; nothing was written."""
+
+    def __init__(self, stream_id: str, expected: ExpectedVersion, actual: int) -> None:
+        super().__init__(f"stream {stream_id!r} is at version {actual}, expected {expected!r}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateEventMismatch(EventStoreError):
+    """Some, not all, of a batch's event ids are already stored: the batch is not a retry."""
+
+
+class AppendOnlyViolation(EventStoreError):
+    """Stored events cannot be changed or removed."""
+
+
+class EventStore(Protocol):
+    """The event store port: every adapter passes ``tests/integration/eventstore`` contract."""
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> list[RecordedEvent]: ...
+
+    async def read_all(
+        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]: ...
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
+
+    async def head(self) -> int:
+        """The position of the newest event (0 when empty)."""
+        ...
+
+    async def wait_for_events(self, after: int, timeout: float) -> bool:
+        """Return as soon as an event past ``after`` exists (True) or the timeout ends (False)."""
+        ...
+
+    async def load_checkpoint(self, name: str) -> int: ...
+
+    async def save_checkpoint(self, name: str, position: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def expected_to_int(expected: ExpectedVersion) -> int:
+    """Encode for SQL: -1 any, 0 no stream, n exact."""
+    if expected is ANY:
+        return -1
+    if expected is NO_STREAM:
+        return 0
+    if isinstance(expected, int) and not isinstance(expected, bool) and expected >= 0:
+        return expected
+    raise ValueError(f"expected_version must be ANY, NO_STREAM or an int >= 0, got {expected!r}")
+
+
+def check_batch(stream_id: str, events: Sequence[NewEvent]) -> None:
+    if not stream_id:
+        raise ValueError("stream_id must not be empty")
+    if not events:
+        raise ValueError("append needs at least one event")
+    ids = [event.event_id for event in events]
+    if len(set(ids)) != len(ids):
+        raise ValueError("a batch must not repeat an event_id")

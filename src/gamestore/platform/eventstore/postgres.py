@@ -1,0 +1,184 @@
+"""PostgreSQL event store (asyncpg): one round trip per append, gap-free global order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from gamestore.platform.eventstore.model import (
+    ANY,
+    DuplicateEventMismatch,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    WrongExpectedVersion,
+    check_batch,
+    expected_to_int,
+)
+from gamestore.platform.logs import correlation_id
+
+_COLUMNS = (
+    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
+)
+_SCHEMA_LOCK = 0x6573_0001  # advisory lock key: one process creates the schema at a time
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(
+        position=row["position"],
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        type=row["type"],
+        data=row["data"],
+        occurred_at=row["occurred_at"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+    )
+
+
+def dsn(url: str) -> str:
+    """asyncpg takes ``postgresql://``; accept SQLAlchemy-style ``postgresql+asyncpg://`` too."""
+    head, rest = url.split("://", 1)
+    return "postgresql://" + rest if head.startswith("postgres") else url
+
+
+class PostgresEventStore:
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self._url = url
+        self._listener: asyncpg.Connection | None = None
+        self._wakeup = asyncio.Event()
+
+    @classmethod
+    async def connect(cls, url: str, *, pool_size: int = 10) -> PostgresEventStore:
+        pool = await asyncpg.create_pool(
+            dsn(url), min_size=1, max_size=pool_size, init=_init_connection
+        )
+        schema = resources.files(__package__).joinpath("postgres.sql").read_text()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+            await conn.execute(schema)
+        return cls(pool, url)
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> list[RecordedEvent]:
+        check_batch(stream_id, events)
+        expected = expected_to_int(expected_version)
+        default_corr = correlation_id() if correlation_id() != "-" else None
+        try:
+            rows = await self._pool.fetch(
+                "SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)",
+                stream_id,
+                expected,
+                [e.event_id for e in events],
+                [e.type for e in events],
+                [dict(e.data) for e in events],
+                [e.correlation_id or default_corr for e in events],
+                [e.causation_id for e in events],
+            )
+        except asyncpg.PostgresError as error:
+            raise _translate(error, stream_id, expected_version) from error
+        return [_record(row) for row in rows]
+
+    async def read_all(
+        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        if types:
+            rows = await self._pool.fetch(
+                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 AND type = ANY($3)"
+                " ORDER BY position LIMIT $2",
+                after,
+                limit,
+                list(types),
+            )
+        else:
+            rows = await self._pool.fetch(
+                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 ORDER BY position LIMIT $2",
+                after,
+                limit,
+            )
+        return [_record(row) for row in rows]
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = $1 AND version >= $2"
+            " ORDER BY version",
+            stream_id,
+            from_version,
+        )
+        return [_record(row) for row in rows]
+
+    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = $1 ORDER BY position",
+            correlation,
+        )
+        return [_record(row) for row in rows]
+
+    async def head(self) -> int:
+        value = await self._pool.fetchval("SELECT position FROM es_head WHERE id = 1")
+        return int(value or 0)
+
+    async def wait_for_events(self, after: int, timeout: float) -> bool:
+        await self._listen()
+        self._wakeup.clear()
+        if await self.head() > after:
+            return True
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        except TimeoutError:
+            pass
+        return await self.head() > after
+
+    async def _listen(self) -> None:
+        if self._listener is None or self._listener.is_closed():
+            self._listener = await asyncpg.connect(dsn(self._url))
+            await self._listener.add_listener("es_events", self._on_notify)
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wakeup.set()
+
+    async def load_checkpoint(self, name: str) -> int:
+        value = await self._pool.fetchval(
+            "SELECT position FROM es_checkpoints WHERE name = $1", name
+        )
+        return int(value or 0)
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        await self._pool.execute(
+            "INSERT INTO es_checkpoints (name, position) VALUES ($1, $2)"
+            " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
+            name,
+            position,
+        )
+
+    async def close(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.close()
+        await self._pool.close()
+
+
+def _translate(
+    error: asyncpg.PostgresError, stream_id: str, expected: ExpectedVersion
+) -> Exception:
+    state = getattr(error, "sqlstate", None)
+    if state == "GS001":
+        actual = int(getattr(error, "detail", None) or 0)
+        return WrongExpectedVersion(stream_id, expected, actual)
+    if state == "GS002":
+        return DuplicateEventMismatch(str(error))
+    return error

@@ -1,0 +1,214 @@
+"""SQLite event store: a single file in WAL mode, shared by every local process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+
+import aiosqlite
+
+from gamestore.platform.config import sqlite_path
+from gamestore.platform.eventstore.model import (
+    ANY,
+    DuplicateEventMismatch,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    WrongExpectedVersion,
+    check_batch,
+    expected_to_int,
+)
+from gamestore.platform.logs import correlation_id
+
+_COLUMNS = (
+    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
+)
+POLL_INTERVAL = 0.02  # seconds between looks at the head while waiting for new events
+
+
+def _record(row: sqlite3.Row) -> RecordedEvent:
+    return RecordedEvent(
+        position=row[0],
+        event_id=uuid.UUID(row[1]),
+        stream_id=row[2],
+        version=row[3],
+        type=row[4],
+        data=json.loads(row[5]),
+        occurred_at=datetime.fromisoformat(row[6]),
+        correlation_id=row[7],
+        causation_id=row[8],
+    )
+
+
+async def open_sqlite(url: str) -> aiosqlite.Connection:
+    """Open an SQLite database for many processes: WAL, a busy timeout, autocommit."""
+    path = sqlite_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class SqliteEventStore:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, url: str) -> SqliteEventStore:
+        conn = await open_sqlite(url)
+        schema = resources.files(__package__).joinpath("sqlite.sql").read_text()
+        await conn.executescript(schema)
+        return cls(conn)
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> list[RecordedEvent]:
+        check_batch(stream_id, events)
+        expected = expected_to_int(expected_version)
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                recorded = await self._append_locked(stream_id, events, expected, expected_version)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+        return recorded
+
+    async def _append_locked(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        expected_version: ExpectedVersion,
+    ) -> list[RecordedEvent]:
+        ids = [str(e.event_id) for e in events]
+        marks = ",".join("?" * len(ids))
+        rows = await self._conn.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})", ids
+        )
+        if rows:
+            if len(rows) != len(ids):
+                raise DuplicateEventMismatch("some of the batch's event ids are already stored")
+            by_id = {row[1]: _record(row) for row in rows}  # type: ignore[index]
+            return [by_id[event_id] for event_id in ids]
+        (current,) = await self._fetchone(
+            "SELECT coalesce(max(version), 0) FROM es_events WHERE stream_id = ?", (stream_id,)
+        )
+        if expected >= 0 and current != expected:
+            raise WrongExpectedVersion(stream_id, expected_version, current)
+        (last,) = await self._fetchone("SELECT coalesce(max(position), 0) FROM es_events", ())
+        now = datetime.now(UTC).isoformat()
+        default_corr = correlation_id() if correlation_id() != "-" else None
+        recorded = [
+            RecordedEvent(
+                position=last + i,
+                event_id=e.event_id,
+                stream_id=stream_id,
+                version=current + i,
+                type=e.type,
+                data=dict(e.data),
+                occurred_at=datetime.fromisoformat(now),
+                correlation_id=e.correlation_id or default_corr,
+                causation_id=e.causation_id,
+            )
+            for i, e in enumerate(events, start=1)
+        ]
+        await self._conn.executemany(
+            f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.position,
+                    str(r.event_id),
+                    r.stream_id,
+                    r.version,
+                    r.type,
+                    json.dumps(r.data),
+                    now,
+                    r.correlation_id,
+                    r.causation_id,
+                )
+                for r in recorded
+            ],
+        )
+        return recorded
+
+    async def _fetchone(self, sql: str, params: Sequence[object]) -> sqlite3.Row:
+        async with self._conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return row
+
+    async def read_all(
+        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        if types:
+            marks = ",".join("?" * len(types))
+            sql = (
+                f"SELECT {_COLUMNS} FROM es_events WHERE position > ? AND type IN ({marks})"
+                " ORDER BY position LIMIT ?"
+            )
+            params: list[object] = [after, *types, limit]
+        else:
+            sql = f"SELECT {_COLUMNS} FROM es_events WHERE position > ? ORDER BY position LIMIT ?"
+            params = [after, limit]
+        rows = await self._conn.execute_fetchall(sql, params)
+        return [_record(row) for row in rows]  # type: ignore[arg-type]
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        rows = await self._conn.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = ? AND version >= ?"
+            " ORDER BY version",
+            (stream_id, from_version),
+        )
+        return [_record(row) for row in rows]  # type: ignore[arg-type]
+
+    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
+        rows = await self._conn.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = ? ORDER BY position",
+            (correlation,),
+        )
+        return [_record(row) for row in rows]  # type: ignore[arg-type]
+
+    async def head(self) -> int:
+        (value,) = await self._fetchone("SELECT coalesce(max(position), 0) FROM es_events", ())
+        return int(value)
+
+    async def wait_for_events(self, after: int, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if await self.head() > after:
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            await asyncio.sleep(min(POLL_INTERVAL, remaining))
+
+    async def load_checkpoint(self, name: str) -> int:
+        rows = await self._conn.execute_fetchall(
+            "SELECT position FROM es_checkpoints WHERE name = ?", (name,)
+        )
+        return int(next(iter(rows))[0]) if rows else 0
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO es_checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
+            " updated_at = excluded.updated_at",
+            (name, position, datetime.now(UTC).isoformat()),
+        )
+
+    async def close(self) -> None:
+        await self._conn.close()

@@ -1,0 +1,122 @@
+"""Plain-text logs: one file per process, one line per record.
+
+``<RFC 3339 time> <LEVEL> <process> corr=<id> <message> key=value…``
+
+The correlation id travels in a context variable, so every line a request causes carries it
+without being passed around by hand.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
+
+
+def correlation_id() -> str:
+    return _correlation_id.get()
+
+
+def set_correlation_id(value: str | None) -> contextvars.Token[str]:
+    return _correlation_id.set(value or new_correlation_id())
+
+
+def new_correlation_id() -> str:
+    return str(uuid.uuid4())
+
+
+@contextmanager
+def correlation(value: str | None) -> Iterator[str]:
+    """Run a block under a correlation id (a new one when ``value`` is empty)."""
+    token = set_correlation_id(value)
+    try:
+        yield _correlation_id.get()
+    finally:
+        _correlation_id.reset(token)
+
+
+def _format_value(value: object) -> str:
+    text = str(value)
+    if text == "" or any(c.isspace() or c in '"=' for c in text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return text
+
+
+class TextFormatter(logging.Formatter):
+    """Formats a record as the contract's single TXT line."""
+
+    def __init__(self, process: str) -> None:
+        super().__init__()
+        self.process = process
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        when = when.replace("+00:00", "Z")
+        corr = getattr(record, "corr", None) or _correlation_id.get()
+        message = record.getMessage().replace("\n", "\\n")
+        fields: dict[str, Any] = getattr(record, "fields", {}) or {}
+        pairs = "".join(f" {key}={_format_value(value)}" for key, value in fields.items())
+        line = f"{when} {record.levelname} {self.process} corr={corr} {message}{pairs}"
+        if record.exc_info:
+            exc = self.formatException(record.exc_info).replace("\n", "\\n")
+            line += f" error={_format_value(exc)}"
+        return line
+
+
+class Logger:
+    """A thin facade: ``log.info("payment charged", payment_id=pid)``."""
+
+    def __init__(self, name: str) -> None:
+        self._logger = logging.getLogger(f"gamestore.{name}")
+
+    def _log(self, level: int, message: str, exc_info: bool, fields: dict[str, Any]) -> None:
+        if self._logger.isEnabledFor(level):
+            self._logger.log(level, message, exc_info=exc_info, extra={"fields": fields})
+
+    def debug(self, message: str, **fields: Any) -> None:
+        self._log(logging.DEBUG, message, False, fields)
+
+    def info(self, message: str, **fields: Any) -> None:
+        self._log(logging.INFO, message, False, fields)
+
+    def warning(self, message: str, **fields: Any) -> None:
+        self._log(logging.WARNING, message, False, fields)
+
+    def error(self, message: str, **fields: Any) -> None:
+        self._log(logging.ERROR, message, False, fields)
+
+    def exception(self, message: str, **fields: Any) -> None:
+        self._log(logging.ERROR, message, True, fields)
+
+
+def get_logger(name: str) -> Logger:
+    return Logger(name)
+
+
+def configure(process: str, log_dir: Path, level: str = "INFO", *, stderr: bool = True) -> Path:
+    """Send every ``gamestore.*`` record to ``<log_dir>/<process>.log`` (and stderr)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / f"{process}.log"
+    formatter = TextFormatter(process)
+    root = logging.getLogger("gamestore")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    file_handler = logging.FileHandler(path, encoding="utf-8")
+    file_handler.setFormatter(formatter)
+    root.addHandler(file_handler)
+    if stderr:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(formatter)
+        root.addHandler(stream)
+    root.setLevel(level.upper())
+    root.propagate = False
+    return path

@@ -1,0 +1,107 @@
+"""The work queue port: durable commands, leases, retries with backoff, a dead-letter queue."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One delivery of a queued command. ``attempts`` is 1 on the first delivery."""
+
+    id: str
+    queue: str
+    body: dict[str, Any]
+    attempts: int
+    correlation_id: str | None
+    enqueued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that failed ``max_attempts`` times (or permanently), with its last error."""
+
+    id: str
+    queue: str
+    message: dict[str, Any]
+    error: str
+    attempts: int
+    dead_lettered_at: datetime
+    correlation_id: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of CONTRACT.md (``GET /admin/dlq``)."""
+        return {
+            "id": self.id,
+            "queue": self.queue,
+            "message": self.message,
+            "error": self.error,
+            "attempts": self.attempts,
+            "dead_lettered_at": self.dead_lettered_at.isoformat().replace("+00:00", "Z"),
+        }
+
+
+class PermanentError(Exception):
+    """Raised by a handler when retrying cannot help: the message is dead-lettered at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; dead-letter after ``max_attempts`` deliveries."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait before the delivery that follows attempt number ``attempts``."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempts - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+Handler = Callable[[Message], Awaitable[None]]
+
+
+class WorkQueue(Protocol):
+    """Every adapter passes ``tests/integration/queue`` contract suite."""
+
+    async def enqueue(
+        self,
+        queue: str,
+        body: Mapping[str, Any],
+        *,
+        message_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> str:
+        """Queue a command durably; returns its id (the given ``message_id`` or a new one)."""
+        ...
+
+    async def consume(
+        self,
+        queue: str,
+        handler: Handler,
+        *,
+        stop: asyncio.Event,
+        policy: RetryPolicy = RetryPolicy(),
+        concurrency: int = 1,
+    ) -> None:
+        """Handle messages until ``stop`` is set. Ack only after ``handler`` returned;
+        an exception retries with backoff; after ``policy.max_attempts`` → dead letter."""
+        ...
+
+    async def dead_letters(self, queue: str | None = None) -> list[DeadLetter]: ...
+
+    async def replay(self, dead_letter_id: str) -> bool:
+        """Put a dead letter back on its queue with a fresh attempt count."""
+        ...
+
+    async def purge(self, queue: str | None = None) -> int:
+        """Drop dead letters (of one queue, or all); returns how many."""
+        ...
+
+    async def close(self) -> None: ...
