@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Protocol
 
 from gamestore.platform.eventstore import RecordedEvent
+from gamestore.platform.queue.model import DeadLetter
 
 EventHandler = Callable[[RecordedEvent], Awaitable[None]]
 
@@ -31,6 +32,10 @@ class EventBus(Protocol):
 
     async def run_publisher(self, *, stop: asyncio.Event) -> None:
         """Move events from the event store onto the bus (a no-op where the store IS the bus)."""
+        ...
+
+    async def dead_letters(self, group: str | None = None) -> list[DeadLetter]:
+        """Events a group's handler gave up on (``queue`` is the group), oldest first."""
         ...
 
     async def close(self) -> None: ...

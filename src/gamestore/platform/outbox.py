@@ -1,0 +1,183 @@
+"""Transactional outbox (ARCHITECTURE.md guarantee 1: no dual write).
+
+A service writes its state and its outgoing events in ONE local transaction::
+
+    async with engine.begin() as conn:
+        await conn.execute(games.insert().values(...))
+        await outbox.add(conn, f"game-{game_id}", [NewEvent("GameCreated", {...})], NO_STREAM)
+
+The :class:`OutboxRelay` then moves committed rows to the event store and deletes them. Event
+ids make the move idempotent: a relay killed after appending and before deleting re-appends the
+same ids on restart, and the event store answers with the originals instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gamestore.platform.eventstore import (
+    ANY,
+    EventStore,
+    ExpectedVersion,
+    NewEvent,
+    WrongExpectedVersion,
+)
+from gamestore.platform.eventstore.model import expected_to_int
+from gamestore.platform.logs import correlation_id, get_logger
+
+log = get_logger("outbox")
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The ``outbox`` table, declared on the service's own metadata."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("batch_id", String(36), nullable=False),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("stream_id", String(200), nullable=False),
+        Column("type", String(100), nullable=False),
+        Column("data", JSON, nullable=False),
+        Column("expected_version", Integer, nullable=False),
+        Column("correlation_id", String(255)),
+        Column("causation_id", String(255)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Stages events in the caller's transaction."""
+
+    table: Table
+
+    async def add(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> None:
+        """Stage ``events`` for ``stream_id``; they reach the store only if ``conn`` commits."""
+        if not events:
+            return
+        batch_id = str(uuid.uuid4())
+        expected = expected_to_int(expected_version)
+        corr = correlation_id() if correlation_id() != "-" else None
+        now = datetime.now(UTC)
+        await conn.execute(
+            self.table.insert(),
+            [
+                {
+                    "batch_id": batch_id,
+                    "event_id": str(e.event_id),
+                    "stream_id": stream_id,
+                    "type": e.type,
+                    "data": dict(e.data),
+                    "expected_version": expected,
+                    "correlation_id": e.correlation_id or corr,
+                    "causation_id": e.causation_id,
+                    "created_at": now,
+                }
+                for e in events
+            ],
+        )
+
+
+def _expected(encoded: int) -> ExpectedVersion:
+    return ANY if encoded < 0 else encoded
+
+
+class OutboxRelay:
+    """Moves committed outbox rows to the event store, in commit order, then deletes them."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        store: EventStore,
+        table: Table,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._table = table
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the relay new rows were committed (saves waiting for the next poll)."""
+        self._wakeup.set()
+
+    async def relay_once(self) -> int:
+        """Relay what is committed now; returns how many events were moved."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    self._table.select().order_by(self._table.c.id).limit(self._batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        relayed: list[int] = []
+        try:
+            for _, group in itertools.groupby(rows, key=lambda row: row.batch_id):
+                batch = list(group)
+                await self._append(batch)
+                relayed.extend(row.id for row in batch)
+        finally:
+            if relayed:
+                async with self._engine.begin() as conn:
+                    await conn.execute(self._table.delete().where(self._table.c.id.in_(relayed)))
+        return len(relayed)
+
+    async def _append(self, batch: list[Any]) -> None:
+        first = batch[0]
+        events = [
+            NewEvent(
+                type=row.type,
+                data=row.data,
+                event_id=uuid.UUID(row.event_id),
+                correlation_id=row.correlation_id,
+                causation_id=row.causation_id,
+            )
+            for row in batch
+        ]
+        await self._store.append(first.stream_id, events, _expected(first.expected_version))
+
+    async def run(self, *, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; errors are logged and retried, never dropped."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                moved = await self.relay_once()
+                failures = 0
+            except WrongExpectedVersion as conflict:
+                failures += 1
+                log.error("outbox event conflicts with the stream", error=conflict)
+                moved = 0
+            except Exception:
+                failures += 1
+                log.exception("outbox relay failed; will retry")
+                moved = 0
+            if moved == 0:
+                await self._idle(min(5.0, self._poll_interval * 2**failures), stop)
+
+    async def _idle(self, seconds: float, stop: asyncio.Event) -> None:
+        self._wakeup.clear()
+        waits = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
+        _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
