@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     search_url: str | None = None
     log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
 
     @cached_property
     def event_store_url(self) -> str:

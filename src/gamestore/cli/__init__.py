@@ -1,0 +1,25 @@
+"""The ``gamestore`` command line (CONTRACT.md, "Command line")."""
+
+from __future__ import annotations
+
+import typer
+
+from gamestore.cli import dlq, events
+from gamestore.cli.serve import serve
+from gamestore.cli.trace import trace
+from gamestore.cli.up import up
+
+app = typer.Typer(
+    name="gamestore",
+    help="GameStore: an event-driven game store.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(up)
+app.command()(serve)
+app.command()(trace)
+app.add_typer(events.app, name="events")
+app.add_typer(dlq.app, name="dlq")
+
+__all__ = ["app"]

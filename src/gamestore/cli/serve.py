@@ -1,0 +1,67 @@
+"""``gamestore serve <process>``: one registered process in the foreground (a container's job)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import typer
+
+from gamestore.cli.common import error_console
+from gamestore.platform import logs
+from gamestore.platform.config import Settings
+from gamestore.platform.supervisor import stop_on_signals
+from gamestore.processes import ProcessMain, ProcessSpec, UnknownProcess, get_process
+
+log = logs.get_logger("serve")
+
+
+async def run_main(main: ProcessMain, settings: Settings) -> int:
+    """Run ``main`` until it returns; SIGTERM/SIGINT set its stop event, a second one cancels it.
+
+    Returns the exit code: 0 when ``main`` returned, 1 when it raised or was cancelled.
+    """
+    stop = asyncio.Event()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def cancel() -> None:
+        task.cancel()
+
+    with stop_on_signals(stop, on_repeat=cancel):
+        log.info("process started", pid=os.getpid())
+        try:
+            await main(settings, stop)
+        except asyncio.CancelledError:
+            log.error("process cancelled by a second stop signal")
+            return 1
+        except Exception:
+            log.exception("process crashed")
+            return 1
+    log.info("process stopped", reason="stop signal" if stop.is_set() else "main returned")
+    return 0
+
+
+def serve_process(spec: ProcessSpec, settings: Settings) -> int:
+    """Log to ``<log_dir>/<name>.log``, import the process's main, run it; the exit code."""
+    logs.configure(spec.name, settings.log_dir, settings.log_level)
+    try:
+        main = spec.load()
+    except (ImportError, AttributeError, ValueError):
+        log.exception("cannot load the process", target=spec.target)
+        return 1
+    return asyncio.run(run_main(main, settings))
+
+
+def serve(process: str = typer.Argument(..., help="A registered process name.")) -> None:
+    """Run one process in the foreground until SIGTERM or Ctrl-C."""
+    settings = Settings()
+    try:
+        spec = get_process(process)
+    except UnknownProcess as error:
+        error_console().print(str(error), style="red")
+        raise typer.Exit(2) from None
+    if not spec.enabled(settings):
+        error_console().print(f"{process} is not enabled by the current settings.", style="red")
+        raise typer.Exit(2)
+    raise typer.Exit(serve_process(spec, settings))

@@ -1,0 +1,152 @@
+"""``gamestore trace <correlation-id>``: one request across every process, in time order.
+
+The pieces are plain functions: :func:`parse_line` reads one TXT log line,
+:func:`find_log_lines` scans ``<log_dir>/*.log``, :func:`merge` interleaves log lines with
+event-store events by time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol, cast
+
+import typer
+from rich.text import Text
+
+from gamestore.cli.common import console, open_event_store, timestamp
+from gamestore.cli.events import render
+from gamestore.platform.config import Settings
+from gamestore.platform.eventstore import RecordedEvent
+
+EVENT_STORE = "eventstore"
+_LINE = re.compile(
+    r"^(?P<time>\S+) (?P<level>[A-Z]+) (?P<process>\S+) corr=(?P<corr>\S+)(?: (?P<rest>.*))?$"
+)
+_STYLES = ("cyan", "magenta", "yellow", "green", "blue", "bright_cyan", "bright_magenta")
+_LEVEL_STYLES = {"ERROR": "bold red", "CRITICAL": "bold red", "WARNING": "yellow", "DEBUG": "dim"}
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One parsed TXT log line; ``text`` is the message and its ``key=value`` fields."""
+
+    time: datetime
+    level: str
+    process: str
+    correlation_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One line of a trace: a log line, or an event (``source`` is ``eventstore``)."""
+
+    time: datetime
+    source: str
+    level: str
+    text: Text
+
+
+def parse_line(line: str) -> LogLine | None:
+    """Parse ``<RFC3339> <LEVEL> <process> corr=<id> <message> key=value…``; None if not one."""
+    match = _LINE.match(line.rstrip("\r\n"))
+    if match is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(match["time"])
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return LogLine(moment, match["level"], match["process"], match["corr"], match["rest"] or "")
+
+
+def find_log_lines(log_dir: Path, correlation_id: str) -> list[LogLine]:
+    """Every line of every ``*.log`` in ``log_dir`` carrying ``correlation_id``, file by file."""
+    needle = f" corr={correlation_id}"
+    found: list[LogLine] = []
+    for path in sorted(log_dir.glob("*.log")):
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if needle not in line:  # cheap test first: logs are large, a trace is small
+                    continue
+                parsed = parse_line(line)
+                if parsed is not None and parsed.correlation_id == correlation_id:
+                    found.append(parsed)
+    return found
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def merge(lines: Iterable[LogLine], events: Iterable[RecordedEvent]) -> list[TraceEntry]:
+    """Log lines and events in one time order; ties keep log-file order, then event order."""
+    entries = [TraceEntry(line.time, line.process, line.level, Text(line.text)) for line in lines]
+    entries += [
+        TraceEntry(_as_utc(event.occurred_at), EVENT_STORE, "EVENT", render(event))
+        for event in events
+    ]
+    return sorted(entries, key=lambda entry: entry.time)
+
+
+def render_entry(entry: TraceEntry, width: int, style: str) -> Text:
+    clock = timestamp(entry.time)[11:]
+    level_style = _LEVEL_STYLES.get(entry.level, "bold" if entry.source == EVENT_STORE else "")
+    return Text.assemble(
+        (clock, "dim"),
+        " ",
+        (entry.source.ljust(width), style),
+        " ",
+        (entry.level.ljust(7), level_style),
+        " ",
+        entry.text,
+    )
+
+
+def styles_for(sources: Sequence[str]) -> dict[str, str]:
+    """A colour per source, in order of first appearance; events always look the same."""
+    styles: dict[str, str] = {EVENT_STORE: "bold white"}
+    for source in sources:
+        if source not in styles:
+            styles[source] = _STYLES[(len(styles) - 1) % len(_STYLES)]
+    return styles
+
+
+class _CorrelationReader(Protocol):
+    async def read_correlation(self, correlation: str) -> list[RecordedEvent]: ...
+
+
+async def _events_of(settings: Settings, correlation_id: str) -> list[RecordedEvent]:
+    async with open_event_store(settings) as store:
+        if store is None:
+            return []
+        return await cast(_CorrelationReader, store).read_correlation(correlation_id)
+
+
+def trace(
+    correlation_id: str = typer.Argument(..., help="The request's correlation id."),
+) -> None:
+    """Every log line of every process and every event of one request, in time order."""
+    settings = Settings()
+    out = console()
+    lines = find_log_lines(settings.log_dir, correlation_id)
+    entries = merge(lines, asyncio.run(_events_of(settings, correlation_id)))
+    if not entries:
+        out.print(f"Nothing carries corr={correlation_id} in {settings.log_dir}/*.log or events.")
+        raise typer.Exit(1)
+    styles = styles_for([entry.source for entry in entries])
+    width = max(len(source) for source in styles)
+    first, last = entries[0].time, entries[-1].time
+    out.print(
+        f"corr={correlation_id}: {len(lines)} log lines, {len(entries) - len(lines)} events, "
+        f"{timestamp(first)} → {timestamp(last)} ({(last - first).total_seconds():.3f} s)",
+        style="bold",
+    )
+    for entry in entries:
+        out.print(render_entry(entry, width, styles[entry.source]))

@@ -1,0 +1,84 @@
+"""``gamestore up``: every enabled process, each its own OS process, under one supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+
+import typer
+from rich.console import Console
+
+from gamestore.cli.common import console
+from gamestore.platform.config import Settings
+from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
+from gamestore.processes import REGISTRY, enabled_processes
+
+_PORT_TIMEOUT = 60.0
+_PORT_POLL = 0.1
+
+
+async def port_answers(host: str, port: int, within: float) -> bool:
+    """Whether something accepts TCP connections on ``host:port`` within ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection(host, port)
+            writer.close()
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(_PORT_POLL)
+
+
+async def _announce(
+    supervisor: Supervisor, host: str, ports: Sequence[int], url: str, out: Console
+) -> None:
+    await supervisor.started.wait()
+    for port in ports:
+        if not await port_answers(host, port, _PORT_TIMEOUT):
+            out.print(f"Nothing answers on {host}:{port} yet.", style="yellow")
+    out.print(f"GameStore is up at [bold]{url}[/bold] (Ctrl-C stops it)")
+
+
+async def _up(
+    commands: Sequence[Command], settings: Settings, ports: Sequence[int], grace: float
+) -> int:
+    out = console()
+    color = out.is_terminal and not out.no_color
+    supervisor = Supervisor(commands, sys.stdout, grace=grace, color=color)
+    stop = asyncio.Event()
+    url = f"http://{settings.host}:{settings.port}"
+    with stop_on_signals(stop, on_repeat=supervisor.kill_all):
+        announce = asyncio.create_task(_announce(supervisor, settings.host, ports, url, out))
+        try:
+            code = await supervisor.run(stop)
+        finally:
+            announce.cancel()
+    out.print("All processes stopped." if stop.is_set() else "No process is running any more.")
+    return code
+
+
+def up(
+    grace: float = typer.Option(10.0, help="Seconds each process gets to stop before SIGKILL."),
+) -> None:
+    """Start every enabled process, restart any that crash, stop them all on Ctrl-C."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    specs = enabled_processes(settings)
+    if not specs:
+        known = ", ".join(spec.name for spec in REGISTRY) or "none"
+        console().print(
+            f"No process is enabled by the current settings (registered: {known}); "
+            "nothing to start."
+        )
+        raise typer.Exit(0)
+    commands = [
+        Command(spec.name, [sys.executable, "-m", "gamestore", "serve", spec.name])
+        for spec in specs
+    ]
+    ports = [port for spec in specs if (port := spec.port_for(settings)) is not None]
+    raise typer.Exit(asyncio.run(_up(commands, settings, ports, grace)))

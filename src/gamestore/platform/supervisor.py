@@ -1,0 +1,296 @@
+"""A small process supervisor: what ``gamestore up`` runs (see docs/adr/004).
+
+Each command runs as its own OS process, in its own process group, with stdout and stderr
+merged and every line written to one stream behind the process's name. A process that crashes
+(non-zero exit or a signal) is restarted after an exponential backoff; the backoff resets once
+a process has stayed up for ``reset_after`` seconds, and the supervisor gives up on a process
+that crashes ``give_up_after`` times in a row, each time soon after starting. Setting the stop
+event sends SIGTERM to every process group, waits ``grace`` seconds, then sends SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import enum
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+SUPERVISOR = "supervisor"
+_LINE_LIMIT = 1 << 20
+_DRAIN_TIMEOUT = 1.0
+_COLOURS = (36, 35, 33, 32, 34, 96, 95, 93, 92, 94)
+"""ANSI foreground colours, one per process in order (cyan, magenta, yellow, green, blue…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One process to supervise: a name for its output lines and the argv to execute."""
+
+    name: str
+    argv: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """Exponential backoff between restarts of a crashing process."""
+
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    reset_after: float = 30.0
+    """A process up at least this long before crashing starts a fresh crash count."""
+    give_up_after: int = 5
+    """Consecutive fast crashes (each within ``reset_after`` of starting) before giving up."""
+
+    def delay(self, crashes: int) -> float:
+        """Seconds to wait before restarting after crash number ``crashes`` of a series."""
+        return float(min(self.max_delay, self.base_delay * 2 ** (crashes - 1)))
+
+
+class Outcome(enum.Enum):
+    STOPPED = "stopped"
+    EXITED = "exited"
+    GAVE_UP = "gave up"
+
+
+class PrefixedOutput:
+    """Writes lines as ``<name> | <text>``, names padded to one width and coloured if asked."""
+
+    def __init__(self, stream: TextIO, names: Sequence[str], *, color: bool) -> None:
+        self._stream = stream
+        width = max(len(name) for name in [*names, SUPERVISOR])
+        codes = {name: _COLOURS[i % len(_COLOURS)] for i, name in enumerate(names)}
+        codes[SUPERVISOR] = 1
+        self._prefixes = {
+            name: f"\x1b[{code}m{name.ljust(width)} |\x1b[0m" if color else f"{name.ljust(width)} |"
+            for name, code in codes.items()
+        }
+
+    def line(self, name: str, text: str) -> None:
+        self._stream.write(f"{self._prefixes[name]} {text}\n")
+        self._stream.flush()
+
+    def note(self, text: str) -> None:
+        """A line from the supervisor itself."""
+        self.line(SUPERVISOR, text)
+
+
+def describe_exit(code: int | None) -> str:
+    """``exited with code 3``, ``was killed by SIGKILL`` or ``could not start``."""
+    if code is None:
+        return "could not start"
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+class Supervisor:
+    """Runs ``commands`` until they end or ``stop`` is set; see the module docstring."""
+
+    def __init__(
+        self,
+        commands: Sequence[Command],
+        out: TextIO,
+        *,
+        policy: RestartPolicy | None = None,
+        grace: float = 10.0,
+        color: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        names = [command.name for command in commands]
+        if not names or len(set(names)) != len(names) or SUPERVISOR in names:
+            raise ValueError(f"commands need distinct names (and not {SUPERVISOR!r}): {names}")
+        self._commands = list(commands)
+        self._out = PrefixedOutput(out, names, color=color)
+        self._policy = policy or RestartPolicy()
+        self._grace = grace
+        # Unbuffered, so a child's lines reach us (and the user) as they are written.
+        self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self._started: set[str] = set()
+        self._running: dict[str, asyncio.subprocess.Process] = {}
+        self.started = asyncio.Event()
+        """Set once every command has been started (or failed to start) once."""
+
+    async def run(self, stop: asyncio.Event) -> int:
+        """Supervise until every process ended or ``stop`` was set and all have stopped.
+
+        Returns 0, or 1 when the supervisor gave up on a crashing process.
+        """
+        tasks = [asyncio.create_task(self._supervise(command, stop)) for command in self._commands]
+        try:
+            outcomes = await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        return 1 if Outcome.GAVE_UP in outcomes else 0
+
+    def kill_all(self) -> None:
+        """SIGKILL every running process group now (a second Ctrl-C)."""
+        for process in self._running.values():
+            _signal_group(process, signal.SIGKILL)
+
+    async def _supervise(self, command: Command, stop: asyncio.Event) -> Outcome:
+        loop = asyncio.get_running_loop()
+        crashes = 0
+        while True:
+            began = loop.time()
+            code = await self._run_once(command, stop)
+            if stop.is_set():
+                return Outcome.STOPPED
+            uptime = loop.time() - began
+            if code == 0:
+                self._out.note(f"{command.name} exited cleanly; not restarting it")
+                return Outcome.EXITED
+            crashes = 1 if uptime >= self._policy.reset_after else crashes + 1
+            what = f"{command.name} {describe_exit(code)} after {uptime:.1f} s"
+            if crashes >= self._policy.give_up_after:
+                self._out.note(f"{what}: {crashes} fast crashes in a row, giving up on it")
+                return Outcome.GAVE_UP
+            delay = self._policy.delay(crashes)
+            self._out.note(f"{what}; restarting it in {delay:.2f} s")
+            if await _wait_for(stop, delay):
+                return Outcome.STOPPED
+
+    async def _run_once(self, command: Command, stop: asyncio.Event) -> int | None:
+        """Start the command, stream its output, stop it if asked; its exit code."""
+        try:
+            process = await _spawn(command.argv, self._env)
+        except OSError as error:
+            self._mark_started(command)
+            self._out.note(f"{command.name} could not start: {error}")
+            return None
+        self._running[command.name] = process
+        self._mark_started(command)
+        self._out.note(f"{command.name} started (pid {process.pid})")
+        assert process.stdout is not None
+        pump = asyncio.create_task(self._pump(command.name, process.stdout))
+        exited = asyncio.create_task(process.wait())
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not exited.done():
+                await self._terminate(command.name, process, exited)
+            code = await exited
+        finally:
+            stopping.cancel()
+            self._running.pop(command.name, None)
+            # Whatever the process left behind in its group goes with it.
+            _signal_group(process, signal.SIGKILL)
+            await _drain(pump)
+        return code
+
+    async def _terminate(
+        self, name: str, process: asyncio.subprocess.Process, exited: asyncio.Task[int]
+    ) -> None:
+        _signal_group(process, signal.SIGTERM)
+        await asyncio.wait({exited}, timeout=self._grace)
+        if not exited.done():
+            self._out.note(f"{name} did not stop within {self._grace:g} s; killing it")
+            _signal_group(process, signal.SIGKILL)
+        code = await exited
+        self._out.note(f"{name} stopped ({describe_exit(code)})")
+
+    async def _pump(self, name: str, stream: asyncio.StreamReader) -> None:
+        while True:
+            try:
+                chunk = await stream.readline()
+            except ValueError:  # a line longer than the limit: pass it on in pieces
+                chunk = await stream.read(_LINE_LIMIT)
+            if not chunk:
+                return
+            self._out.line(name, chunk.decode(errors="replace").rstrip("\r\n"))
+
+    def _mark_started(self, command: Command) -> None:
+        self._started.add(command.name)
+        if len(self._started) == len(self._commands):
+            self.started.set()
+
+
+async def _spawn(argv: Sequence[str], env: Mapping[str, str]) -> asyncio.subprocess.Process:
+    # Its own process group: a terminal's Ctrl-C reaches only the supervisor, which then
+    # stops every process in order; and a group can be signalled with its children.
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=dict(env),
+        limit=_LINE_LIMIT,
+        process_group=0,
+        preexec_fn=_die_with_parent(),
+    )
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A child setup that asks Linux to SIGTERM the child when the supervisor dies."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def setup() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() != parent:  # the supervisor died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return setup
+
+
+def _signal_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
+
+
+async def _drain(pump: asyncio.Task[None]) -> None:
+    """Let the output reader reach the end; give up if a stray process keeps the pipe open."""
+    await asyncio.wait({pump}, timeout=_DRAIN_TIMEOUT)
+    pump.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await pump
+
+
+async def _wait_for(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``event``; whether it is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()
+
+
+@contextlib.contextmanager
+def stop_on_signals(
+    stop: asyncio.Event, on_repeat: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM set ``stop``; a repeated signal calls ``on_repeat``."""
+    loop = asyncio.get_running_loop()
+
+    def handle() -> None:
+        if stop.is_set() and on_repeat is not None:
+            on_repeat()
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, handle)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def run_until_signalled(supervisor: Supervisor) -> int:
+    """Run ``supervisor`` until its processes end or SIGINT/SIGTERM arrives; its exit code.
+
+    A second signal while stopping kills every process at once.
+    """
+    stop = asyncio.Event()
+    with stop_on_signals(stop, on_repeat=supervisor.kill_all):
+        return await supervisor.run(stop)

@@ -1,0 +1,89 @@
+"""The process registry: every process ``gamestore up`` starts and ``gamestore serve`` runs.
+
+One explicit table. A process is an ``async def main(settings, stop)`` that runs until the
+``stop`` event is set, then returns; ``enabled`` says whether the settings call for it (a
+RabbitMQ publisher is pointless when the event store itself is the bus).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from gamestore.platform.config import scheme
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from gamestore.platform.config import Settings
+
+ProcessMain = Callable[["Settings", "asyncio.Event"], Awaitable[None]]
+
+
+def _always(settings: Settings) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSpec:
+    """One registered process. ``target`` is ``"module:function"``, imported only when run."""
+
+    name: str
+    target: str
+    enabled: Callable[[Settings], bool] = _always
+    port: int | Callable[[Settings], int] | None = None
+
+    def load(self) -> ProcessMain:
+        """Import the process's ``main`` (nothing is imported before a process runs)."""
+        module_name, _, function = self.target.partition(":")
+        if not module_name or not function:
+            raise ValueError(f"target of {self.name!r} must be 'module:function': {self.target!r}")
+        module = importlib.import_module(module_name)
+        return cast(ProcessMain, getattr(module, function))
+
+    def port_for(self, settings: Settings) -> int | None:
+        """The TCP port this process listens on under ``settings`` (None: no listener)."""
+        return self.port(settings) if callable(self.port) else self.port
+
+
+def _bus_is_rabbitmq(settings: Settings) -> bool:
+    return scheme(settings.bus_url) in ("amqp", "amqps")
+
+
+REGISTRY: tuple[ProcessSpec, ...] = (
+    ProcessSpec(
+        name="bus-publisher",
+        target="gamestore.platform.bus.publisher:main",
+        enabled=_bus_is_rabbitmq,
+    ),
+)
+"""Every process, in start order."""
+
+PROCESSES: dict[str, ProcessSpec] = {spec.name: spec for spec in REGISTRY}
+
+
+class UnknownProcess(KeyError):
+    """No process of that name is registered."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        known = ", ".join(PROCESSES) or "none"
+        return f"no process named {self.name!r} (known: {known})"
+
+
+def get_process(name: str) -> ProcessSpec:
+    """The registered process called ``name``; :class:`UnknownProcess` otherwise."""
+    try:
+        return PROCESSES[name]
+    except KeyError:
+        raise UnknownProcess(name) from None
+
+
+def enabled_processes(settings: Settings) -> list[ProcessSpec]:
+    """The processes these settings call for, in start order."""
+    return [spec for spec in REGISTRY if spec.enabled(settings)]
