@@ -1,0 +1,53 @@
+"""The durable work queue with retries, backoff and a dead-letter queue.
+
+>>> queue = await connect_queue("sqlite:///data/queue.db")   # or postgresql://…, amqp://…
+>>> await queue.enqueue("payments", {"payment_id": pid}, message_id=pid)
+>>> await queue.consume("payments", handle, stop=stop, policy=RetryPolicy(max_attempts=5))
+>>> [d.public() for d in await queue.dead_letters()]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gamestore.platform.config import scheme
+from gamestore.platform.queue.model import (
+    DeadLetter,
+    Handler,
+    Message,
+    PermanentError,
+    RetryPolicy,
+    WorkQueue,
+)
+
+__all__ = [
+    "DeadLetter",
+    "Handler",
+    "Message",
+    "PermanentError",
+    "RetryPolicy",
+    "WorkQueue",
+    "connect_queue",
+]
+
+
+async def connect_queue(url: str, **options: Any) -> WorkQueue:
+    """Open the work queue named by ``url``.
+
+    ``sqlite:///…`` and ``postgresql://…`` give the table-backed queue (option:
+    ``lease_timeout`` seconds); ``amqp://…`` gives RabbitMQ (options: ``delivery_limit``,
+    ``known_queues``; the URL may also carry ``?queues=a,b`` naming the queues whose dead
+    letters ``dead_letters()`` and ``replay()`` look through when no queue is given).
+    """
+    kind = scheme(url)
+    if kind in ("sqlite", "postgresql", "postgres"):
+        from gamestore.platform.queue.table import TableWorkQueue
+
+        return await TableWorkQueue.connect(url, **options)
+    if kind in ("amqp", "amqps"):
+        from gamestore.platform.queue.rabbitmq import RabbitWorkQueue
+
+        return await RabbitWorkQueue.connect(url, **options)
+    raise ValueError(
+        f"no work queue adapter for {url!r} (use sqlite:///, postgresql:// or amqp://)"
+    )

@@ -64,6 +64,8 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
 
+DEFAULT_POLICY = RetryPolicy()
+
 Handler = Callable[[Message], Awaitable[None]]
 
 
@@ -102,6 +104,14 @@ class WorkQueue(Protocol):
 
     async def purge(self, queue: str | None = None) -> int:
         """Drop dead letters (of one queue, or all); returns how many."""
+        ...
+
+    async def discard(self, dead_letter_id: str) -> bool:
+        """Drop one dead letter (``DELETE /admin/dlq/{id}``); False when there is none."""
+        ...
+
+    async def pending(self, queue: str) -> int:
+        """Messages of ``queue`` still to be handled (on RabbitMQ: not counting unacked ones)."""
         ...
 
     async def close(self) -> None: ...

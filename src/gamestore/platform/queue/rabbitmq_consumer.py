@@ -1,0 +1,105 @@
+"""The RabbitMQ consume loop: manual ack after the handler, retries through the delay queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+
+from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.queue import amqp_codec as codec
+from gamestore.platform.queue.model import Handler, Message, PermanentError, RetryPolicy
+from gamestore.platform.queue.table_consumer import describe
+
+log = get_logger("queue.rabbitmq")
+
+
+class Settler(Protocol):
+    async def retry(
+        self, incoming: AbstractIncomingMessage, queue: str, attempts: int, delay: float, error: str
+    ) -> None: ...
+
+    async def dead_letter(
+        self, incoming: AbstractIncomingMessage, queue: str, attempts: int, error: str
+    ) -> None: ...
+
+
+class RabbitConsumer:
+    """Handles the deliveries of one queue; the channel's prefetch bounds the concurrency."""
+
+    def __init__(self, settler: Settler, queue: str, handler: Handler, policy: RetryPolicy) -> None:
+        self.settler = settler
+        self.queue = queue
+        self.handler = handler
+        self.policy = policy
+        self._running: set[asyncio.Task[object]] = set()
+
+    async def run(self, work: AbstractQueue, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; then cancel the subscription and let handlers finish.
+
+        Cancelled instead (the process is going down), handlers are cancelled unacked and the
+        broker redelivers their messages when the channel closes.
+        """
+        tag = await work.consume(self._on_delivery)
+        try:
+            await stop.wait()
+            await work.cancel(tag)
+            while self._running:
+                await asyncio.wait(set(self._running))
+        finally:
+            for task in self._running:
+                task.cancel()
+
+    async def _on_delivery(self, incoming: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            await self._handle(incoming)
+        finally:
+            self._running.discard(task)
+
+    async def _handle(self, incoming: AbstractIncomingMessage) -> None:
+        try:
+            message = codec.decode(incoming, self.queue)
+        except ValueError as error:
+            attempts = codec.attempts_of(incoming)
+            await self._settle(incoming, attempts, f"undecodable message: {error}", permanent=True)
+            return
+        with correlation(message.correlation_id):
+            await self._handle_message(incoming, message)
+
+    async def _handle_message(self, incoming: AbstractIncomingMessage, message: Message) -> None:
+        if message.attempts > self.policy.max_attempts:
+            error = codec.last_error(incoming) or "redelivered without an ack (consumer crashed?)"
+            await self._settle(incoming, message.attempts, error, permanent=True)
+            return
+        try:
+            await self.handler(message)
+        except PermanentError as error:
+            await self._settle(incoming, message.attempts, describe(error), permanent=True)
+            return
+        except Exception as error:
+            await self._settle(incoming, message.attempts, describe(error), permanent=False)
+            return
+        await incoming.ack()
+
+    async def _settle(
+        self, incoming: AbstractIncomingMessage, attempts: int, error: str, *, permanent: bool
+    ) -> None:
+        mid = incoming.message_id
+        try:
+            if permanent or attempts >= self.policy.max_attempts:
+                log.error("dead-lettering message", message_id=mid, attempts=attempts, error=error)
+                await self.settler.dead_letter(incoming, self.queue, attempts, error)
+                return
+            delay = self.policy.delay(attempts)
+            log.warning("handler failed; retrying", message_id=mid, attempts=attempts, error=error)
+            await self.settler.retry(incoming, self.queue, attempts, delay, error)
+        except Exception:
+            # Could not park it: hand it back; the redelivery counts toward the delivery limit.
+            log.exception("could not settle message; requeueing", message_id=mid)
+            with contextlib.suppress(Exception):
+                await incoming.nack(requeue=True)
