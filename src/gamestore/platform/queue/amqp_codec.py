@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
+from aiormq import spec
 
 from gamestore.platform.queue.model import DeadLetter, Message
 
@@ -18,6 +18,7 @@ ATTEMPTS = "x-attempts"  # failed deliveries before this publish (retries carry 
 LAST_ERROR = "x-last-error"
 ENQUEUED_AT = "x-enqueued-at"  # epoch seconds; AMQP's timestamp property has whole seconds only
 QUEUE = "x-queue"
+PERSISTENT = 2  # delivery mode: written to disk
 DEAD_LETTERED_AT = "x-dead-lettered-at"
 
 
@@ -68,22 +69,39 @@ def attempts_of(incoming: AbstractIncomingMessage) -> int:
     return int(headers.get(ATTEMPTS) or 0) + redeliveries + 1
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message ready for ``basic.publish`` (built without aio-pika's Message: it is hot)."""
+
+    body: bytes
+    properties: spec.Basic.Properties
+
+
+def _properties(
+    message_id: str | None,
+    correlation_id: str | None,
+    headers: dict[str, Any],
+    expiration: float | None,
+    content_type: str | None = "application/json",
+) -> spec.Basic.Properties:
+    return spec.Basic.Properties(
+        message_id=message_id,
+        correlation_id=correlation_id,
+        content_type=content_type,
+        delivery_mode=PERSISTENT,
+        headers=headers,
+        expiration=None if expiration is None else str(max(1, round(expiration * 1000))),
+    )
+
+
 def encode(
     body: Mapping[str, Any],
     message_id: str,
     correlation_id: str | None,
     headers: Mapping[str, Any],
-    expiration: float | None = None,
-) -> aio_pika.Message:
-    return aio_pika.Message(
-        json.dumps(dict(body), separators=(",", ":")).encode(),
-        message_id=message_id,
-        correlation_id=correlation_id,
-        content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        headers=dict(headers),
-        expiration=expiration,
-    )
+) -> Outgoing:
+    data = json.dumps(dict(body), separators=(",", ":")).encode()
+    return Outgoing(data, _properties(message_id, correlation_id, dict(headers), None))
 
 
 def enqueued_at(incoming: AbstractIncomingMessage) -> float:
@@ -110,18 +128,13 @@ def forward(
     incoming: AbstractIncomingMessage,
     extra: Mapping[str, Any],
     expiration: float | None = None,
-) -> aio_pika.Message:
+) -> Outgoing:
     """A copy of a delivery for the delay queue or the DLQ, with updated headers."""
     headers = {ENQUEUED_AT: stamp(enqueued_at(incoming)), **extra}
-    return aio_pika.Message(
-        incoming.body,
-        message_id=incoming.message_id,
-        correlation_id=incoming.correlation_id,
-        content_type=incoming.content_type,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        headers=headers,
-        expiration=expiration,
+    properties = _properties(
+        incoming.message_id, incoming.correlation_id, headers, expiration, incoming.content_type
     )
+    return Outgoing(incoming.body, properties)
 
 
 def _broker_reason(headers: Mapping[str, Any]) -> tuple[str, datetime | None]:

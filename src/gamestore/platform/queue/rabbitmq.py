@@ -81,7 +81,7 @@ class RabbitWorkQueue:
         """Connect (robustly: the client reconnects and redeclares after a broker restart)."""
         broker_url, listed = split_url(url)
         connection = await aio_pika.connect_robust(broker_url)
-        channel = await connection.channel(publisher_confirms=True)
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         known = (*known_queues, *listed)
         return cls(connection, channel, delivery_limit=delivery_limit, known_queues=known)
 
@@ -109,9 +109,15 @@ class RabbitWorkQueue:
             if queue not in self._declared:
                 await self.declare(self._channel, queue)
 
-    async def publish(self, routing_key: str, message: aio_pika.Message) -> None:
-        """Publish through the default exchange and wait for the broker's confirm."""
-        await self._channel.default_exchange.publish(message, routing_key, mandatory=True)
+    async def publish(self, routing_key: str, message: codec.Outgoing) -> None:
+        """Publish through the default exchange and wait for the broker's confirm.
+
+        Unroutable (``mandatory``) or nacked publishes raise: nothing is silently dropped.
+        """
+        channel = await self._channel.get_underlay_channel()
+        await channel.basic_publish(
+            message.body, routing_key=routing_key, properties=message.properties, mandatory=True
+        )
 
     async def enqueue(
         self,
@@ -140,6 +146,9 @@ class RabbitWorkQueue:
         concurrency: int = 1,
     ) -> None:
         """Handle messages until ``stop`` is set; prefetch = ``concurrency``."""
+        # Declared once through the lock first: a consume racing the first declaration of a new
+        # quorum queue can reach it before its Raft member runs, which kills the connection.
+        await self._ensure_declared(queue)
         channel = await self.connection.channel()
         try:
             await channel.set_qos(prefetch_count=concurrency)
@@ -174,7 +183,7 @@ class RabbitWorkQueue:
     def _browser(self) -> DeadLetterBrowser:
         return DeadLetterBrowser(self.connection, self._republish)
 
-    async def _republish(self, queue: str, message: aio_pika.Message) -> None:
+    async def _republish(self, queue: str, message: codec.Outgoing) -> None:
         await self._ensure_declared(queue)
         await self.publish(queue, message)
 

@@ -19,7 +19,7 @@ from gamestore.platform.queue import amqp_codec as codec
 from gamestore.platform.queue.amqp_codec import Topology
 from gamestore.platform.queue.model import DeadLetter
 
-Republish = Callable[[str, aio_pika.Message], Awaitable[None]]
+Republish = Callable[[str, codec.Outgoing], Awaitable[None]]
 
 
 class DeadLetterBrowser:

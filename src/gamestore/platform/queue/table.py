@@ -144,18 +144,15 @@ class TableWorkQueue:
         return await self._acks.submit(leased)
 
     async def _delete_acked(self, batch: Sequence[Leased]) -> list[bool]:
-        stmt = sa.delete(messages).where(
-            messages.c.id == sa.bindparam("mid"), messages.c.lease_token == sa.bindparam("tok")
+        pairs = [(leased.id, leased.token) for leased in batch]
+        stmt = (
+            sa.delete(messages)
+            .where(sa.tuple_(messages.c.id, messages.c.lease_token).in_(pairs))
+            .returning(messages.c.id, messages.c.lease_token)
         )
         async with self.write() as conn:
-            if len(batch) == 1:
-                deleted = await conn.execute(stmt, {"mid": batch[0].id, "tok": batch[0].token})
-                return [deleted.rowcount == 1]
-            result = await conn.execute(stmt, [{"mid": m.id, "tok": m.token} for m in batch])
-        # executemany reports one total; a lost lease is rare, so name no culprit but say so.
-        if result.rowcount != len(batch):
-            log.warning("some acks found no lease", acked=result.rowcount, expected=len(batch))
-        return [True] * len(batch)
+            deleted = set((await conn.execute(stmt)).tuples())
+        return [pair in deleted for pair in pairs]
 
     def _owned(self, leased: Leased) -> sa.ColumnElement[bool]:
         return sa.and_(messages.c.id == leased.id, messages.c.lease_token == leased.token)
