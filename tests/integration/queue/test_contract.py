@@ -217,21 +217,25 @@ async def test_competing_consumers_never_share_a_message(bench: Bench) -> None:
     assert by_consumer["first"] and by_consumer["second"]
 
 
-async def test_abandoned_delivery_comes_back_with_attempts_counted(bench: Bench) -> None:
-    dying, survivor = await bench.open(), await bench.open()
+async def _abandon_one_delivery(queue: WorkQueue, name: str) -> None:
+    """A consumer takes a message and goes away without acking, as a killed process would."""
     started = asyncio.Event()
 
     async def hang(message: Message) -> None:
         started.set()
         await asyncio.Event().wait()
 
-    mid = await dying.enqueue(bench.name, {"n": 1})
-    stop = asyncio.Event()
-    task = asyncio.create_task(dying.consume(bench.name, hang, stop=stop))
+    task = asyncio.create_task(queue.consume(name, hang, stop=asyncio.Event()))
     await asyncio.wait_for(started.wait(), 10)
-    task.cancel()  # the consumer goes away without acking, as a killed process would
+    task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_abandoned_delivery_comes_back_with_attempts_counted(bench: Bench) -> None:
+    dying, survivor = await bench.open(), await bench.open()
+    mid = await dying.enqueue(bench.name, {"n": 1})
+    await _abandon_one_delivery(dying, bench.name)
     redelivered: list[Message] = []
 
     async def handle(message: Message) -> None:
@@ -240,6 +244,26 @@ async def test_abandoned_delivery_comes_back_with_attempts_counted(bench: Bench)
     async with Consuming(survivor, bench.name, handle):
         await eventually(lambda: redelivered, within=10, what="redelivery")
     assert (redelivered[0].id, redelivered[0].attempts) == (mid, 2)
+
+
+async def test_message_that_keeps_killing_consumers_is_dead_lettered_unhandled(
+    bench: Bench,
+) -> None:
+    dying, survivor = await bench.open(), await bench.open()
+    mid = await dying.enqueue(bench.name, {"poison": True})
+    await _abandon_one_delivery(dying, bench.name)
+    handled: list[Message] = []
+
+    async def handle(message: Message) -> None:
+        handled.append(message)
+
+    policy = RetryPolicy(max_attempts=1, base_delay=0.01)
+    async with Consuming(survivor, bench.name, handle, policy=policy):
+        await eventually(lambda: dead_letter_ids(survivor, bench.name), within=10)
+    assert handled == []
+    [letter] = await survivor.dead_letters(bench.name)
+    assert (letter.id, letter.attempts) == (mid, 2)
+    assert "without an ack" in letter.error
 
 
 async def test_stop_ends_consume_promptly(queue: WorkQueue, bench: Bench) -> None:
