@@ -22,6 +22,7 @@ def test_delay_is_capped_by_max_delay() -> None:
 def test_later_attempts_never_wait_less_than_earlier_ones_at_most_waited() -> None:
     policy = RetryPolicy(base_delay=0.1, max_delay=10.0)
     for attempts in range(1, 6):
-        assert min(policy.delay(attempts + 1) for _ in range(100)) >= max(
-            policy.delay(attempts) for _ in range(100)
-        ) - 1e-9
+        assert (
+            min(policy.delay(attempts + 1) for _ in range(100))
+            >= max(policy.delay(attempts) for _ in range(100)) - 1e-9
+        )
