@@ -67,7 +67,8 @@ def parse_line(line: str) -> LogLine | None:
 
 
 def find_log_lines(log_dir: Path, correlation_id: str) -> list[LogLine]:
-    """Every line of every ``*.log`` in ``log_dir`` carrying ``correlation_id``, file by file."""
+    """Every line of every ``*.log`` in ``log_dir`` carrying ``correlation_id``, file by file
+    (files in name order, lines in file order)."""
     needle = f" corr={correlation_id}"
     found: list[LogLine] = []
     for path in sorted(log_dir.glob("*.log")):

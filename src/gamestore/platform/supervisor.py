@@ -150,7 +150,9 @@ class Supervisor:
                 self._out.note(f"{command.name} exited cleanly; not restarting it")
                 return Outcome.EXITED
             crashes = 1 if uptime >= self._policy.reset_after else crashes + 1
-            what = f"{command.name} {describe_exit(code)} after {uptime:.1f} s"
+            what = f"{command.name} {describe_exit(code)}"
+            if code is not None:
+                what += f" after {uptime:.1f} s"
             if crashes >= self._policy.give_up_after:
                 self._out.note(f"{what}: {crashes} fast crashes in a row, giving up on it")
                 return Outcome.GAVE_UP
