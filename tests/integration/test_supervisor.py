@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import os
 import re
 import signal
@@ -31,9 +32,9 @@ def command(name: str, path: Path, *args: str) -> Command:
     return Command(name, [sys.executable, str(path), *args])
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+async def until(condition: Callable[[], bool], what: str, within: float = 15.0) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not condition():
         assert loop.time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.02)
@@ -148,7 +149,7 @@ async def test_restart_backoff_doubles_after_each_fast_crash(tmp_path: Path) -> 
     assert await asyncio.wait_for(supervisor.run(asyncio.Event()), 20) == 1
 
     times = [float(line) for line in lines_of(starts)]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(gaps) == 3
     for gap, delay in zip(gaps, (0.2, 0.4, 0.8), strict=True):
         assert delay <= gap < delay + 1.5, gaps
@@ -222,7 +223,14 @@ async def test_a_process_ignoring_sigterm_is_killed_after_the_grace_time(tmp_pat
         """,
     )
     polite = script(
-        tmp_path, "polite", "import os, sys, time\nopen(sys.argv[1], 'a').write(f'{os.getpid()}\\n')\ntime.sleep(60)\n"
+        tmp_path,
+        "polite",
+        """
+        import os, sys, time
+        with open(sys.argv[1], "a") as f:
+            f.write(f"{os.getpid()}\\n")
+        time.sleep(60)
+        """,
     )
     out = io.StringIO()
     supervisor = Supervisor(

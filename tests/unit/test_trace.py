@@ -32,7 +32,7 @@ def line(at: datetime, process: str, text: str, corr: str = "c1") -> LogLine:
 
 def test_parse_line_reads_every_part() -> None:
     parsed = parse_line(
-        '2025-03-01T12:00:00.125Z WARNING payment-worker corr=abc-1 charge retried '
+        "2025-03-01T12:00:00.125Z WARNING payment-worker corr=abc-1 charge retried "
         'attempt=2 error="psp timeout"\n'
     )
     assert parsed == LogLine(
