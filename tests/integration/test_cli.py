@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -426,3 +427,53 @@ def test_dlq_purge_asks_first_and_can_keep_to_one_queue(dirs: tuple[Path, Path])
         ["Drop 2 dead letters? [y/N]: y", "Purged 2 dead letters."],
     )
     assert cli("dlq", "list")[1] == ["0 dead letters."]
+
+
+UP_DRIVER = """
+import asyncio, sys
+from gamestore.cli.up import run_up
+from gamestore.platform.config import Settings
+from gamestore.platform.supervisor import Command
+port = int(sys.argv[2])
+commands = [Command("web", [sys.executable, sys.argv[1], str(port)])]
+sys.exit(asyncio.run(run_up(commands, Settings(port=port), [port], grace=5)))
+"""
+
+WEB = """
+import socket, sys, time
+time.sleep(0.3)  # a slow start: the URL must wait for the port, not for the process
+server = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+print("listening", flush=True)
+while True:
+    server.accept()[0].close()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_up_prints_the_url_once_the_port_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    (tmp_path / "web.py").write_text(WEB)
+    (tmp_path / "driver.py").write_text(UP_DRIVER)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(tmp_path / "driver.py"), str(tmp_path / "web.py"), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        reader = LineReader(process)
+        url_line = f"GameStore is up at http://127.0.0.1:{port} (Ctrl-C stops it)"
+        reader.wait_for(lambda lines: url_line in lines, "the URL")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        process.kill()
+    reader.wait_for(lambda lines: "All processes stopped." in lines, "the goodbye")
+    lines = reader.lines
+    assert lines.index("web        | listening") < lines.index(url_line)
+    assert "supervisor | web stopped (was killed by SIGTERM)" in lines

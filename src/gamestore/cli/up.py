@@ -43,9 +43,10 @@ async def _announce(
     out.print(f"GameStore is up at [bold]{url}[/bold] (Ctrl-C stops it)")
 
 
-async def _up(
+async def run_up(
     commands: Sequence[Command], settings: Settings, ports: Sequence[int], grace: float
 ) -> int:
+    """Supervise ``commands`` until Ctrl-C/SIGTERM; print the URL once ``ports`` answer."""
     out = console()
     color = out.is_terminal and not out.no_color
     supervisor = Supervisor(commands, sys.stdout, grace=grace, color=color)
@@ -81,4 +82,4 @@ def up(
         for spec in specs
     ]
     ports = [port for spec in specs if (port := spec.port_for(settings)) is not None]
-    raise typer.Exit(asyncio.run(_up(commands, settings, ports, grace)))
+    raise typer.Exit(asyncio.run(run_up(commands, settings, ports, grace)))
