@@ -1,0 +1,75 @@
+"""The consumer inbox: exactly-once effect for at-least-once delivery.
+
+A consumer records each event id it handled in its OWN database, in the same transaction as the
+effect. A redelivered event finds its row and changes nothing::
+
+    async with engine.begin() as conn:
+        if await claim(conn, "games", event.event_id):
+            ...  # the effect, on conn
+
+or, wrapping a handler: ``bus.consume("games", types, idempotent(engine, "games", apply), ...)``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gamestore.platform.bus.model import EventHandler
+from gamestore.platform.eventstore import RecordedEvent
+
+Effect = Callable[[AsyncConnection, RecordedEvent], Awaitable[None]]
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """Define the ``inbox`` table on a service's own MetaData (its migrations create it)."""
+    return Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+inbox = inbox_table(MetaData())
+
+
+async def create_inbox(engine: AsyncEngine) -> None:
+    """Create the ``inbox`` table if it does not exist (for services without their own schema)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(inbox.metadata.create_all)
+
+
+async def claim(conn: AsyncConnection, consumer: str, event_id: uuid.UUID | str) -> bool:
+    """True the first time ``consumer`` claims ``event_id``; False for a redelivery.
+
+    Call it inside the effect's transaction: a rollback forgets the claim with the effect.
+    Two concurrent claims of one id: one inserts, the other waits for it and then gets False.
+    """
+    insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(inbox)
+        .values(consumer=consumer, event_id=str(event_id), handled_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    )
+    result = await conn.execute(statement)
+    return result.rowcount == 1
+
+
+def idempotent(engine: AsyncEngine, consumer: str, effect: Effect) -> EventHandler:
+    """A handler that runs ``effect(conn, event)`` once per event id, in one transaction
+    with the inbox row: both commit together or neither does."""
+
+    async def handle(event: RecordedEvent) -> None:
+        async with engine.begin() as conn:
+            if await claim(conn, consumer, event.event_id):
+                await effect(conn, event)
+
+    return handle
