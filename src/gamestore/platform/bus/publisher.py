@@ -1,0 +1,83 @@
+"""The relay from the event store to the RabbitMQ exchange.
+
+Reads the global log after the ``rabbitmq-publisher`` checkpoint, publishes a batch with
+publisher confirms and moves the checkpoint once the broker confirmed the whole batch. A crash
+in between republishes the batch: consumers deduplicate by message id (the event id).
+One publisher is active at a time (the same lease as consumer groups).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aio_pika
+from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+
+from gamestore.platform.bus import amqp
+from gamestore.platform.bus.delivery import log, sleep_unless_stopped, wait_for_news
+from gamestore.platform.bus.lease import Lease, Leases
+from gamestore.platform.eventstore import EventStore, RecordedEvent
+
+CHECKPOINT = "rabbitmq-publisher"
+
+
+class Publisher:
+    def __init__(
+        self,
+        connection: AbstractRobustConnection,
+        store: EventStore,
+        exchange: str,
+        leases: Leases,
+        *,
+        batch_size: int = 200,
+        idle_timeout: float = 1.0,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self._connection = connection
+        self._store = store
+        self._exchange = exchange
+        self._leases = leases
+        self._batch_size = batch_size
+        self._idle_timeout = idle_timeout
+        self._retry_delay = retry_delay
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Hold the publisher lease and relay until ``stop``; broker trouble → retry."""
+        while not stop.is_set():
+            async with self._leases.hold(CHECKPOINT, stop) as lease:
+                if lease is None:
+                    return
+                try:
+                    await self._relay(stop, lease)
+                except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as error:
+                    log.warning("publisher failed; retrying", error=repr(error))
+                    await sleep_unless_stopped(stop, self._retry_delay)
+
+    async def _relay(self, stop: asyncio.Event, lease: Lease) -> None:
+        channel = await self._connection.channel(publisher_confirms=True)
+        try:
+            exchange = await channel.declare_exchange(
+                self._exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            position = await self._store.load_checkpoint(CHECKPOINT)
+            log.info("publisher active", exchange=self._exchange, position=position)
+            while not (stop.is_set() or lease.lost.is_set()):
+                events = await self._store.read_all(position, self._batch_size)
+                if events:
+                    await _publish_confirmed(exchange, events)
+                    position = events[-1].position
+                    await self._store.save_checkpoint(CHECKPOINT, position)
+                if len(events) < self._batch_size:
+                    await wait_for_news(self._store, position, self._idle_timeout, stop, lease.lost)
+        finally:
+            await channel.close()
+
+
+async def _publish_confirmed(exchange: AbstractExchange, events: list[RecordedEvent]) -> None:
+    """Publish in log order and wait until the broker confirmed every message."""
+    await asyncio.gather(
+        *(
+            exchange.publish(amqp.event_message(e), routing_key=e.type, mandatory=False)
+            for e in events
+        )
+    )
