@@ -56,6 +56,7 @@ class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self._url = url
+        self.url = url  # the database, for components that keep tables next to the log
         self._listener: asyncpg.Connection | None = None
         self._wakeup = asyncio.Event()
 

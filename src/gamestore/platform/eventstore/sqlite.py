@@ -57,8 +57,9 @@ async def open_sqlite(url: str) -> aiosqlite.Connection:
 
 
 class SqliteEventStore:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, url: str | None = None) -> None:
         self._conn = conn
+        self.url = url  # the database, for components that keep tables next to the log
         self._write_lock = asyncio.Lock()
 
     @classmethod
@@ -66,7 +67,7 @@ class SqliteEventStore:
         conn = await open_sqlite(url)
         schema = resources.files(__package__).joinpath("sqlite.sql").read_text()
         await conn.executescript(schema)
-        return cls(conn)
+        return cls(conn, url)
 
     async def append(
         self,
