@@ -12,7 +12,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,7 +39,7 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path
     yield data, logs
 
 
-Row = tuple[str, str, dict[str, object], str | None]
+Row = tuple[str, str, Mapping[str, object], str | None]
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def cli(*args: str, input: str | None = None) -> tuple[int, list[str]]:
     return result.exit_code, result.output.splitlines()
 
 
-SAMPLE = (
+SAMPLE: tuple[Row, ...] = (
     ("game-1", "GameCreated", {"title": "Hades", "price": 25}, "corr-a"),
     ("user-1", "UserRegistered", {"user_id": "u1"}, "corr-b"),
     ("game-1", "GameUpdated", {"price": 20}, "corr-a"),
@@ -124,7 +124,7 @@ def test_tail_limit_type_and_stream_filters(store_url: str) -> None:
 
 
 def test_tail_finds_a_rare_type_far_behind_the_head(dirs: tuple[Path, Path]) -> None:
-    common = [("s", "Common", {"n": n}, None) for n in range(60)]
+    common: list[Row] = [("s", "Common", {"n": n}, None) for n in range(60)]
     append(local_store(dirs), ("s", "Rare", {}, None), *common)
     _, lines = cli("events", "tail", "--type", "Rare", "--limit", "3")
     assert [line.split()[:3][::2] for line in lines] == [["1", "Rare"]]
