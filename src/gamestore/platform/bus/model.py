@@ -15,7 +15,8 @@ EventHandler = Callable[[RecordedEvent], Awaitable[None]]
 class EventBus(Protocol):
     """Every adapter passes ``tests/integration/bus`` contract suite.
 
-    Delivery is at-least-once and in global order per consumer group; handlers make the effect
+    Delivery is at-least-once per consumer group (in global order on the embedded bus; RabbitMQ's
+    quorum queues reorder redeliveries, so handlers compare versions); handlers make the effect
     exactly-once with the inbox (``gamestore.platform.inbox``). A handler that keeps failing
     is dead-lettered after ``max_attempts`` and the group moves on.
     """
