@@ -25,6 +25,12 @@ def correlation_id() -> str:
     return _correlation_id.get()
 
 
+def current_correlation() -> str | None:
+    """The correlation id in force, or None outside any request."""
+    value = _correlation_id.get()
+    return None if value == "-" else value
+
+
 def set_correlation_id(value: str | None) -> contextvars.Token[str]:
     return _correlation_id.set(value or new_correlation_id())
 

@@ -32,7 +32,7 @@ from gamestore.platform.eventstore import (
     WrongExpectedVersion,
 )
 from gamestore.platform.eventstore.model import expected_to_int
-from gamestore.platform.logs import correlation_id, get_logger
+from gamestore.platform.logs import current_correlation, get_logger
 
 log = get_logger("outbox")
 
@@ -73,7 +73,7 @@ class Outbox:
             return
         batch_id = str(uuid.uuid4())
         expected = expected_to_int(expected_version)
-        corr = correlation_id() if correlation_id() != "-" else None
+        corr = current_correlation()
         now = datetime.now(UTC)
         await conn.execute(
             self.table.insert(),

@@ -233,3 +233,36 @@ async def test_reconnecting_keeps_the_log(database_url: str) -> None:
     await reopened.append("game-1", [event(n=2)], expected_version=1)
     assert [e.data["n"] for e in await reopened.read_all()] == [1, 2]
     await reopened.close()
+
+
+async def test_concurrent_appends_are_answered_one_by_one(store: EventStore) -> None:
+    """Appends that share a group commit still succeed or fail on their own."""
+    await store.append("taken", [event()], expected_version=NO_STREAM)
+    duplicate = event(n=0)
+    await store.append("dup", [duplicate])
+
+    results = await asyncio.gather(
+        *(store.append(f"s-{n}", [event(n=n)], expected_version=NO_STREAM) for n in range(10)),
+        store.append("taken", [event()], expected_version=NO_STREAM),
+        store.append("dup", [duplicate, event()]),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(r, list) and r[0].version == 1 for r in results[:10])
+    assert isinstance(results[10], WrongExpectedVersion)
+    assert isinstance(results[11], DuplicateEventMismatch)
+    events = await store.read_all()
+    assert len(events) == 12
+    assert [e.position for e in events] == list(range(1, 13))
+
+
+async def test_concurrent_appends_keep_their_own_correlation_ids(store: EventStore) -> None:
+    async def append_as(corr: str) -> None:
+        with correlation(corr):
+            await store.append(f"s-{corr}", [event()])
+
+    await asyncio.gather(*(append_as(f"req-{n}") for n in range(8)))
+
+    assert {(e.stream_id, e.correlation_id) for e in await store.read_all()} == {
+        (f"s-req-{n}", f"req-{n}") for n in range(8)
+    }

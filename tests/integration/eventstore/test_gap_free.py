@@ -13,9 +13,9 @@ import uuid
 import asyncpg
 import pytest
 
-from gamestore.platform.eventstore import EventStore, NewEvent, connect
+from gamestore.platform.eventstore import EventStore, connect
 
-APPEND = "SELECT position FROM es_append($1, -1, $2, $3, $4, $5, $6)"
+APPEND = "SELECT position FROM es_append_many(ARRAY[$1], ARRAY[-1], ARRAY[1], $2, $3, $4, $5, $6)"
 
 
 async def _append_holding(conn: asyncpg.Connection, hold: asyncio.Event | float) -> int:
@@ -90,7 +90,9 @@ async def _writer(url: str, writes: int, seed: int, written: list[uuid.UUID]) ->
         await conn.close()
 
 
-async def _reader(store: EventStore, done: asyncio.Event, seen: list[tuple[int, uuid.UUID]]) -> None:
+async def _reader(
+    store: EventStore, done: asyncio.Event, seen: list[tuple[int, uuid.UUID]]
+) -> None:
     after = 0
     while True:
         finished = done.is_set()
@@ -113,9 +115,7 @@ async def test_a_tight_polling_reader_sees_every_event_once_in_order(
     done = asyncio.Event()
     try:
         reader = asyncio.create_task(_reader(reader_store, done, seen))
-        await asyncio.gather(
-            *(_writer(postgres_url, 60, run * 100 + w, written) for w in range(8))
-        )
+        await asyncio.gather(*(_writer(postgres_url, 60, run * 100 + w, written) for w in range(8)))
         done.set()
         await reader
     finally:

@@ -16,10 +16,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parents[3]))
 
 
-from gamestore.platform.db import create_engine  # noqa: E402
-from gamestore.platform.eventstore import ANY, NewEvent, RecordedEvent, connect  # noqa: E402
-from gamestore.platform.outbox import OutboxRelay  # noqa: E402
-from tests.integration.outbox.support import outbox  # noqa: E402
+from gamestore.platform.db import create_engine
+from gamestore.platform.eventstore import ANY, NewEvent, RecordedEvent, connect
+from gamestore.platform.outbox import OutboxRelay
+from tests.integration.outbox.support import outbox
 
 
 class KillAfterAppends:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.integration.outbox.support import create_game, games, metadata, outbox
 
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, NewEvent, connect
 from gamestore.platform.logs import correlation
 from gamestore.platform.outbox import OutboxRelay
+from tests.integration.outbox.support import create_game, games, metadata, outbox
 
 CHILD = Path(__file__).with_name("relay_crash_child.py")
 
@@ -40,7 +40,9 @@ async def store(database_url: str) -> AsyncIterator[EventStore]:
 
 async def outbox_rows(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(outbox.table))).scalar_one())
+        return int(
+            (await conn.execute(select(func.count()).select_from(outbox.table))).scalar_one()
+        )
 
 
 async def test_committed_events_are_relayed_in_order_then_removed(
@@ -83,7 +85,10 @@ async def test_events_of_one_unit_of_work_are_appended_together(
             await outbox.add(
                 conn,
                 "order-1",
-                [NewEvent(type="OrderCreated", data={}), NewEvent(type="PaymentRequested", data={})],
+                [
+                    NewEvent(type="OrderCreated", data={}),
+                    NewEvent(type="PaymentRequested", data={}),
+                ],
             )
     await OutboxRelay(engine, store, outbox.table).relay_once()
 

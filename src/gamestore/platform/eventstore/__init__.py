@@ -1,7 +1,9 @@
-"""The append-only event store.
+"""The append-only event store::
 
->>> store = await connect("sqlite:///data/events.db")     # or "postgresql://root@127.0.0.1/test"
->>> await store.append("game-1", [NewEvent(type="GameCreated", data={})], expected_version=NO_STREAM)
+store = await connect("sqlite:///data/events.db")  # or "postgresql://root@127.0.0.1/test"
+created = NewEvent(type="GameCreated", data={"title": "Celeste"})
+await store.append("game-1", [created], expected_version=NO_STREAM)
+page = await store.read_all(after=0, limit=1000)
 """
 
 from __future__ import annotations

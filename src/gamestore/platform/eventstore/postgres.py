@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -10,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
     ANY,
     DuplicateEventMismatch,
@@ -20,7 +22,7 @@ from gamestore.platform.eventstore.model import (
     check_batch,
     expected_to_int,
 )
-from gamestore.platform.logs import correlation_id
+from gamestore.platform.logs import current_correlation
 
 _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
@@ -59,6 +61,7 @@ class PostgresEventStore:
         self.url = url  # the database, for components that keep tables next to the log
         self._listener: asyncpg.Connection | None = None
         self._wakeup = asyncio.Event()
+        self._committer = GroupCommitter(self._append_group, max_in_flight=2)
 
     @classmethod
     async def connect(cls, url: str, *, pool_size: int = 10) -> PostgresEventStore:
@@ -78,22 +81,34 @@ class PostgresEventStore:
         expected_version: ExpectedVersion = ANY,
     ) -> list[RecordedEvent]:
         check_batch(stream_id, events)
-        expected = expected_to_int(expected_version)
-        default_corr = correlation_id() if correlation_id() != "-" else None
-        try:
-            rows = await self._pool.fetch(
-                "SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)",
-                stream_id,
-                expected,
-                [e.event_id for e in events],
-                [e.type for e in events],
-                [dict(e.data) for e in events],
-                [e.correlation_id or default_corr for e in events],
-                [e.causation_id for e in events],
-            )
-        except asyncpg.PostgresError as error:
-            raise _translate(error, stream_id, expected_version) from error
-        return [_record(row) for row in rows]
+        request = AppendRequest(
+            stream_id,
+            events,
+            expected_to_int(expected_version),
+            expected_version,
+            current_correlation(),
+        )
+        return await self._committer.submit(request)
+
+    async def _append_group(self, group: list[AppendRequest]) -> None:
+        """Write a group of appends in one call, one transaction; answer each request."""
+        events = [(r, e) for r in group for e in r.events]
+        rows = await self._pool.fetch(
+            "SELECT * FROM es_append_many($1, $2, $3, $4, $5, $6, $7, $8)",
+            [r.stream_id for r in group],
+            [r.expected for r in group],
+            [len(r.events) for r in group],
+            [e.event_id for _, e in events],
+            [e.type for _, e in events],
+            [dict(e.data) for _, e in events],
+            [e.correlation_id or r.correlation_id for r, e in events],
+            [e.causation_id for _, e in events],
+        )
+        answers: dict[int, list[asyncpg.Record]] = {}
+        for row in rows:
+            answers.setdefault(row["request"], []).append(row)
+        for index, request in enumerate(group, start=1):
+            _answer(request, answers[index])
 
     async def read_all(
         self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
@@ -139,10 +154,8 @@ class PostgresEventStore:
         self._wakeup.clear()
         if await self.head() > after:
             return True
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout)
-        except TimeoutError:
-            pass
         return await self.head() > after
 
     async def _listen(self) -> None:
@@ -168,18 +181,36 @@ class PostgresEventStore:
         )
 
     async def close(self) -> None:
+        await self._committer.close()
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
         await self._pool.close()
 
 
-def _translate(
-    error: asyncpg.PostgresError, stream_id: str, expected: ExpectedVersion
-) -> Exception:
-    state = getattr(error, "sqlstate", None)
-    if state == "GS001":
-        actual = int(getattr(error, "detail", None) or 0)
-        return WrongExpectedVersion(stream_id, expected, actual)
-    if state == "GS002":
-        return DuplicateEventMismatch(str(error))
-    return error
+def _answer(request: AppendRequest, rows: list[asyncpg.Record]) -> None:
+    error = rows[0]["error"]
+    if error == "conflict":
+        request.fail(
+            WrongExpectedVersion(request.stream_id, request.expected_version, rows[0]["actual"])
+        )
+    elif error == "duplicate":
+        request.fail(DuplicateEventMismatch("some of the batch's event ids are already stored"))
+    elif rows[0]["event_id"] is not None:  # already stored: the originals
+        request.resolve([_record(row) for row in rows])
+    else:
+        request.resolve(
+            [
+                RecordedEvent(
+                    position=row["position"],
+                    event_id=event.event_id,
+                    stream_id=request.stream_id,
+                    version=row["version"],
+                    type=event.type,
+                    data=dict(event.data),
+                    occurred_at=row["occurred_at"],
+                    correlation_id=event.correlation_id or request.correlation_id,
+                    causation_id=event.causation_id,
+                )
+                for row, event in zip(rows, request.events, strict=True)
+            ]
+        )

@@ -41,43 +41,76 @@ DROP TRIGGER IF EXISTS es_events_no_truncate ON es_events;
 CREATE TRIGGER es_events_no_truncate BEFORE TRUNCATE ON es_events
     FOR EACH STATEMENT EXECUTE FUNCTION es_reject_change();
 
--- One round trip per append: lock the head, deduplicate, check the version, insert.
--- p_expected: -1 any, 0 no stream, n exact. Raises GS001 (conflict), GS002 (partial duplicate).
-CREATE OR REPLACE FUNCTION es_append(
-    p_stream text, p_expected integer, p_ids uuid[], p_types text[], p_data jsonb[],
-    p_correlation text[], p_causation text[]
-) RETURNS SETOF es_events LANGUAGE plpgsql AS $$
+-- One round trip per group of appends (see batching.py): lock the head once, then for each
+-- append in turn deduplicate, check the expected version and insert. Appends are flattened:
+-- append i owns p_counts[i] consecutive entries of the event arrays. p_expected: -1 any,
+-- 0 no stream, n exact. Each append answers with its events, or one row whose error is
+-- 'conflict' (actual = the stream's version) or 'duplicate' (some, not all, ids stored).
+-- New events come back as (position, version, occurred_at) only; stored ones in full.
+DROP FUNCTION IF EXISTS es_append_many(text[], integer[], integer[], uuid[], text[], jsonb[], text[], text[]);
+CREATE FUNCTION es_append_many(
+    p_streams text[], p_expected integer[], p_counts integer[],
+    p_ids uuid[], p_types text[], p_data jsonb[], p_correlation text[], p_causation text[]
+) RETURNS TABLE (
+    request integer, error text, actual integer,
+    "position" bigint, event_id uuid, stream_id text, version integer, type text, data jsonb,
+    occurred_at timestamptz, correlation_id text, causation_id text
+) LANGUAGE plpgsql
+-- Every lookup here is a unique-index probe. Without this, a plan cached while the table was
+-- still empty (a sequential scan) is kept by the session as the table grows.
+SET enable_seqscan = off
+AS $$
+#variable_conflict use_column
 DECLARE
-    n integer := cardinality(p_ids);
-    last_position bigint;
+    head_position bigint;
+    next_position bigint;
+    first integer := 1;
+    last integer;
     found_count integer;
     current_version integer;
 BEGIN
-    SELECT h.position INTO last_position FROM es_head h WHERE h.id = 1 FOR UPDATE;
-
-    SELECT count(*) INTO found_count FROM es_events e WHERE e.event_id = ANY (p_ids);
-    IF found_count = n THEN
-        RETURN QUERY SELECT e.* FROM unnest(p_ids) WITH ORDINALITY AS i(id, ord)
-            JOIN es_events e ON e.event_id = i.id ORDER BY i.ord;
-        RETURN;
-    ELSIF found_count > 0 THEN
-        RAISE EXCEPTION 'some of the batch''s event ids are already stored' USING ERRCODE = 'GS002';
+    SELECT h.position INTO head_position FROM es_head h WHERE h.id = 1 FOR UPDATE;
+    next_position := head_position;
+    FOR i IN 1 .. cardinality(p_streams) LOOP
+        last := first + p_counts[i] - 1;
+        SELECT count(*) INTO found_count FROM es_events e WHERE e.event_id = ANY (p_ids[first:last]);
+        IF found_count = p_counts[i] THEN
+            RETURN QUERY SELECT i, NULL::text, NULL::integer, e.position, e.event_id, e.stream_id,
+                    e.version, e.type, e.data, e.occurred_at, e.correlation_id, e.causation_id
+                FROM unnest(p_ids[first:last]) WITH ORDINALITY AS u(id, ord)
+                JOIN es_events e ON e.event_id = u.id ORDER BY u.ord;
+        ELSIF found_count > 0 THEN
+            RETURN QUERY SELECT i, 'duplicate'::text, NULL::integer, NULL::bigint, NULL::uuid,
+                NULL::text, NULL::integer, NULL::text, NULL::jsonb, NULL::timestamptz,
+                NULL::text, NULL::text;
+        ELSE
+            SELECT coalesce(max(e.version), 0) INTO current_version FROM es_events e
+                WHERE e.stream_id = p_streams[i];
+            IF p_expected[i] >= 0 AND current_version <> p_expected[i] THEN
+                RETURN QUERY SELECT i, 'conflict'::text, current_version, NULL::bigint,
+                    NULL::uuid, NULL::text, NULL::integer, NULL::text, NULL::jsonb,
+                    NULL::timestamptz, NULL::text, NULL::text;
+            ELSE
+                RETURN QUERY INSERT INTO es_events AS e
+                        (position, event_id, stream_id, version, type, data,
+                         correlation_id, causation_id)
+                    SELECT next_position + u.ord, u.id, p_streams[i],
+                           current_version + u.ord::integer, u.type, u.data, u.corr, u.caus
+                    FROM unnest(p_ids[first:last], p_types[first:last], p_data[first:last],
+                                p_correlation[first:last], p_causation[first:last])
+                        WITH ORDINALITY AS u(id, type, data, corr, caus, ord)
+                    -- the caller has the rest of what it just wrote: send back only the new
+                    RETURNING i, NULL::text, NULL::integer, e.position, NULL::uuid, NULL::text,
+                        e.version, NULL::text, NULL::jsonb, e.occurred_at, NULL::text, NULL::text;
+                next_position := next_position + p_counts[i];
+            END IF;
+        END IF;
+        first := last + 1;
+    END LOOP;
+    IF next_position > head_position THEN
+        UPDATE es_head SET position = next_position WHERE id = 1;
+        PERFORM pg_notify('es_events', next_position::text);
     END IF;
-
-    SELECT coalesce(max(e.version), 0) INTO current_version FROM es_events e
-        WHERE e.stream_id = p_stream;
-    IF p_expected >= 0 AND current_version <> p_expected THEN
-        RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'GS001',
-            DETAIL = current_version::text;
-    END IF;
-
-    UPDATE es_head SET position = last_position + n WHERE id = 1;
-    PERFORM pg_notify('es_events', (last_position + n)::text);
-    RETURN QUERY INSERT INTO es_events
-            (position, event_id, stream_id, version, type, data, correlation_id, causation_id)
-        SELECT last_position + i.ord, i.id, p_stream, current_version + i.ord::integer,
-               i.type, i.data, i.corr, i.caus
-        FROM unnest(p_ids, p_types, p_data, p_correlation, p_causation)
-            WITH ORDINALITY AS i(id, type, data, corr, caus, ord)
-        RETURNING *;
 END $$;
+
+DROP FUNCTION IF EXISTS es_append(text, integer, uuid[], text[], jsonb[], text[], text[]);

@@ -13,6 +13,7 @@ from importlib import resources
 import aiosqlite
 
 from gamestore.platform.config import sqlite_path
+from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
     ANY,
     DuplicateEventMismatch,
@@ -23,7 +24,7 @@ from gamestore.platform.eventstore.model import (
     check_batch,
     expected_to_int,
 )
-from gamestore.platform.logs import correlation_id
+from gamestore.platform.logs import current_correlation
 
 _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
@@ -56,11 +57,29 @@ async def open_sqlite(url: str) -> aiosqlite.Connection:
     return conn
 
 
+def _new_records(request: AppendRequest, last_position: int, version: int) -> list[RecordedEvent]:
+    now = datetime.now(UTC)
+    return [
+        RecordedEvent(
+            position=last_position + i,
+            event_id=e.event_id,
+            stream_id=request.stream_id,
+            version=version + i,
+            type=e.type,
+            data=dict(e.data),
+            occurred_at=now,
+            correlation_id=e.correlation_id or request.correlation_id,
+            causation_id=e.causation_id,
+        )
+        for i, e in enumerate(request.events, start=1)
+    ]
+
+
 class SqliteEventStore:
     def __init__(self, conn: aiosqlite.Connection, url: str | None = None) -> None:
         self._conn = conn
         self.url = url  # the database, for components that keep tables next to the log
-        self._write_lock = asyncio.Lock()
+        self._committer = GroupCommitter(self._append_group)
 
     @classmethod
     async def connect(cls, url: str) -> SqliteEventStore:
@@ -76,56 +95,49 @@ class SqliteEventStore:
         expected_version: ExpectedVersion = ANY,
     ) -> list[RecordedEvent]:
         check_batch(stream_id, events)
-        expected = expected_to_int(expected_version)
-        async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                recorded = await self._append_locked(stream_id, events, expected, expected_version)
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-        return recorded
+        request = AppendRequest(
+            stream_id,
+            events,
+            expected_to_int(expected_version),
+            expected_version,
+            current_correlation(),
+        )
+        return await self._committer.submit(request)
 
-    async def _append_locked(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected: int,
-        expected_version: ExpectedVersion,
-    ) -> list[RecordedEvent]:
-        ids = [str(e.event_id) for e in events]
+    async def _append_group(self, group: list[AppendRequest]) -> None:
+        """One BEGIN IMMEDIATE transaction for the whole group; each request answered alone."""
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            answers = [await self._append_one(request) for request in group]
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
+        for request, answer in zip(group, answers, strict=True):
+            if isinstance(answer, Exception):
+                request.fail(answer)
+            else:
+                request.resolve(answer)
+
+    async def _append_one(self, request: AppendRequest) -> list[RecordedEvent] | Exception:
+        ids = [str(e.event_id) for e in request.events]
         marks = ",".join("?" * len(ids))
         rows = await self._conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})", ids
         )
         if rows:
             if len(rows) != len(ids):
-                raise DuplicateEventMismatch("some of the batch's event ids are already stored")
+                return DuplicateEventMismatch("some of the batch's event ids are already stored")
             by_id = {row[1]: _record(row) for row in rows}  # type: ignore[index]
             return [by_id[event_id] for event_id in ids]
         (current,) = await self._fetchone(
-            "SELECT coalesce(max(version), 0) FROM es_events WHERE stream_id = ?", (stream_id,)
+            "SELECT coalesce(max(version), 0) FROM es_events WHERE stream_id = ?",
+            (request.stream_id,),
         )
-        if expected >= 0 and current != expected:
-            raise WrongExpectedVersion(stream_id, expected_version, current)
+        if request.expected >= 0 and current != request.expected:
+            return WrongExpectedVersion(request.stream_id, request.expected_version, current)
         (last,) = await self._fetchone("SELECT coalesce(max(position), 0) FROM es_events", ())
-        now = datetime.now(UTC).isoformat()
-        default_corr = correlation_id() if correlation_id() != "-" else None
-        recorded = [
-            RecordedEvent(
-                position=last + i,
-                event_id=e.event_id,
-                stream_id=stream_id,
-                version=current + i,
-                type=e.type,
-                data=dict(e.data),
-                occurred_at=datetime.fromisoformat(now),
-                correlation_id=e.correlation_id or default_corr,
-                causation_id=e.causation_id,
-            )
-            for i, e in enumerate(events, start=1)
-        ]
+        recorded = _new_records(request, last, current)
         await self._conn.executemany(
             f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -136,7 +148,7 @@ class SqliteEventStore:
                     r.version,
                     r.type,
                     json.dumps(r.data),
-                    now,
+                    r.occurred_at.isoformat(),
                     r.correlation_id,
                     r.causation_id,
                 )
@@ -212,4 +224,5 @@ class SqliteEventStore:
         )
 
     async def close(self) -> None:
+        await self._committer.close()
         await self._conn.close()
