@@ -16,14 +16,18 @@ from urllib.parse import urlsplit
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("GAMESTORE_REQUIRE_SERVICES") == "1"
-POSTGRES_URL = os.environ.get("GAMESTORE_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "GAMESTORE_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
+)
 AMQP_URL = os.environ.get("GAMESTORE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
