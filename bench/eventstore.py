@@ -144,6 +144,50 @@ def bench_eventsourcing(url: str, events: int, writers: int, batch: int) -> floa
     return per_writer * writers * batch / elapsed
 
 
+async def child_writer(url: str, count: int) -> None:
+    """One writer process: connect, say ready, wait for go, append ``count`` events."""
+    store = await connect(url)
+    await store.append("warm-up", [NewEvent(type="Warm", data={})])
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    for i in range(count):
+        await store.append(f"game-{os.getpid()}-{i}", [NewEvent(type="GameCreated", data=DATA)])
+    await store.close()
+    print("done", flush=True)
+
+
+async def bench_ours_processes(url: str, events: int, writers: int) -> float:
+    """Writers in separate processes: no shared group commit, one flush per append."""
+    store = await connect(url)  # create the schema once
+    await store.close()
+    per_writer = events // writers
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--child",
+            url,
+            str(per_writer),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(writers)
+    ]
+    for child in children:
+        assert child.stdout and await child.stdout.readline() == b"ready\n"
+    started = time.perf_counter()
+    for child in children:
+        assert child.stdin
+        child.stdin.write(b"go\n")
+        await child.stdin.drain()
+    for child in children:
+        assert child.stdout and await child.stdout.readline() == b"done\n"
+    elapsed = time.perf_counter() - started
+    for child in children:
+        await child.wait()
+    return per_writer * writers / elapsed
+
+
 async def postgres_case(admin_url: str, events: int, writers: int, batch: int) -> dict[str, float]:
     figures = {}
     async with scratch_database(admin_url) as url:
@@ -183,17 +227,27 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=8000)
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--batch", type=int, default=100, help="events per append, batched case")
+    parser.add_argument("--child", nargs=2, metavar=("URL", "COUNT"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--postgres",
         default=os.environ.get("GAMESTORE_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1/test"),
     )
     args = parser.parse_args()
+    if args.child:
+        await child_writer(args.child[0], int(args.child[1]))
+        return
 
     single = await postgres_case(args.postgres, args.events, args.writers, 1)
     batched = await postgres_case(args.postgres, args.events * 10, args.writers, args.batch)
     show(
         f"PostgreSQL, {args.writers} writers, events/s",
         {"1 event/txn": single, f"{args.batch} events/txn": batched},
+    )
+    async with scratch_database(args.postgres) as url:
+        processes = await bench_ours_processes(url, args.events // 2, args.writers)
+    console.print(
+        f"PostgreSQL, ours with {args.writers} writer PROCESSES (no shared group commit):"
+        f" {processes:,.0f} events/s at 1 event/txn"
     )
     sqlite_single = await sqlite_case(args.events // 4, args.writers, 1)
     sqlite_batched = await sqlite_case(args.events * 10, args.writers, args.batch)
@@ -212,6 +266,7 @@ async def main() -> None:
         "batched_raw_insert": round(batched["raw_insert"]),
         "batched_ratio_vs_eventsourcing": round(batched["ours"] / batched["eventsourcing"], 2),
         "batched_ratio_vs_raw": round(batched["ours"] / batched["raw_insert"], 2),
+        "ours_separate_processes": round(processes),
         "sqlite_ours": round(sqlite_single),
         "sqlite_batched_ours": round(sqlite_batched),
     }

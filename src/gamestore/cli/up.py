@@ -40,7 +40,10 @@ async def _announce(
     for port in ports:
         if not await port_answers(host, port, _PORT_TIMEOUT):
             out.print(f"Nothing answers on {host}:{port} yet.", style="yellow")
-    out.print(f"GameStore is up at [bold]{url}[/bold] (Ctrl-C stops it)")
+    if any(url.endswith(f":{port}") for port in ports):
+        out.print(f"GameStore is up at [bold]{url}[/bold] (Ctrl-C stops it)")
+    else:  # no process serves the public port (yet): do not print a URL that would not answer
+        out.print("GameStore is up (Ctrl-C stops it); no process serves HTTP.")
 
 
 async def run_up(

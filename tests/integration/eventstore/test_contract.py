@@ -266,3 +266,25 @@ async def test_concurrent_appends_keep_their_own_correlation_ids(store: EventSto
     assert {(e.stream_id, e.correlation_id) for e in await store.read_all()} == {
         (f"s-req-{n}", f"req-{n}") for n in range(8)
     }
+
+
+async def test_a_process_starting_while_others_append_does_not_block_them(
+    database_url: str,
+) -> None:
+    """Connecting re-runs no DDL on an installed schema: no lock queue behind live appends."""
+    writer = await connect(database_url)
+    stop = asyncio.Event()
+
+    async def keep_appending() -> int:
+        count = 0
+        while not stop.is_set():
+            await writer.append(f"s-{count}", [event()])
+            count += 1
+        return count
+
+    appending = asyncio.create_task(keep_appending())
+    newcomers = [await connect(database_url) for _ in range(5)]
+    stop.set()
+    assert await asyncio.wait_for(appending, 10) > 0
+    for store in (*newcomers, writer):
+        await store.close()

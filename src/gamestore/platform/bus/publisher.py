@@ -16,6 +16,7 @@ from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from gamestore.platform.bus import amqp
 from gamestore.platform.bus.delivery import log, sleep_unless_stopped, wait_for_news
 from gamestore.platform.bus.lease import Lease, Leases
+from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 
 CHECKPOINT = "rabbitmq-publisher"
@@ -81,3 +82,20 @@ async def _publish_confirmed(exchange: AbstractExchange, events: list[RecordedEv
             for e in events
         )
     )
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    """The ``bus-publisher`` process: event store → RabbitMQ, until ``stop``."""
+    from gamestore.platform.bus import connect_bus
+    from gamestore.platform.eventstore import connect
+
+    store = await connect(settings.event_store_url)
+    try:
+        bus = await connect_bus(settings.bus_url, store)
+        try:
+            log.info("publishing events", exchange="gamestore.events")
+            await bus.run_publisher(stop=stop)
+        finally:
+            await bus.close()
+    finally:
+        await store.close()

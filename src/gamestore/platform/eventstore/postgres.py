@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -48,6 +49,40 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
     )
 
 
+async def _install_schema(pool: asyncpg.Pool) -> None:
+    """Create or upgrade the schema, unless this exact version is installed already.
+
+    The DDL takes strong table locks: run at every start, it would queue behind (or deadlock
+    with) the appends of processes already running. So it runs only when the schema text's
+    hash differs from the one recorded, under an advisory lock, by one process at a time.
+    """
+    schema = resources.files(__package__).joinpath("postgres.sql").read_text()
+    version = hashlib.sha256(schema.encode()).hexdigest()
+    if await _installed_version(pool) == version:
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+        if await _installed_version(conn) == version:
+            return
+        await conn.execute(schema)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS es_schema (id integer PRIMARY KEY CHECK (id = 1),"
+            " version text NOT NULL)"
+        )
+        await conn.execute(
+            "INSERT INTO es_schema (id, version) VALUES (1, $1)"
+            " ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version",
+            version,
+        )
+
+
+async def _installed_version(db: asyncpg.Pool | asyncpg.Connection) -> str | None:
+    if await db.fetchval("SELECT to_regclass('es_schema')") is None:
+        return None
+    version: str | None = await db.fetchval("SELECT version FROM es_schema")
+    return version
+
+
 def dsn(url: str) -> str:
     """asyncpg takes ``postgresql://``; accept SQLAlchemy-style ``postgresql+asyncpg://`` too."""
     head, rest = url.split("://", 1)
@@ -68,10 +103,7 @@ class PostgresEventStore:
         pool = await asyncpg.create_pool(
             dsn(url), min_size=1, max_size=pool_size, init=_init_connection
         )
-        schema = resources.files(__package__).joinpath("postgres.sql").read_text()
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-            await conn.execute(schema)
+        await _install_schema(pool)
         return cls(pool, url)
 
     async def append(

@@ -122,13 +122,15 @@ class SqliteEventStore:
     async def _append_one(self, request: AppendRequest) -> list[RecordedEvent] | Exception:
         ids = [str(e.event_id) for e in request.events]
         marks = ",".join("?" * len(ids))
-        rows = await self._conn.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})", ids
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})", ids
+            )
         )
         if rows:
             if len(rows) != len(ids):
                 return DuplicateEventMismatch("some of the batch's event ids are already stored")
-            by_id = {row[1]: _record(row) for row in rows}  # type: ignore[index]
+            by_id = {row[1]: _record(row) for row in rows}
             return [by_id[event_id] for event_id in ids]
         (current,) = await self._fetchone(
             "SELECT coalesce(max(version), 0) FROM es_events WHERE stream_id = ?",
@@ -177,7 +179,7 @@ class SqliteEventStore:
             sql = f"SELECT {_COLUMNS} FROM es_events WHERE position > ? ORDER BY position LIMIT ?"
             params = [after, limit]
         rows = await self._conn.execute_fetchall(sql, params)
-        return [_record(row) for row in rows]  # type: ignore[arg-type]
+        return [_record(row) for row in rows]
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         rows = await self._conn.execute_fetchall(
@@ -185,14 +187,14 @@ class SqliteEventStore:
             " ORDER BY version",
             (stream_id, from_version),
         )
-        return [_record(row) for row in rows]  # type: ignore[arg-type]
+        return [_record(row) for row in rows]
 
     async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
         rows = await self._conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = ? ORDER BY position",
             (correlation,),
         )
-        return [_record(row) for row in rows]  # type: ignore[arg-type]
+        return [_record(row) for row in rows]
 
     async def head(self) -> int:
         (value,) = await self._fetchone("SELECT coalesce(max(position), 0) FROM es_events", ())

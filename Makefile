@@ -1,0 +1,32 @@
+# GameStore — `make run` starts everything, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test check bench clean
+
+run: $(STAMP)
+	$(BIN)/gamestore up --demo
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+check: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/eventstore.py
+	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/bus.py
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) data logs .pytest_cache .mypy_cache .ruff_cache
