@@ -59,3 +59,15 @@ def sqlite_path(url: str) -> Path:
 
 def scheme(url: str) -> str:
     return url.split(":", 1)[0].split("+", 1)[0].lower()
+
+
+SERVICE_PORTS = {"gateway": 8000, "users": 8001, "games": 8002, "payments": 8003, "psp": 8004}
+"""Default local ports; ``GAMESTORE_<SERVICE>_URL`` points a service elsewhere."""
+
+
+def service_url(service: str, host: str = "127.0.0.1") -> str:
+    """Where ``service`` answers: ``GAMESTORE_<SERVICE>_URL`` or its default local port."""
+    import os
+
+    configured = os.environ.get(f"GAMESTORE_{service.upper()}_URL")
+    return (configured or f"http://{host}:{SERVICE_PORTS[service]}").rstrip("/")
