@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED = "embedded"
@@ -27,6 +28,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000
+    # users service: tokens, password hashing, login throttling (docs/adr/005)
+    jwt_private_key: SecretStr | None = None
+    access_token_ttl_seconds: int = Field(900, ge=1, le=900)
+    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, ge=60)
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_cost_kib: int = Field(65536, ge=8)
+    argon2_parallelism: int = Field(4, ge=1)
+    login_max_failures: int = Field(5, ge=1)
+    login_failure_window_seconds: int = Field(900, ge=1)
 
     @cached_property
     def event_store_url(self) -> str:
