@@ -52,11 +52,20 @@ def _bus_is_rabbitmq(settings: Settings) -> bool:
     return scheme(settings.bus_url) in ("amqp", "amqps")
 
 
+def _public_port(settings: Settings) -> int:
+    return settings.port
+
+
 REGISTRY: tuple[ProcessSpec, ...] = (
     ProcessSpec(
         name="bus-publisher",
         target="gamestore.platform.bus.publisher:main",
         enabled=_bus_is_rabbitmq,
+    ),
+    ProcessSpec(
+        name="gateway",
+        target="gamestore.gateway.bootstrap:main",
+        port=_public_port,
     ),
 )
 """Every process, in start order."""

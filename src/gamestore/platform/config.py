@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Gateway (docs/adr/006-gateway.md). Rates are requests per second; a rate of 0 disables.
+    gateway_client_rate: float = 200.0
+    gateway_client_burst: int = 400
+    gateway_user_rate: float = 100.0
+    gateway_user_burst: int = 200
+    gateway_cors_origins: list[str] = []
+    gateway_connect_timeout: float = 3.0
+    gateway_upstream_timeout: float = 30.0
+    gateway_openapi_ttl: float = 10.0
     # users service: tokens, password hashing, login throttling (docs/adr/005)
     jwt_private_key: SecretStr | None = None
     access_token_ttl_seconds: int = Field(900, ge=1, le=900)

@@ -1,0 +1,102 @@
+"""The gateway's composition root and process main."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
+
+from gamestore.gateway.access import CachingVerifier
+from gamestore.gateway.app import ContentSecurityPolicy, Gateway, Limits
+from gamestore.gateway.openapi import OpenApiMerger, fetcher
+from gamestore.gateway.own import OwnEndpoints
+from gamestore.gateway.proxy import Proxy, Upstreams
+from gamestore.gateway.ratelimit import InProcessRateLimiter, Limit, RateLimiter
+from gamestore.gateway.routes import TABLE, RouteTable
+from gamestore.platform.auth import JwksClient, TokenVerifier
+from gamestore.platform.config import Settings, service_url
+from gamestore.platform.http import serve
+from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from gamestore.platform.logs import get_logger
+
+log = get_logger("gateway")
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"]
+CORS_EXPOSED = ["X-Request-ID", "ETag", "Location", "Retry-After"]
+
+
+def deployed_services(table: RouteTable) -> list[str]:
+    """The upstreams ``/readyz`` waits for: those registered as processes of this deployment.
+
+    A service the table already routes to but that is not built yet does not hold readiness
+    back; its routes answer 503 until it runs.
+    """
+    from gamestore.processes import PROCESSES
+
+    return [service for service in table.services() if service in PROCESSES]
+
+
+def limiter_for(settings: Settings) -> RateLimiter:
+    """Redis buckets when ``GAMESTORE_REDIS_URL`` is set (shared by gateways), else in-process."""
+    if settings.redis_url:
+        from gamestore.gateway.ratelimit_redis import RedisRateLimiter
+
+        return RedisRateLimiter(settings.redis_url)
+    return InProcessRateLimiter()
+
+
+def build_gateway(settings: Settings, table: RouteTable = TABLE) -> Gateway:
+    """The gateway app (without the outer middleware); nothing connects before startup."""
+    upstreams = {name: service_url(name) for name in table.services()}
+    proxy = Proxy(
+        Upstreams(upstreams),
+        connect_timeout=settings.gateway_connect_timeout,
+        read_timeout=settings.gateway_upstream_timeout,
+    )
+    jwks = JwksClient(f"{service_url('users')}/.well-known/jwks.json")
+    merger = OpenApiMerger(
+        table,
+        upstreams,
+        fetcher(lambda: proxy.session),
+        ttl=settings.gateway_openapi_ttl,
+    )
+    ready = {name: upstreams[name] for name in deployed_services(table)}
+    own = OwnEndpoints(merger, ready, lambda: proxy.session)
+    limiter = limiter_for(settings)
+    limits = Limits(
+        client=Limit(settings.gateway_client_rate, settings.gateway_client_burst),
+        user=Limit(settings.gateway_user_rate, settings.gateway_user_burst),
+    )
+    return Gateway(
+        table,
+        proxy,
+        CachingVerifier(TokenVerifier(jwks)),
+        limiter,
+        limits,
+        own,
+        on_startup=[proxy.start],
+        on_shutdown=[proxy.close, limiter.close],
+    )
+
+
+def build_app(settings: Settings, table: RouteTable = TABLE) -> ASGIApp:
+    """The full ASGI app: request ids and security headers, body limit, CORS, the gateway."""
+    app: ASGIApp = build_gateway(settings, table)
+    if settings.gateway_cors_origins:
+        app = CORSMiddleware(
+            app,
+            allow_origins=settings.gateway_cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED,
+            max_age=600,
+        )
+    app = ContentSecurityPolicy(app)
+    app = BodyLimitMiddleware(app)
+    return RequestContextMiddleware(app)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve the gateway on ``settings.host:settings.port`` until ``stop`` is set."""
+    log.info("gateway starting", host=settings.host, port=settings.port)
+    await serve(build_app(settings), settings.host, settings.port, stop)
