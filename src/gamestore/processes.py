@@ -56,11 +56,24 @@ def _public_port(settings: Settings) -> int:
     return settings.port
 
 
+def _users_port(settings: Settings) -> int:
+    from urllib.parse import urlsplit
+
+    from gamestore.platform.config import service_url
+
+    return urlsplit(service_url("users")).port or 8001
+
+
 REGISTRY: tuple[ProcessSpec, ...] = (
     ProcessSpec(
         name="bus-publisher",
         target="gamestore.platform.bus.publisher:main",
         enabled=_bus_is_rabbitmq,
+    ),
+    ProcessSpec(
+        name="users",
+        target="gamestore.users.bootstrap:main",
+        port=_users_port,
     ),
     ProcessSpec(
         name="gateway",

@@ -1,0 +1,1 @@
+"""The users service: accounts, passwords, access and refresh tokens, signing keys."""

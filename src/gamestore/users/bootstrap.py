@@ -1,0 +1,122 @@
+"""The users process's composition root: database, event store, relay, keys, app.
+
+``build(settings)`` wires everything and yields a running service (its outbox relay included);
+``main`` serves it over HTTP. Tests enter ``build`` themselves and talk to ``service.app``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamestore.platform.auth import StaticKeys, TokenVerifier
+from gamestore.platform.config import Settings, service_url
+from gamestore.platform.db import create_engine
+from gamestore.platform.eventstore import EventStore, connect
+from gamestore.platform.http import create_app, serve
+from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import OutboxRelay
+from gamestore.users.accounts import Accounts
+from gamestore.users.api import router
+from gamestore.users.errors import install_error_handlers
+from gamestore.users.keys import KeyRing, load_key_ring
+from gamestore.users.passwords import Argon2Parameters, Passwords
+from gamestore.users.sessions import Sessions
+from gamestore.users.tables import create_schema, outbox
+from gamestore.users.throttle import LoginThrottle, connect_throttle
+from gamestore.users.tokens import AccessTokens
+
+log = get_logger("users")
+DESCRIPTION = "Accounts, login and the public keys that verify access tokens."
+
+
+@dataclass(frozen=True)
+class UsersService:
+    app: FastAPI
+    engine: AsyncEngine
+    store: EventStore
+    relay: OutboxRelay
+    accounts: Accounts
+    sessions: Sessions
+    keys: KeyRing
+
+
+def passwords_for(settings: Settings) -> Passwords:
+    return Passwords(Argon2Parameters.from_settings(settings))
+
+
+def _app(keys: KeyRing, accounts: Accounts, sessions: Sessions) -> FastAPI:
+    app = create_app("GameStore users", [router], description=DESCRIPTION)
+    install_error_handlers(app)
+    app.state.verifier = TokenVerifier(StaticKeys(keys.jwks()))
+    app.state.keys = keys
+    app.state.accounts = accounts
+    app.state.sessions = sessions
+    return app
+
+
+def _sessions(
+    engine: AsyncEngine,
+    settings: Settings,
+    passwords: Passwords,
+    keys: KeyRing,
+    throttle: LoginThrottle,
+) -> Sessions:
+    return Sessions(
+        engine,
+        passwords,
+        AccessTokens(keys, settings.access_token_ttl_seconds),
+        throttle,
+        timedelta(seconds=settings.refresh_token_ttl_seconds),
+    )
+
+
+@contextlib.asynccontextmanager
+async def build(settings: Settings) -> AsyncIterator[UsersService]:
+    """The wired service with its relay running; everything is closed on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        engine = create_engine(settings.database_url("users"))
+        stack.push_async_callback(engine.dispose)
+        await create_schema(engine)
+        store = await connect(settings.event_store_url)
+        stack.push_async_callback(store.close)
+        keys = load_key_ring(settings)
+        throttle = connect_throttle(
+            settings.redis_url, settings.login_max_failures, settings.login_failure_window_seconds
+        )
+        stack.push_async_callback(throttle.close)
+        relay = OutboxRelay(engine, store, outbox.table)
+        passwords = passwords_for(settings)
+        accounts = Accounts(engine, passwords, on_commit=relay.wake)
+        sessions = _sessions(engine, settings, passwords, keys, throttle)
+        await stack.enter_async_context(_running(relay))
+        yield UsersService(
+            _app(keys, accounts, sessions), engine, store, relay, accounts, sessions, keys
+        )
+
+
+@contextlib.asynccontextmanager
+async def _running(relay: OutboxRelay) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    """The ``users`` process: serve the users API until ``stop``."""
+    address = urlsplit(service_url("users"))
+    host, port = address.hostname or "127.0.0.1", address.port or 8001
+    async with build(settings) as service:
+        log.info("users service listening", host=host, port=port, kid=service.keys.signing.kid)
+        await serve(service.app, host, port, stop)
