@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gamestore.cli import dlq, events
+from gamestore.cli import admin, dlq, events
 from gamestore.cli.serve import serve
 from gamestore.cli.trace import trace
 from gamestore.cli.up import up
@@ -21,5 +21,6 @@ app.command()(serve)
 app.command()(trace)
 app.add_typer(events.app, name="events")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(admin.app, name="admin")
 
 __all__ = ["app"]

@@ -39,13 +39,13 @@ class Settings(BaseSettings):
     gateway_openapi_ttl: float = 10.0
     # users service: tokens, password hashing, login throttling (docs/adr/005)
     jwt_private_key: SecretStr | None = None
-    access_token_ttl_seconds: int = Field(900, ge=1, le=900)
-    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, ge=60)
-    argon2_time_cost: int = Field(3, ge=1)
-    argon2_memory_cost_kib: int = Field(65536, ge=8)
-    argon2_parallelism: int = Field(4, ge=1)
-    login_max_failures: int = Field(5, ge=1)
-    login_failure_window_seconds: int = Field(900, ge=1)
+    access_token_ttl_seconds: int = Field(default=900, ge=1, le=900)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
 
     @cached_property
     def event_store_url(self) -> str:

@@ -27,7 +27,7 @@ from gamestore.users.accounts import Accounts
 from gamestore.users.api import router
 from gamestore.users.errors import install_error_handlers
 from gamestore.users.keys import KeyRing, load_key_ring
-from gamestore.users.passwords import Argon2Parameters, Passwords
+from gamestore.users.passwords import Passwords, passwords_for
 from gamestore.users.sessions import Sessions
 from gamestore.users.tables import create_schema, outbox
 from gamestore.users.throttle import LoginThrottle, connect_throttle
@@ -46,10 +46,6 @@ class UsersService:
     accounts: Accounts
     sessions: Sessions
     keys: KeyRing
-
-
-def passwords_for(settings: Settings) -> Passwords:
-    return Passwords(Argon2Parameters.from_settings(settings))
 
 
 def _app(keys: KeyRing, accounts: Accounts, sessions: Sessions) -> FastAPI:

@@ -67,3 +67,8 @@ class Passwords:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
+
+
+def passwords_for(settings: Settings) -> Passwords:
+    """The hasher with the configured parameters (production defaults: RFC 9106 low memory)."""
+    return Passwords(Argon2Parameters.from_settings(settings))
