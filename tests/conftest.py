@@ -103,3 +103,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     async with fresh_postgres_database() as url:
         yield url
+
+
+REDIS_URL = os.environ.get("GAMESTORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server; tests use unique key prefixes."""
+    require("Redis", REDIS_URL, 6379)
+    return REDIS_URL

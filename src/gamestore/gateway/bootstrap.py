@@ -45,8 +45,18 @@ def limiter_for(settings: Settings) -> RateLimiter:
     return InProcessRateLimiter()
 
 
-def build_gateway(settings: Settings, table: RouteTable = TABLE) -> Gateway:
-    """The gateway app (without the outer middleware); nothing connects before startup."""
+def build_gateway(
+    settings: Settings,
+    table: RouteTable = TABLE,
+    *,
+    limiter: RateLimiter | None = None,
+    readiness: list[str] | None = None,
+) -> Gateway:
+    """The gateway app (without the outer middleware); nothing connects before startup.
+
+    ``limiter`` defaults to the one the settings choose, ``readiness`` (the upstreams
+    ``/readyz`` checks) to the deployed services.
+    """
     upstreams = {name: service_url(name) for name in table.services()}
     proxy = Proxy(
         Upstreams(upstreams),
@@ -60,9 +70,10 @@ def build_gateway(settings: Settings, table: RouteTable = TABLE) -> Gateway:
         fetcher(lambda: proxy.session),
         ttl=settings.gateway_openapi_ttl,
     )
-    ready = {name: upstreams[name] for name in deployed_services(table)}
+    ready_names = deployed_services(table) if readiness is None else readiness
+    ready = {name: upstreams[name] for name in ready_names}
     own = OwnEndpoints(merger, ready, lambda: proxy.session)
-    limiter = limiter_for(settings)
+    limiter = limiter or limiter_for(settings)
     limits = Limits(
         client=Limit(settings.gateway_client_rate, settings.gateway_client_burst),
         user=Limit(settings.gateway_user_rate, settings.gateway_user_burst),
@@ -79,9 +90,9 @@ def build_gateway(settings: Settings, table: RouteTable = TABLE) -> Gateway:
     )
 
 
-def build_app(settings: Settings, table: RouteTable = TABLE) -> ASGIApp:
+def build_app(settings: Settings, gateway: Gateway | None = None) -> ASGIApp:
     """The full ASGI app: request ids and security headers, body limit, CORS, the gateway."""
-    app: ASGIApp = build_gateway(settings, table)
+    app: ASGIApp = gateway or build_gateway(settings)
     if settings.gateway_cors_origins:
         app = CORSMiddleware(
             app,

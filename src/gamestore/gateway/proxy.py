@@ -120,6 +120,7 @@ class Proxy:
             body.reraise()  # a body that was too large (or a client that left) says so itself
             if started:
                 log.warning("upstream failed mid-response", service=service, error=repr(error))
+                raise
                 return
             await _failure(service, error)(scope, receive, send)
 
@@ -152,7 +153,9 @@ def request_headers(scope: Scope) -> list[tuple[str, str]]:
         elif name not in _REQUEST_DROP and name not in connection_named:
             headers.append((name, value))
     client = scope.get("client")
-    if client:
+    # uvicorn already took the client from X-Forwarded-For when a trusted proxy (by default
+    # 127.0.0.1) sent it: then the chain ends with that client and is not extended twice.
+    if client and not forwarded_for.endswith(client[0]):
         ip = client[0]
         forwarded_for = f"{forwarded_for}, {ip}" if forwarded_for else ip
     if forwarded_for:
@@ -187,13 +190,16 @@ async def _relay(response: aiohttp.ClientResponse, send: Send) -> None:
             "headers": response_headers(response.raw_headers),
         }
     )
-    pending = await response.content.readany()
-    while pending:
-        chunk = await response.content.readany()
-        await send({"type": "http.response.body", "body": pending, "more_body": bool(chunk)})
-        pending = chunk
-    if not response.content.at_eof() or response.content.exception() is not None:
-        raise aiohttp.ClientPayloadError("upstream response ended early")
+    # Each chunk leaves as soon as it arrives; with a Content-Length the last one is known and
+    # closes the response itself (one ASGI message fewer on the common small-JSON path).
+    remaining = response.content_length
+    while chunk := await response.content.readany():
+        if remaining is not None:
+            remaining -= len(chunk)
+        more = remaining is None or remaining > 0
+        await send({"type": "http.response.body", "body": chunk, "more_body": more})
+        if not more:
+            return
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
