@@ -1,0 +1,87 @@
+"""``gamestore admin create`` against the users database, with the users process down."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from gamestore.users.bootstrap import build
+from tests.integration.users.conftest import SettingsFactory
+from tests.integration.users.support import PASSWORD, new_email
+
+GAMESTORE = Path(sys.executable).with_name("gamestore")
+
+
+async def admin_create(settings_env: dict[str, str], *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        str(GAMESTORE),
+        "admin",
+        "create",
+        *args,
+        env={**os.environ, **settings_env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+def _env(make_settings: SettingsFactory) -> dict[str, str]:
+    settings = make_settings()
+    return {
+        "GAMESTORE_DATA_DIR": str(settings.data_dir),
+        "GAMESTORE_LOG_DIR": str(settings.log_dir),
+        "GAMESTORE_EVENTSTORE_URL": settings.event_store_url,
+        "GAMESTORE_USERS_DB_URL": os.environ["GAMESTORE_USERS_DB_URL"],
+        "GAMESTORE_ARGON2_TIME_COST": "1",
+        "GAMESTORE_ARGON2_MEMORY_COST_KIB": "64",
+        "GAMESTORE_ARGON2_PARALLELISM": "1",
+    }
+
+
+async def test_creates_an_admin_who_can_log_in(make_settings: SettingsFactory) -> None:
+    email = new_email("root")
+
+    code, output = await admin_create(_env(make_settings), "--email", email, "--password", PASSWORD)
+
+    assert code == 0, output
+    assert "Created admin" in output and PASSWORD not in output
+    async with build(make_settings()) as service:
+        tokens = await service.sessions.login(email, PASSWORD)
+        recorded = await service.store.read_all(types=["UserRegistered"])
+    assert tokens.access.token
+    assert [e.data["role"] for e in recorded if e.data["email"] == email] == ["admin"]
+
+
+async def test_promotes_an_existing_player_and_sets_the_password(
+    make_settings: SettingsFactory,
+) -> None:
+    email = new_email()
+    async with build(make_settings()) as service:
+        player = await service.accounts.register("Ada", email, PASSWORD)
+    new_password = "Adm1n-password!"
+
+    code, output = await admin_create(
+        _env(make_settings), "--email", email.upper(), "--password", new_password
+    )
+
+    assert code == 0, output
+    assert "Promoted" in output
+    async with build(make_settings()) as service:
+        tokens = await service.sessions.login(email, new_password)
+        caller = await service.accounts.caller(player.id)
+        updates = await service.store.read_stream(f"user-{player.id}")
+    assert tokens.access.token and caller is not None and caller.is_admin
+    assert updates[-1].type == "UserUpdated" and updates[-1].data["changed"] == ["role", "password"]
+
+
+async def test_the_password_policy_applies(make_settings: SettingsFactory) -> None:
+    code, output = await admin_create(
+        _env(make_settings), "--email", new_email(), "--password", "weak"
+    )
+
+    assert code == 2
+    assert "password" in output
