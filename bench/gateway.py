@@ -1,0 +1,243 @@
+"""Gateway overhead: the same authenticated request straight to the users service and through
+the gateway, with the same client at the same concurrency, in the same run.
+
+Starts ``gamestore serve users`` and ``gamestore serve gateway`` as real processes (temporary
+data and log directories, free ports), signs up one user, logs in, then fires ``GET /users/me``
+with its access token. The load client is an aiohttp client in its own process (uvloop), so it
+does not share an interpreter with either server. The gateway's rate limiter stays on, with
+limits raised far above what the run can reach (its cost is measured, its 429s are not).
+
+Also: logins per second through the gateway with the production argon2id parameters.
+
+    .venv/bin/python bench/gateway.py [--concurrency 32] [--seconds 8] [--logins 24]
+
+The last line is JSON: throughput of each path, their ratio, p50/p99 latencies, the gateway's
+added p50 under load and unloaded (one request at a time), logins per second.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+
+sys.path[:] = [p for p in sys.path if not p or not p.rstrip("/").endswith("/bench")]
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+PASSWORD = "Bench-pass-1!"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def stack(root: Path) -> Any:
+    """Users and gateway processes; yields (users_url, gateway_url)."""
+    users_port, gateway_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESTORE_")}
+    env |= {
+        "GAMESTORE_DATA_DIR": str(root / "data"),
+        "GAMESTORE_LOG_DIR": str(root / "logs"),
+        "GAMESTORE_PORT": str(gateway_port),
+        "GAMESTORE_USERS_URL": f"http://127.0.0.1:{users_port}",
+        "GAMESTORE_GAMES_URL": f"http://127.0.0.1:{free_port()}",
+        "GAMESTORE_PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
+        "GAMESTORE_GATEWAY_CLIENT_RATE": "1e9",
+        "GAMESTORE_GATEWAY_CLIENT_BURST": "1000000000",
+        "GAMESTORE_GATEWAY_USER_RATE": "1e9",
+        "GAMESTORE_GATEWAY_USER_BURST": "1000000000",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gamestore", "serve", name],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in ("users", "gateway")
+    ]
+    try:
+        yield f"http://127.0.0.1:{users_port}", f"http://127.0.0.1:{gateway_port}"
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(20)
+
+
+async def wait_ready(gateway: str, deadline: float = 60.0) -> None:
+    end = time.monotonic() + deadline
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < end:
+            try:
+                async with session.get(f"{gateway}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the stack did not become ready")
+
+
+async def sign_up_and_log_in(gateway: str) -> str:
+    async with aiohttp.ClientSession() as session:
+        email = f"bench-{os.getpid()}@example.com"
+        body = {"name": "Bench", "email": email, "password": PASSWORD}
+        async with session.post(f"{gateway}/users", json=body) as response:
+            assert response.status == 201, await response.text()
+        login = {"email": email, "password": PASSWORD}
+        async with session.post(f"{gateway}/login/auth", json=login) as response:
+            assert response.status == 200, await response.text()
+            return str((await response.json())["access_token"])
+
+
+async def logins_per_second(gateway: str, count: int, concurrency: int = 2) -> float:
+    email = f"bench-{os.getpid()}@example.com"
+    login = {"email": email, "password": PASSWORD}
+    async with aiohttp.ClientSession() as session:
+        left = list(range(count))
+
+        async def worker() -> None:
+            while left:
+                left.pop()
+                async with session.post(f"{gateway}/login/auth", json=login) as response:
+                    assert response.status == 200, await response.text()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - started)
+
+
+def load(url: str, token: str, concurrency: int, seconds: float) -> dict[str, Any]:
+    """Runs in its own process: ``concurrency`` loops of GET ``url`` for ``seconds``."""
+    import uvloop
+
+    return uvloop.run(_load(url, token, concurrency, seconds))
+
+
+async def _load(url: str, token: str, concurrency: int, seconds: float) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    failures = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker(until: float, record: bool) -> None:
+            nonlocal failures
+            while (now := time.perf_counter()) < until:
+                async with session.get(url, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        failures += 1
+                if record:
+                    latencies.append(time.perf_counter() - now)
+
+        warmup = time.perf_counter() + 1.0
+        await asyncio.gather(*(worker(warmup, False) for _ in range(concurrency)))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(started + seconds, True) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "failures": failures,
+    }
+
+
+def measure(pool: Any, url: str, token: str, concurrency: int, seconds: float) -> dict[str, Any]:
+    result: dict[str, Any] = pool.apply(load, (url, token, concurrency, seconds))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--logins", type=int, default=24)
+    args = parser.parse_args()
+    from gamestore.platform.config import Settings
+
+    settings = Settings()
+    argon2 = (
+        f"argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_cost_kib} KiB "
+        f"p={settings.argon2_parallelism}"
+    )
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp, stack(Path(tmp)) as (users, gateway):
+        asyncio.run(wait_ready(gateway))
+        token = asyncio.run(sign_up_and_log_in(gateway))
+        with context.Pool(1) as pool:
+            n, secs = args.concurrency, args.seconds
+            direct = measure(pool, f"{users}/users/me", token, n, secs)
+            through = measure(pool, f"{gateway}/users/me", token, n, secs)
+            direct_1 = measure(pool, f"{users}/users/me", token, 1, secs / 2)
+            through_1 = measure(pool, f"{gateway}/users/me", token, 1, secs / 2)
+        logins = asyncio.run(logins_per_second(gateway, args.logins))
+    report(args, direct, through, direct_1, through_1, logins, argon2)
+
+
+def report(
+    args: Any,
+    direct: dict[str, Any],
+    through: dict[str, Any],
+    direct_1: dict[str, Any],
+    through_1: dict[str, Any],
+    logins: float,
+    argon2: str,
+) -> None:
+    ratio = through["rps"] / direct["rps"]
+    added_loaded = through["p50_ms"] - direct["p50_ms"]
+    added_unloaded = through_1["p50_ms"] - direct_1["p50_ms"]
+    print(f"GET /users/me, one token, aiohttp client in its own process, {os.cpu_count()} cores")
+    print(f"{'path':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, r in [
+        (f"direct    c={args.concurrency}", direct),
+        (f"gateway   c={args.concurrency}", through),
+        ("direct    c=1", direct_1),
+        ("gateway   c=1", through_1),
+    ]:
+        print(
+            f"{name:<28}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['failures']:>8}"
+        )
+    print(f"throughput gateway/direct at c={args.concurrency}: {ratio:.2f} (target >= 0.6)")
+    print(
+        f"added p50 at c={args.concurrency}: {added_loaded:.2f} ms; unloaded (c=1): "
+        f"{added_unloaded:.2f} ms (target <= 2 ms)"
+    )
+    print(f"logins/s through the gateway: {logins:.1f} ({argon2}, 2 concurrent)")
+    summary = {
+        "direct_rps": round(direct["rps"]),
+        "gateway_rps": round(through["rps"]),
+        "ratio": round(ratio, 3),
+        "direct_p50_ms": round(direct["p50_ms"], 2),
+        "gateway_p50_ms": round(through["p50_ms"], 2),
+        "added_p50_ms_loaded": round(added_loaded, 2),
+        "added_p50_ms_unloaded": round(added_unloaded, 2),
+        "logins_per_s": round(logins, 1),
+        "argon2": argon2,
+        "concurrency": args.concurrency,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
