@@ -1,0 +1,195 @@
+"""The real ``users`` and ``gateway`` processes, started as a client would find them.
+
+``running_stack`` starts ``python -m gamestore serve users`` and ``… serve gateway`` on free
+ports under one temporary data and log directory, waits until the gateway's ``/readyz`` says
+200, and stops both with SIGTERM afterwards (each must exit 0).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from gamestore.platform.config import sqlite_url
+
+START_DEADLINE = 40.0
+STOP_DEADLINE = 15.0
+
+# Cheap argon2 for tests (the production parameters cost ~100 ms and 64 MiB per hash), a
+# generous gateway rate limit so the suite is not throttled by its own speed.
+TEST_SETTINGS = {
+    "GAMESTORE_ARGON2_TIME_COST": "1",
+    "GAMESTORE_ARGON2_MEMORY_COST_KIB": "64",
+    "GAMESTORE_ARGON2_PARALLELISM": "1",
+    "GAMESTORE_LOG_LEVEL": "INFO",
+    "GAMESTORE_GATEWAY_CLIENT_RATE": "10000",
+    "GAMESTORE_GATEWAY_CLIENT_BURST": "10000",
+    "GAMESTORE_GATEWAY_USER_RATE": "10000",
+    "GAMESTORE_GATEWAY_USER_BURST": "10000",
+}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """Where the running processes answer and where they keep their files."""
+
+    root: Path
+    env: dict[str, str]
+    gateway_url: str
+    users_url: str
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["GAMESTORE_DATA_DIR"])
+
+    @property
+    def log_dir(self) -> Path:
+        return Path(self.env["GAMESTORE_LOG_DIR"])
+
+    @property
+    def event_store_url(self) -> str:
+        return self.env.get("GAMESTORE_EVENTSTORE_URL") or sqlite_url(self.data_dir / "events.db")
+
+    def log_text(self, process: str) -> str:
+        path = self.log_dir / f"{process}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def all_logs(self) -> str:
+        """Every log file and every captured stdout/stderr, concatenated."""
+        texts = [p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log"))]
+        texts += [p.read_text(errors="replace") for p in sorted(self.root.glob("*.out"))]
+        return "\n".join(texts)
+
+    def tails(self, lines: int = 30) -> str:
+        """The end of each process's log and output, for failure messages."""
+        parts = []
+        files = sorted(self.log_dir.glob("*.log")) + sorted(self.root.glob("*.out"))
+        for path in files:
+            tail = [line[:500] for line in path.read_text(errors="replace").splitlines()[-lines:]]
+            parts.append(f"--- {path.name} ---\n" + "\n".join(tail))
+        return "\n".join(parts) or "(no log output at all)"
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run ``python -m gamestore <args>`` with the stack's environment."""
+        return subprocess.run(
+            [sys.executable, "-m", "gamestore", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def stack_environment(root: Path, extra: Mapping[str, str]) -> dict[str, str]:
+    """The parent's environment without any ``GAMESTORE_*`` setting, plus the stack's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESTORE_")}
+    users_port, gateway_port = free_port(), free_port()
+    env.update(
+        {
+            "GAMESTORE_DATA_DIR": str(root / "data"),
+            "GAMESTORE_LOG_DIR": str(root / "logs"),
+            "GAMESTORE_HOST": "127.0.0.1",
+            "GAMESTORE_PORT": str(gateway_port),
+            "GAMESTORE_USERS_URL": f"http://127.0.0.1:{users_port}",
+            # Services that do not exist yet: closed ports, never someone else's server.
+            "GAMESTORE_GAMES_URL": f"http://127.0.0.1:{free_port()}",
+            "GAMESTORE_PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
+            "PYTHONUNBUFFERED": "1",
+            **TEST_SETTINGS,
+            **extra,
+        }
+    )
+    return env
+
+
+def _start(stack: Stack, name: str) -> None:
+    output = (stack.root / f"{name}.out").open("wb")
+    stack.processes[name] = subprocess.Popen(
+        [sys.executable, "-m", "gamestore", "serve", name],
+        env=stack.env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    output.close()
+
+
+def _wait_ready(stack: Stack) -> None:
+    deadline = time.monotonic() + START_DEADLINE
+    last = "no answer yet"
+    with httpx.Client(timeout=2) as client:
+        while time.monotonic() < deadline:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode} before the stack was ready\n"
+                        + stack.tails()
+                    )
+            try:
+                response = client.get(f"{stack.gateway_url}/readyz")
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text[:300]}"
+            except httpx.HTTPError as error:
+                last = repr(error)
+            time.sleep(0.1)
+    raise RuntimeError(
+        f"gateway /readyz not 200 within {START_DEADLINE:.0f} s (last: {last})\n" + stack.tails()
+    )
+
+
+def _stop(stack: Stack) -> dict[str, int | None]:
+    """SIGTERM every process (gateway first), then wait; the exit codes (None: still alive)."""
+    for name in ("gateway", "users"):
+        process = stack.processes.get(name)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    codes: dict[str, int | None] = {}
+    for name, process in stack.processes.items():
+        try:
+            codes[name] = process.wait(STOP_DEADLINE)
+        except subprocess.TimeoutExpired:
+            codes[name] = None
+            process.kill()
+            process.wait()
+    return codes
+
+
+@contextmanager
+def running_stack(root: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
+    """Users and gateway running under ``root`` until the block ends; both must exit 0."""
+    root.mkdir(parents=True, exist_ok=True)
+    env = stack_environment(root, extra_env or {})
+    stack = Stack(
+        root=root,
+        env=env,
+        gateway_url=f"http://127.0.0.1:{env['GAMESTORE_PORT']}",
+        users_url=env["GAMESTORE_USERS_URL"],
+    )
+    try:
+        _start(stack, "users")
+        _start(stack, "gateway")
+        _wait_ready(stack)
+        yield stack
+    finally:
+        codes = _stop(stack)
+    failed = {name: code for name, code in codes.items() if code != 0}
+    assert not failed, f"processes did not exit cleanly on SIGTERM: {failed}\n{stack.tails()}"
