@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-
-import pytest
 
 from tests.integration.users.support import PASSWORD, UsersApi
 
@@ -36,12 +35,11 @@ ENDPOINTS = [
 ]
 
 
-@pytest.mark.parametrize("method,path", ENDPOINTS)
-async def test_no_bad_body_gives_a_500(api: UsersApi, method: str, path: str) -> None:
+async def test_no_bad_body_gives_a_500(api: UsersApi) -> None:
     player = await api.player()
-    path = path.replace("me-id", player.id)
 
-    for body in BAD_BODIES:
+    for (method, path), body in itertools.product(ENDPOINTS, BAD_BODIES):
+        path = path.replace("me-id", player.id)
         response = await api.client.request(
             method,
             path,
@@ -67,22 +65,18 @@ async def test_a_ten_megabyte_body_is_413(api: UsersApi) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Authorization": "Bearer " + "a" * 100_000},
-        {"Authorization": "Bearer a.b.c"},
-        {"Authorization": "Bearer \u00e9\u00e9"},
-        {"Authorization": "Bearer"},
-        {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."},
-    ],
-)
-async def test_bad_tokens_are_401_not_500(api: UsersApi, headers: dict[str, str]) -> None:
-    raw = [(k.encode(), v.encode("utf-8")) for k, v in headers.items()]
-
-    response = await api.client.get("/users/me", headers=raw)
-
-    assert response.status_code == 401
+async def test_bad_tokens_are_401_not_500(api: UsersApi) -> None:
+    for token in [
+        "Bearer " + "a" * 100_000,
+        "Bearer a.b.c",
+        "Bearer \u00e9\u00e9",
+        "Bearer",
+        "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+    ]:
+        response = await api.client.get(
+            "/users/me", headers=[(b"authorization", token.encode("utf-8"))]
+        )
+        assert response.status_code == 401, token[:40]
 
 
 async def test_unicode_names_and_emails_round_trip(api: UsersApi) -> None:

@@ -62,9 +62,11 @@ async def test_unknown_email_costs_a_hash_like_a_wrong_password(
                 await sessions.login(login_email, "Wr0ng-password")
             return time.perf_counter() - started
 
-        known = sorted([await elapsed(email) for _ in range(3)])[1]
-        unknown = sorted([await elapsed(new_email()) for _ in range(3)])[1]
-    assert unknown > 0.5 * known and known > 0.5 * unknown, (known, unknown)
+        # The minimum of a few runs is the cost without scheduling noise from a busy machine;
+        # skipping the dummy hash would make the unknown email ~30x cheaper.
+        known = min([await elapsed(email) for _ in range(5)])
+        unknown = min([await elapsed(new_email()) for _ in range(5)])
+    assert unknown > 0.3 * known and known > 0.3 * unknown, (known, unknown)
 
 
 async def test_refresh_rotates_and_the_old_token_is_dead(api: UsersApi) -> None:
