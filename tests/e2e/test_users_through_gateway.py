@@ -50,7 +50,7 @@ async def test_register_returns_the_new_player(client: httpx.AsyncClient) -> Non
     assert PASSWORD not in response.text
 
 
-async def test_register_ignores_nobody_asking_for_admin(client: httpx.AsyncClient) -> None:
+async def test_self_registration_never_makes_an_admin(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/users",
         json={"name": "Mallory", "email": unique_email(), "password": PASSWORD, "role": "admin"},
