@@ -10,6 +10,11 @@ limits raised far above what the run can reach (its cost is measured, its 429s a
 Also: logins per second through the gateway with the production argon2id parameters.
 
     .venv/bin/python bench/gateway.py [--concurrency 32] [--seconds 8] [--logins 24]
+        [--upstream users|echo]
+
+``--upstream echo`` replaces the users service by a trivial upstream (its own process, a key of
+its own): then the ratio and the added latency are the gateway's own cost, not hidden behind a
+slow service.
 
 The last line is JSON: throughput of each path, their ratio, p50/p99 latencies, the gateway's
 added p50 under load and unloaded (one request at a time), logins per second.
@@ -48,9 +53,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def stack(root: Path) -> Any:
-    """Users and gateway processes; yields (users_url, gateway_url)."""
-    users_port, gateway_port = free_port(), free_port()
+def stack(root: Path, users_port: int, names: tuple[str, ...]) -> Any:
+    """The named processes (users, gateway); yields (users_url, gateway_url)."""
+    gateway_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESTORE_")}
     env |= {
         "GAMESTORE_DATA_DIR": str(root / "data"),
@@ -71,7 +76,7 @@ def stack(root: Path) -> Any:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for name in ("users", "gateway")
+        for name in names
     ]
     try:
         yield f"http://127.0.0.1:{users_port}", f"http://127.0.0.1:{gateway_port}"
@@ -125,6 +130,48 @@ async def logins_per_second(gateway: str, count: int, concurrency: int = 2) -> f
         return count / (time.perf_counter() - started)
 
 
+def echo_upstream(port: int, jwks: dict[str, Any]) -> None:
+    """Runs in its own process: a trivial service answering every path with a small JSON."""
+    from gamestore.platform.http import serve
+
+    me = json.dumps({"id": "u-1", "name": "Bench", "email": "b@example.com"}).encode()
+    keys = json.dumps(jwks).encode()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = keys if scope["path"].endswith("jwks.json") else me
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def run() -> None:
+        await serve(app, "127.0.0.1", port, asyncio.Event())
+
+    import uvloop
+
+    uvloop.run(run())
+
+
+def echo_token() -> tuple[dict[str, Any], str]:
+    """A signing key's JWKS and a token it signed (what the users service would issue)."""
+    import uuid
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from jwt.algorithms import OKPAlgorithm
+
+    from gamestore.platform.auth import AUDIENCE, ISSUER
+
+    key = Ed25519PrivateKey.generate()
+    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+    now = int(time.time())
+    claims = {"sub": "u-1", "role": "player", "iss": ISSUER, "aud": AUDIENCE, "iat": now}
+    claims |= {"exp": now + 900, "jti": uuid.uuid4().hex}
+    token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "bench"})
+    return {"keys": [{**jwk, "kid": "bench", "alg": "EdDSA"}]}, token
+
+
 def load(url: str, token: str, concurrency: int, seconds: float) -> dict[str, Any]:
     """Runs in its own process: ``concurrency`` loops of GET ``url`` for ``seconds``."""
     import uvloop
@@ -173,6 +220,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--logins", type=int, default=24)
+    parser.add_argument(
+        "--upstream",
+        choices=["users", "echo"],
+        default="users",
+        help="users: the real service; echo: a trivial upstream (the gateway's own cost)",
+    )
     args = parser.parse_args()
     from gamestore.platform.config import Settings
 
@@ -182,16 +235,30 @@ def main() -> None:
         f"p={settings.argon2_parallelism}"
     )
     context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp, stack(Path(tmp)) as (users, gateway):
-        asyncio.run(wait_ready(gateway))
-        token = asyncio.run(sign_up_and_log_in(gateway))
-        with context.Pool(1) as pool:
-            n, secs = args.concurrency, args.seconds
-            direct = measure(pool, f"{users}/users/me", token, n, secs)
-            through = measure(pool, f"{gateway}/users/me", token, n, secs)
-            direct_1 = measure(pool, f"{users}/users/me", token, 1, secs / 2)
-            through_1 = measure(pool, f"{gateway}/users/me", token, 1, secs / 2)
-        logins = asyncio.run(logins_per_second(gateway, args.logins))
+    users_port = free_port()
+    echo = None
+    if args.upstream == "echo":
+        jwks, token = echo_token()
+        echo = context.Process(target=echo_upstream, args=(users_port, jwks), daemon=True)
+        echo.start()
+    names = ("gateway",) if echo else ("users", "gateway")
+    try:
+        with tempfile.TemporaryDirectory() as tmp, stack(Path(tmp), users_port, names) as urls:
+            users, gateway = urls
+            asyncio.run(wait_ready(gateway))
+            if echo is None:
+                token = asyncio.run(sign_up_and_log_in(gateway))
+            with context.Pool(1) as pool:
+                n, secs = args.concurrency, args.seconds
+                direct = measure(pool, f"{users}/users/me", token, n, secs)
+                through = measure(pool, f"{gateway}/users/me", token, n, secs)
+                direct_1 = measure(pool, f"{users}/users/me", token, 1, secs / 2)
+                through_1 = measure(pool, f"{gateway}/users/me", token, 1, secs / 2)
+            logins = 0.0 if echo else asyncio.run(logins_per_second(gateway, args.logins))
+    finally:
+        if echo is not None:
+            echo.terminate()
+            echo.join()
     report(args, direct, through, direct_1, through_1, logins, argon2)
 
 
@@ -207,7 +274,10 @@ def report(
     ratio = through["rps"] / direct["rps"]
     added_loaded = through["p50_ms"] - direct["p50_ms"]
     added_unloaded = through_1["p50_ms"] - direct_1["p50_ms"]
-    print(f"GET /users/me, one token, aiohttp client in its own process, {os.cpu_count()} cores")
+    print(
+        f"GET /users/me ({args.upstream} upstream), one token, aiohttp client in its own "
+        f"process, {os.cpu_count()} cores"
+    )
     print(f"{'path':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for name, r in [
         (f"direct    c={args.concurrency}", direct),
@@ -235,6 +305,7 @@ def report(
         "logins_per_s": round(logins, 1),
         "argon2": argon2,
         "concurrency": args.concurrency,
+        "upstream": args.upstream,
     }
     print(json.dumps(summary))
 
