@@ -75,18 +75,31 @@ def _new_records(request: AppendRequest, last_position: int, version: int) -> li
     ]
 
 
+async def _fetchone(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> sqlite3.Row:
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return row
+
+
 class SqliteEventStore:
-    def __init__(self, conn: aiosqlite.Connection, url: str | None = None) -> None:
-        self._conn = conn
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, url: str | None = None
+    ) -> None:
+        # Two connections: reads never run inside a half-done write transaction (they would
+        # see events that may yet roll back), and writes are serialized by one lock.
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
         self.url = url  # the database, for components that keep tables next to the log
         self._committer = GroupCommitter(self._append_group)
 
     @classmethod
     async def connect(cls, url: str) -> SqliteEventStore:
-        conn = await open_sqlite(url)
+        writer = await open_sqlite(url)
         schema = resources.files(__package__).joinpath("sqlite.sql").read_text()
-        await conn.executescript(schema)
-        return cls(conn, url)
+        await writer.executescript(schema)
+        return cls(writer, await open_sqlite(url), url)
 
     async def append(
         self,
@@ -106,13 +119,14 @@ class SqliteEventStore:
 
     async def _append_group(self, group: list[AppendRequest]) -> None:
         """One BEGIN IMMEDIATE transaction for the whole group; each request answered alone."""
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            answers = [await self._append_one(request) for request in group]
-        except BaseException:
-            await self._conn.execute("ROLLBACK")
-            raise
-        await self._conn.execute("COMMIT")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                answers = [await self._append_one(request) for request in group]
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
         for request, answer in zip(group, answers, strict=True):
             if isinstance(answer, Exception):
                 request.fail(answer)
@@ -123,7 +137,7 @@ class SqliteEventStore:
         ids = [str(e.event_id) for e in request.events]
         marks = ",".join("?" * len(ids))
         rows = list(
-            await self._conn.execute_fetchall(
+            await self._writer.execute_fetchall(
                 f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})", ids
             )
         )
@@ -132,15 +146,18 @@ class SqliteEventStore:
                 return DuplicateEventMismatch("some of the batch's event ids are already stored")
             by_id = {row[1]: _record(row) for row in rows}
             return [by_id[event_id] for event_id in ids]
-        (current,) = await self._fetchone(
+        (current,) = await _fetchone(
+            self._writer,
             "SELECT coalesce(max(version), 0) FROM es_events WHERE stream_id = ?",
             (request.stream_id,),
         )
         if request.expected >= 0 and current != request.expected:
             return WrongExpectedVersion(request.stream_id, request.expected_version, current)
-        (last,) = await self._fetchone("SELECT coalesce(max(position), 0) FROM es_events", ())
+        (last,) = await _fetchone(
+            self._writer, "SELECT coalesce(max(position), 0) FROM es_events", ()
+        )
         recorded = _new_records(request, last, current)
-        await self._conn.executemany(
+        await self._writer.executemany(
             f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
@@ -159,12 +176,6 @@ class SqliteEventStore:
         )
         return recorded
 
-    async def _fetchone(self, sql: str, params: Sequence[object]) -> sqlite3.Row:
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        return row
-
     async def read_all(
         self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
     ) -> list[RecordedEvent]:
@@ -178,11 +189,11 @@ class SqliteEventStore:
         else:
             sql = f"SELECT {_COLUMNS} FROM es_events WHERE position > ? ORDER BY position LIMIT ?"
             params = [after, limit]
-        rows = await self._conn.execute_fetchall(sql, params)
+        rows = await self._reader.execute_fetchall(sql, params)
         return [_record(row) for row in rows]
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        rows = await self._conn.execute_fetchall(
+        rows = await self._reader.execute_fetchall(
             f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = ? AND version >= ?"
             " ORDER BY version",
             (stream_id, from_version),
@@ -190,14 +201,16 @@ class SqliteEventStore:
         return [_record(row) for row in rows]
 
     async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
-        rows = await self._conn.execute_fetchall(
+        rows = await self._reader.execute_fetchall(
             f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = ? ORDER BY position",
             (correlation,),
         )
         return [_record(row) for row in rows]
 
     async def head(self) -> int:
-        (value,) = await self._fetchone("SELECT coalesce(max(position), 0) FROM es_events", ())
+        (value,) = await _fetchone(
+            self._reader, "SELECT coalesce(max(position), 0) FROM es_events", ()
+        )
         return int(value)
 
     async def wait_for_events(self, after: int, timeout: float) -> bool:
@@ -212,19 +225,21 @@ class SqliteEventStore:
             await asyncio.sleep(min(POLL_INTERVAL, remaining))
 
     async def load_checkpoint(self, name: str) -> int:
-        rows = await self._conn.execute_fetchall(
+        rows = await self._reader.execute_fetchall(
             "SELECT position FROM es_checkpoints WHERE name = ?", (name,)
         )
         return int(next(iter(rows))[0]) if rows else 0
 
     async def save_checkpoint(self, name: str, position: int) -> None:
-        await self._conn.execute(
-            "INSERT INTO es_checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
-            " updated_at = excluded.updated_at",
-            (name, position, datetime.now(UTC).isoformat()),
-        )
+        async with self._write_lock:
+            await self._writer.execute(
+                "INSERT INTO es_checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
+                " updated_at = excluded.updated_at",
+                (name, position, datetime.now(UTC).isoformat()),
+            )
 
     async def close(self) -> None:
         await self._committer.close()
-        await self._conn.close()
+        await self._writer.close()
+        await self._reader.close()
