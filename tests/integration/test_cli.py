@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ from gamestore.platform.eventstore import NewEvent, RecordedEvent, connect
 from gamestore.platform.queue import Message, PermanentError, connect_queue
 from gamestore.processes import PROCESSES, ProcessSpec, enabled_processes
 
+up_command = importlib.import_module("gamestore.cli.up")  # the module, not the command
 runner = CliRunner()
 
 
@@ -243,19 +245,23 @@ def test_serve_refuses_an_unknown_or_disabled_process(dirs: tuple[Path, Path]) -
 
 def test_the_bus_publisher_runs_only_for_a_rabbitmq_bus() -> None:
     assert PROCESSES["bus-publisher"].target == "gamestore.platform.bus.publisher:main"
-    assert enabled_processes(Settings(bus_url="embedded")) == []
-    assert [spec.name for spec in enabled_processes(Settings(bus_url="amqp://h/"))] == [
-        "bus-publisher"
-    ]
+
+    def names(settings: Settings) -> list[str]:
+        return [spec.name for spec in enabled_processes(settings)]
+
+    assert "bus-publisher" not in names(Settings(bus_url="embedded"))
+    assert "bus-publisher" in names(Settings(bus_url="amqp://h/"))
 
 
-def test_up_with_nothing_enabled_says_so_and_exits_0(dirs: tuple[Path, Path]) -> None:
+def test_up_with_nothing_enabled_says_so_and_exits_0(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(up_command, "enabled_processes", lambda settings: [])
     code, lines = cli("up")
     assert code == 0
-    assert lines == [
-        "No process is enabled by the current settings (registered: bus-publisher); "
-        "nothing to start."
-    ]
+    assert len(lines) == 1
+    assert lines[0].startswith("No process is enabled by the current settings (registered: ")
+    assert lines[0].endswith("nothing to start.")
     assert dirs[0].is_dir() and dirs[1].is_dir()
 
 
