@@ -191,8 +191,13 @@ async def _read_until_closed(reader: asyncio.StreamReader) -> bytes:
         data += piece
 
 
+class NoAnswer(AssertionError):
+    """The connection closed (or was reset) before any response byte arrived."""
+
+
 def _parse(data: bytes) -> RawResponse:
-    assert data, "the server closed the connection without an answer"
+    if not data:
+        raise NoAnswer("the server closed the connection without an answer")
     head, _, body = data.partition(b"\r\n\r\n")
     status_line, *lines = head.decode("latin-1").split("\r\n")
     headers = {}
