@@ -184,7 +184,7 @@ async def _read_until_closed(reader: asyncio.StreamReader) -> bytes:
     while True:
         try:
             piece = await reader.read(65536)
-        except ConnectionResetError:
+        except ConnectionError:  # reset, or the upload's broken pipe surfacing here
             return data
         if not piece:
             return data
