@@ -27,6 +27,7 @@ AUDIENCE = "gamestore"
 ROLES = frozenset({"player", "admin"})
 _FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_RETRY_AFTER_FAILURE = 1.0  # seconds before refetching a JWKS that could not be fetched
 _REQUIRED = ["exp", "iat", "sub", "jti", "iss", "aud", "role"]
 
 
@@ -92,7 +93,8 @@ class JwksClient:
                     response.raise_for_status()
                     document = await response.json()
             except (aiohttp.ClientError, TimeoutError, ValueError):
-                self._fetched_at = float("-inf")  # try again on the next unknown kid
+                # Down or broken: try again soon, but not on every request meanwhile.
+                self._fetched_at = time.monotonic() - self._min_refresh + _RETRY_AFTER_FAILURE
                 return
             self._keys = {k["kid"]: jwt.PyJWK(k) for k in document.get("keys", []) if "kid" in k}
 
