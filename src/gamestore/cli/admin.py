@@ -18,7 +18,7 @@ from gamestore.cli.common import console, error_console
 from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import connect
-from gamestore.platform.logs import get_logger
+from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.users.accounts import Accounts
 from gamestore.users.domain import User
@@ -78,7 +78,8 @@ def create(
 ) -> None:
     """Create an admin, or promote the account with this email (its password becomes PASSWORD)."""
     body = _validated(name, email, password)
-    user, created = asyncio.run(make_admin(Settings(), body))
+    with correlation(None):  # the event and any log line share one new correlation id
+        user, created = asyncio.run(make_admin(Settings(), body))
     verb = "Created admin" if created else "Promoted to admin"
     console().print(f"{verb} {user.email} (id {user.id}).")
 
