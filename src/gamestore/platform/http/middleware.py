@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import time
@@ -75,7 +77,12 @@ class RequestContextMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over ``limit`` bytes with 413, by header or while streaming."""
+    """Refuses bodies over ``limit`` bytes with 413, by header or while streaming.
+
+    Before answering it reads and discards what the client is still sending (up to
+    ``DRAIN_LIMIT``): closing on a client mid-upload makes its TCP stack reset the connection,
+    which can destroy the 413 before the client reads it.
+    """
 
     def __init__(self, app: ASGIApp, *, limit: int = MAX_BODY) -> None:
         self.app = app
@@ -87,30 +94,55 @@ class BodyLimitMiddleware:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _drain(receive)
                 await _too_large(send, self.limit)
                 return
         received = 0
-        started = False
+        overflowed = finished = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, overflowed, finished
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                finished = not message.get("more_body", False)
                 if received > self.limit:
+                    overflowed = True
                     raise _BodyTooLarge(self.limit)
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if overflowed and not finished:
+                    await _drain(receive)
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
+                if not finished:
+                    await _drain(receive)
                 await _too_large(send, self.limit)
+
+
+DRAIN_LIMIT = 64 * 1024 * 1024  # bytes read and dropped from a refused upload, at most
+DRAIN_SECONDS = 5.0  # ... and for at most this long: a slow sender gets the 413 regardless
+
+
+async def _drain(receive: Receive) -> None:
+    drained = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while drained <= DRAIN_LIMIT:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                drained += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
 
 
 class _BodyTooLarge(HTTPException):
