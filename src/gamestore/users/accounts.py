@@ -76,11 +76,10 @@ class Accounts:
         log.info("user registered", user_id=user.id, role=role)
         return user
 
-    async def caller(self, user_id: str) -> Caller | None:
-        """The token's subject as it stands now; None once the account is deleted."""
+    async def current(self, user_id: str) -> User | None:
+        """The token's subject's account as it stands now; None once it is deleted."""
         async with read_only(self._engine) as conn:
-            user = await repo.live_user(conn, user_id)
-        return None if user is None else Caller(user.id, user.role)
+            return await repo.live_user(conn, user_id)
 
     async def get(self, caller: Caller, user_id: str) -> User:
         """Self or admin; anyone else gets :class:`UserNotFound`, as for a missing user."""

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from gamestore.platform.auth import AdminUser, CurrentUser, unauthorized
 from gamestore.platform.http import ProblemError
 from gamestore.users.accounts import Accounts
-from gamestore.users.domain import Caller
+from gamestore.users.domain import Caller, User
 from gamestore.users.schemas import (
     Login,
     RefreshRequest,
@@ -43,12 +43,21 @@ AccountsDep = Annotated[Accounts, Depends(_accounts)]
 SessionsDep = Annotated[Sessions, Depends(_sessions)]
 
 
-async def _caller(principal: CurrentUser, accounts: AccountsDep) -> Caller:
-    """The token's subject, with its current role; a deleted account's token is refused."""
-    caller = await accounts.caller(principal.user_id)
-    if caller is None:
+async def _account(principal: CurrentUser, accounts: AccountsDep) -> User:
+    """The token's subject's account, read once per request; a deleted account's token is
+    refused."""
+    account = await accounts.current(principal.user_id)
+    if account is None:
         raise unauthorized("The access token is invalid or expired.")
-    return caller
+    return account
+
+
+AccountDep = Annotated[User, Depends(_account)]
+
+
+async def _caller(account: AccountDep) -> Caller:
+    """The caller with the role the database holds now."""
+    return Caller(account.id, account.role)
 
 
 async def _admin(_: AdminUser, caller: Annotated[Caller, Depends(_caller)]) -> Caller:
@@ -84,9 +93,9 @@ async def register(body: UserCreate, accounts: AccountsDep, response: Response) 
 
 
 @router.get("/users/me", response_model=UserPublic, tags=["users"])
-async def me(caller: CallerDep, accounts: AccountsDep) -> UserPublic:
+async def me(account: AccountDep) -> UserPublic:
     """The account of the access token's owner."""
-    return _user(await accounts.get(caller, caller.user_id))
+    return _user(account)
 
 
 @router.get("/users", response_model=UserPage, tags=["users"])

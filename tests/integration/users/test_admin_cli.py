@@ -72,9 +72,9 @@ async def test_promotes_an_existing_player_and_sets_the_password(
     assert "Promoted" in output
     async with build(make_settings()) as service:
         tokens = await service.sessions.login(email, new_password)
-        caller = await service.accounts.caller(player.id)
+        account = await service.accounts.current(player.id)
         updates = await service.store.read_stream(f"user-{player.id}")
-    assert tokens.access.token and caller is not None and caller.is_admin
+    assert tokens.access.token and account is not None and account.role == "admin"
     assert updates[-1].type == "UserUpdated" and updates[-1].data["changed"] == ["role", "password"]
 
 
