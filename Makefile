@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: run test check bench clean
 
 run: $(STAMP)
-	$(BIN)/gamestore up --demo
+	$(BIN)/gamestore up
 
 test: $(STAMP)
 	$(BIN)/pytest
