@@ -15,7 +15,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from gamestore.platform.eventstore.model import ExpectedVersion, NewEvent, RecordedEvent
+from gamestore.platform.eventstore.model import (
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    check_batch,
+    expected_to_int,
+)
+from gamestore.platform.logs import current_correlation
 
 
 @dataclass(eq=False)
@@ -28,6 +35,20 @@ class AppendRequest:
     future: asyncio.Future[list[RecordedEvent]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+    @classmethod
+    def of(
+        cls, stream_id: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
+    ) -> AppendRequest:
+        """Check an append's arguments and capture what the caller's context adds to it."""
+        check_batch(stream_id, events)
+        return cls(
+            stream_id,
+            events,
+            expected_to_int(expected_version),
+            expected_version,
+            current_correlation(),
+        )
 
     def resolve(self, recorded: list[RecordedEvent]) -> None:
         if not self.future.done():

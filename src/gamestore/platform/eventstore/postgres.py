@@ -20,10 +20,7 @@ from gamestore.platform.eventstore.model import (
     NewEvent,
     RecordedEvent,
     WrongExpectedVersion,
-    check_batch,
-    expected_to_int,
 )
-from gamestore.platform.logs import current_correlation
 
 _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
@@ -112,15 +109,7 @@ class PostgresEventStore:
         events: Sequence[NewEvent],
         expected_version: ExpectedVersion = ANY,
     ) -> list[RecordedEvent]:
-        check_batch(stream_id, events)
-        request = AppendRequest(
-            stream_id,
-            events,
-            expected_to_int(expected_version),
-            expected_version,
-            current_correlation(),
-        )
-        return await self._committer.submit(request)
+        return await self._committer.submit(AppendRequest.of(stream_id, events, expected_version))
 
     async def _append_group(self, group: list[AppendRequest]) -> None:
         """Write a group of appends in one call, one transaction; answer each request."""
