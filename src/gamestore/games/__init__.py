@@ -1,0 +1,1 @@
+"""The games service: the catalog (admin-managed, publicly readable) and players' libraries."""

@@ -1,0 +1,113 @@
+"""HTTP routes of the games service: parse, call one use case, map domain errors to problems.
+
+Reads of the catalog are public. Writes need an admin's access token, and ``/biblioteca`` any
+valid one; the service verifies tokens itself (a request that bypasses the gateway gets no
+further).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from gamestore.games.catalog import Catalog
+from gamestore.games.domain import Game, etag, parse_if_match
+from gamestore.games.library import Libraries
+from gamestore.games.schemas import GameIn, GamePage, GamePublic, Library, LibraryItem
+from gamestore.platform.auth import AdminUser, CurrentUser
+
+router = APIRouter()
+
+
+def _catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def _libraries(request: Request) -> Libraries:
+    libraries: Libraries = request.app.state.libraries
+    return libraries
+
+
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
+LibrariesDep = Annotated[Libraries, Depends(_libraries)]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1000,
+        description='The `ETag` last read (`"<version>"`) or `*`; stale → 412.',
+    ),
+]
+
+
+def _game(game: Game, response: Response) -> GamePublic:
+    response.headers["ETag"] = etag(game.version)
+    return GamePublic.model_validate(game.public())
+
+
+@router.post("/jogos", status_code=201, response_model=GamePublic, tags=["games"])
+async def create_game(
+    body: GameIn, _: AdminUser, catalog: CatalogDep, response: Response
+) -> GamePublic:
+    """Add a game to the catalog (admin only). 409 if a listed game has the same title,
+    regardless of case. The price is in cents of `BRL`, the only currency accepted."""
+    game = await catalog.create(body.fields())
+    response.headers["Location"] = f"/jogos/{game.id}"
+    return _game(game, response)
+
+
+@router.get("/jogos", response_model=GamePage, tags=["games"])
+async def list_games(
+    catalog: CatalogDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> GamePage:
+    """The catalog: listed games in title order, a page at a time."""
+    items, total = await catalog.page(page, size)
+    games = [GamePublic.model_validate(g.public()) for g in items]
+    return GamePage(items=games, total=total, page=page, size=size)
+
+
+@router.get("/jogos/{game_id}", response_model=GamePublic, tags=["games"])
+async def get_game(game_id: str, catalog: CatalogDep, response: Response) -> GamePublic:
+    """One listed game, with its version as a strong `ETag`. 404 for unknown or delisted."""
+    return _game(await catalog.get(game_id), response)
+
+
+@router.put("/jogos/{game_id}", response_model=GamePublic, tags=["games"])
+async def replace_game(
+    game_id: str,
+    body: GameIn,
+    _: AdminUser,
+    catalog: CatalogDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> GamePublic:
+    """Replace every field of a game (admin only); the version goes up by one. With
+    `If-Match`, 412 unless it names the current version. 409 if the title is taken."""
+    game = await catalog.replace(game_id, body.fields(), parse_if_match(if_match))
+    return _game(game, response)
+
+
+@router.delete("/jogos/{game_id}", status_code=204, tags=["games"])
+async def delete_game(game_id: str, _: AdminUser, catalog: CatalogDep) -> Response:
+    """Delist a game (admin only): it leaves the catalog and search, and stays in the
+    libraries of those who own it. 404 if it is unknown or already delisted."""
+    await catalog.delist(game_id)
+    return Response(status_code=204)
+
+
+@router.get("/biblioteca", response_model=Library, tags=["library"])
+async def my_library(principal: CurrentUser, libraries: LibrariesDep) -> Library:
+    """The games the caller owns, delisted ones included, oldest acquisition first."""
+    owned = await libraries.of(principal.user_id)
+    return Library(
+        items=[
+            LibraryItem(
+                game_id=o.game_id, title=o.title, acquired_at=o.acquired_at, order_id=o.order_id
+            )
+            for o in owned
+        ]
+    )

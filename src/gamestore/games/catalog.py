@@ -1,0 +1,149 @@
+"""Catalog use cases: create, read, list, replace, delist a game.
+
+Each write is one unit of work: the row and its event (through the outbox) commit together.
+The event's stream version is the game's version: creation expects no stream, every later
+write expects the version it replaced, so a catalog and a stream that ever diverge stop the
+relay loudly instead of publishing a wrong history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamestore.games import repository as repo
+from gamestore.games.domain import (
+    Game,
+    GameFields,
+    GameNotFound,
+    IfMatch,
+    TitleTaken,
+    VersionConflict,
+    canonical_id,
+    check_precondition,
+    delisted,
+    game_created,
+    game_deleted,
+    game_updated,
+    new_game,
+    replaced,
+    stream_of,
+)
+from gamestore.games.tables import outbox
+from gamestore.platform.db import read_only
+from gamestore.platform.eventstore import NO_STREAM
+from gamestore.platform.logs import get_logger
+
+log = get_logger("games")
+T = TypeVar("T")
+ATTEMPTS = 5  # a write without If-Match retries a lost race this many times
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _nothing() -> None:
+    return None
+
+
+async def _retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt``; a lost race is retried unless the caller pinned a version (If-Match),
+    in which case the other writer's change makes the caller's version stale."""
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return await attempt()
+        except VersionConflict:
+            if if_match is not None:
+                raise
+    return await attempt()
+
+
+class Catalog:
+    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = _nothing) -> None:
+        self._engine = engine
+        self._on_commit = on_commit  # wakes the outbox relay
+
+    async def create(self, fields: GameFields) -> Game:
+        """A new listed game; :class:`TitleTaken` if a listed game has this title."""
+        game = new_game(fields, _now())
+        try:
+            async with self._engine.begin() as conn:
+                if await repo.title_in_use(conn, fields.title):
+                    raise TitleTaken(fields.title)
+                await repo.insert_game(conn, game)
+                await outbox.add(conn, stream_of(game.id), [game_created(game)], NO_STREAM)
+        except IntegrityError as error:  # a concurrent creation won the unique index
+            raise TitleTaken(fields.title) from error
+        self._on_commit()
+        log.info("game created", game_id=game.id, version=game.version)
+        return game
+
+    async def get(self, game_id: str) -> Game:
+        """A listed game; :class:`GameNotFound` for unknown, delisted or malformed ids."""
+        game_id = canonical_id(game_id)
+        async with read_only(self._engine) as conn:
+            game = await repo.listed_game(conn, game_id)
+        if game is None:
+            raise GameNotFound(game_id)
+        return game
+
+    async def page(self, page: int, size: int) -> tuple[list[Game], int]:
+        """Listed games in title order, and how many there are."""
+        async with read_only(self._engine) as conn:
+            return await repo.page_of_games(conn, page, size)
+
+    async def replace(self, game_id: str, fields: GameFields, if_match: IfMatch = None) -> Game:
+        """Every field replaced, version + 1; :class:`PreconditionFailed` on a stale If-Match,
+        :class:`TitleTaken` if another listed game has the new title."""
+        game_id = canonical_id(game_id)
+        try:
+            game, changed = await _retrying(
+                if_match, lambda: self._replace_once(game_id, fields, if_match)
+            )
+        except IntegrityError as error:
+            raise TitleTaken(fields.title) from error
+        if changed:
+            self._on_commit()
+            log.info("game updated", game_id=game_id, version=game.version)
+        return game
+
+    async def _replace_once(
+        self, game_id: str, fields: GameFields, if_match: IfMatch
+    ) -> tuple[Game, bool]:
+        async with self._engine.begin() as conn:
+            current = await repo.listed_game(conn, game_id)
+            if current is None:
+                raise GameNotFound(game_id)
+            check_precondition(if_match, current.version)
+            if current.fields == fields:
+                return current, False  # nothing changes: no new version, no event
+            if await repo.title_in_use(conn, fields.title, except_id=game_id):
+                raise TitleTaken(fields.title)
+            game = replaced(current, fields, _now())
+            if not await repo.save_game(conn, game, current.version):
+                raise VersionConflict(game_id)
+            await outbox.add(conn, stream_of(game_id), [game_updated(game)], current.version)
+        return game, True
+
+    async def delist(self, game_id: str) -> None:
+        """Take a listed game off the catalog (version + 1); owners keep it in their library."""
+        game_id = canonical_id(game_id)
+        game = await _retrying(None, lambda: self._delist_once(game_id))
+        self._on_commit()
+        log.info("game delisted", game_id=game_id, version=game.version)
+
+    async def _delist_once(self, game_id: str) -> Game:
+        async with self._engine.begin() as conn:
+            current = await repo.listed_game(conn, game_id)
+            if current is None:
+                raise GameNotFound(game_id)
+            game = delisted(current, _now())
+            if not await repo.save_game(conn, game, current.version):
+                raise VersionConflict(game_id)
+            await outbox.add(conn, stream_of(game_id), [game_deleted(game)], current.version)
+        return game

@@ -1,0 +1,164 @@
+"""The rules of the catalog, free of I/O: games, titles, versions and preconditions, events."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+from gamestore.platform.eventstore import NewEvent
+
+TITLE_MAX = 200
+CURRENCY = "BRL"
+
+
+class GamesError(Exception):
+    """Base of the domain errors the API maps to problem responses."""
+
+
+class GameNotFound(GamesError):
+    """No listed game with that id (unknown, delisted, or not a UUID at all)."""
+
+
+class TitleTaken(GamesError):
+    """Another listed game has this title (compared without case, accents kept)."""
+
+
+class PreconditionFailed(GamesError):
+    """``If-Match`` names a version that is not the game's current one."""
+
+
+class VersionConflict(GamesError):
+    """The row changed between reading and writing it (another writer won the race)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GameFields:
+    """What an admin sets on a game (the body of POST and of PUT, already validated)."""
+
+    title: str
+    description: str
+    genres: tuple[str, ...]
+    platforms: tuple[str, ...]
+    price_cents: int
+    release_date: date
+    developer: str
+    publisher: str
+    tags: tuple[str, ...] = ()
+    currency: str = CURRENCY
+
+
+@dataclass(frozen=True, slots=True)
+class Game:
+    id: str
+    fields: GameFields
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = field(default=None)
+
+    @property
+    def title(self) -> str:
+        return self.fields.title
+
+    @property
+    def listed(self) -> bool:
+        return self.deleted_at is None
+
+    def public(self) -> dict[str, object]:
+        """The game document clients and events see, JSON-ready."""
+        f = self.fields
+        return {
+            "id": self.id,
+            "title": f.title,
+            "description": f.description,
+            "genres": list(f.genres),
+            "platforms": list(f.platforms),
+            "price_cents": f.price_cents,
+            "currency": f.currency,
+            "release_date": f.release_date.isoformat(),
+            "developer": f.developer,
+            "publisher": f.publisher,
+            "tags": list(f.tags),
+            "version": self.version,
+            "created_at": rfc3339(self.created_at),
+            "updated_at": rfc3339(self.updated_at),
+        }
+
+
+def new_game(fields: GameFields, now: datetime) -> Game:
+    return Game(str(uuid.uuid4()), fields, 1, now, now)
+
+
+def replaced(game: Game, fields: GameFields, now: datetime) -> Game:
+    """The game with new fields and the next version."""
+    return replace(game, fields=fields, version=game.version + 1, updated_at=now)
+
+
+def delisted(game: Game, now: datetime) -> Game:
+    """The game taken off the catalog (its row stays for the owners' libraries)."""
+    return replace(game, version=game.version + 1, updated_at=now, deleted_at=now)
+
+
+def normalize_title(title: str) -> str:
+    """The uniqueness key of a title: NFC, case-folded, inner whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", title).casefold().split())
+
+
+def canonical_id(text: str) -> str:
+    """A game id in its one spelling; anything that is not a UUID names no game."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise GameNotFound(text[:64]) from None
+
+
+# If-Match (RFC 9110 §13.1.1): "*" or a list of strong entity tags; ours are "<version>".
+ANY_VERSION = "*"
+_ETAG = re.compile(r'^"(\d{1,18})"$')
+IfMatch = str | frozenset[int] | None
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(header: str | None) -> IfMatch:
+    """None when absent; ``"*"``; else the versions named (weak or malformed tags name none)."""
+    if header is None:
+        return None
+    parts = [part.strip() for part in header.split(",")]
+    if ANY_VERSION in parts:
+        return ANY_VERSION
+    return frozenset(int(m.group(1)) for p in parts if (m := _ETAG.match(p)))
+
+
+def check_precondition(if_match: IfMatch, version: int) -> None:
+    """:class:`PreconditionFailed` unless ``If-Match`` allows writing over ``version``."""
+    if if_match is None or if_match == ANY_VERSION:
+        return
+    if version not in if_match:
+        raise PreconditionFailed(f"current version is {version}")
+
+
+def stream_of(game_id: str) -> str:
+    return f"game-{game_id}"
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def game_created(game: Game) -> NewEvent:
+    return NewEvent("GameCreated", game.public())
+
+
+def game_updated(game: Game) -> NewEvent:
+    return NewEvent("GameUpdated", game.public())
+
+
+def game_deleted(game: Game) -> NewEvent:
+    deleted_at = rfc3339(game.deleted_at or game.updated_at)
+    return NewEvent("GameDeleted", {**game.public(), "deleted_at": deleted_at})

@@ -1,0 +1,137 @@
+"""SQL of the games database, one function per query, always inside the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gamestore.games.domain import Game, GameFields, normalize_title
+from gamestore.games.tables import games, library
+
+_listed = games.c.deleted_at.is_(None)
+
+
+def _game(row: Row[Any] | None) -> Game | None:
+    if row is None:
+        return None
+    fields = GameFields(
+        title=row.title,
+        description=row.description,
+        genres=tuple(row.genres),
+        platforms=tuple(row.platforms),
+        price_cents=row.price_cents,
+        release_date=row.release_date,
+        developer=row.developer,
+        publisher=row.publisher,
+        tags=tuple(row.tags),
+        currency=row.currency,
+    )
+    return Game(row.id, fields, row.version, row.created_at, row.updated_at, row.deleted_at)
+
+
+def _columns(game: Game) -> dict[str, Any]:
+    f = game.fields
+    return {
+        "title": f.title,
+        "title_normalized": normalize_title(f.title),
+        "description": f.description,
+        "genres": list(f.genres),
+        "platforms": list(f.platforms),
+        "tags": list(f.tags),
+        "price_cents": f.price_cents,
+        "currency": f.currency,
+        "release_date": f.release_date,
+        "developer": f.developer,
+        "publisher": f.publisher,
+        "version": game.version,
+        "updated_at": game.updated_at,
+        "deleted_at": game.deleted_at,
+    }
+
+
+async def insert_game(conn: AsyncConnection, game: Game) -> None:
+    await conn.execute(
+        games.insert().values(id=game.id, created_at=game.created_at, **_columns(game))
+    )
+
+
+async def listed_game(conn: AsyncConnection, game_id: str) -> Game | None:
+    query = select(games).where(games.c.id == game_id, _listed)
+    return _game((await conn.execute(query)).first())
+
+
+async def title_in_use(conn: AsyncConnection, title: str, except_id: str | None = None) -> bool:
+    query = select(games.c.id).where(games.c.title_normalized == normalize_title(title), _listed)
+    if except_id is not None:
+        query = query.where(games.c.id != except_id)
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def page_of_games(conn: AsyncConnection, page: int, size: int) -> tuple[list[Game], int]:
+    """Listed games in title order (then id, so pages never overlap)."""
+    total = (await conn.execute(select(func.count()).select_from(games).where(_listed))).scalar()
+    rows = await conn.execute(
+        select(games)
+        .where(_listed)
+        .order_by(games.c.title_normalized, games.c.id)
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    return [g for g in map(_game, rows) if g is not None], int(total or 0)
+
+
+async def save_game(conn: AsyncConnection, game: Game, previous_version: int) -> bool:
+    """Write ``game`` over its row if the row is still listed at ``previous_version``.
+
+    The version check in the WHERE clause is the optimistic lock: False means another writer
+    changed (or delisted) the game since it was read, and nothing was written.
+    """
+    result = await conn.execute(
+        update(games)
+        .where(games.c.id == game.id, games.c.version == previous_version, _listed)
+        .values(**_columns(game))
+    )
+    return result.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Owned:
+    """One game in a player's library."""
+
+    game_id: str
+    title: str
+    acquired_at: datetime
+    order_id: str
+
+
+async def add_to_library(
+    conn: AsyncConnection, user_id: str, game_id: str, order_id: str, acquired_at: datetime
+) -> bool:
+    """Record that ``user_id`` owns ``game_id``; False (nothing changed) if it already did."""
+    owned = select(library.c.user_id).where(
+        library.c.user_id == user_id, library.c.game_id == game_id
+    )
+    if (await conn.execute(owned)).first() is not None:
+        return False
+    await conn.execute(
+        library.insert().values(
+            user_id=user_id, game_id=game_id, order_id=order_id, acquired_at=acquired_at
+        )
+    )
+    return True
+
+
+async def library_of(conn: AsyncConnection, user_id: str) -> list[Owned]:
+    """Every game ``user_id`` owns, delisted ones included, oldest acquisition first."""
+    rows = await conn.execute(
+        select(library.c.game_id, games.c.title, library.c.acquired_at, library.c.order_id)
+        .join(games, games.c.id == library.c.game_id)
+        .where(library.c.user_id == user_id)
+        .order_by(library.c.acquired_at, library.c.game_id)
+    )
+    return [Owned(r.game_id, r.title, r.acquired_at, r.order_id) for r in rows]

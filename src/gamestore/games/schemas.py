@@ -1,0 +1,166 @@
+"""Request and response bodies of the games API (separate from the tables and the domain).
+
+Request models forbid unknown fields (a typo such as ``pirce_cents`` is a 422, not silently
+dropped) and take numbers and dates strictly (``"10"`` is not a price, ``true`` is not 1).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from gamestore.games.domain import TITLE_MAX, GameFields
+
+PRICE_MAX = 100_000_000  # R$ 1,000,000.00: anything above is a typo, not a price
+DESCRIPTION_MAX = 10_000
+LABEL_MAX = 50
+RELEASE_MIN = date(1950, 1, 1)
+RELEASE_MAX = date(2100, 12, 31)
+
+
+def _clean(text: str, low: int, high: int) -> str:
+    text = unicodedata.normalize("NFC", text).strip()
+    if not low <= len(text) <= high:
+        raise ValueError(f"must have {low} to {high} characters after trimming spaces")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+def _single_line(text: str) -> str:
+    if "\n" in text or "\t" in text:
+        raise ValueError("must be a single line")
+    return text
+
+
+def _title(text: str) -> str:
+    return _single_line(_clean(text, 1, TITLE_MAX))
+
+
+def _name(text: str) -> str:
+    return _single_line(_clean(text, 1, TITLE_MAX))
+
+
+def _label(text: str) -> str:
+    return _single_line(_clean(text, 1, LABEL_MAX))
+
+
+def _description(text: str) -> str:
+    return _clean(text, 0, DESCRIPTION_MAX)
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Duplicates (ignoring case) dropped, the first spelling and the order kept."""
+    seen: set[str] = set()
+    kept = []
+    for label in labels:
+        if (key := label.casefold()) not in seen:
+            seen.add(key)
+            kept.append(label)
+    return kept
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD`` text (no timestamps, no numbers); the date itself is checked next."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO date, YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("must be an ISO date, YYYY-MM-DD")
+    return value
+
+
+def _release(day: date) -> date:
+    if not RELEASE_MIN <= day <= RELEASE_MAX:
+        raise ValueError(f"must be between {RELEASE_MIN} and {RELEASE_MAX}")
+    return day
+
+
+Label = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_label)]
+Labels = Annotated[list[Label], AfterValidator(_unique)]
+Title = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_title)]
+Name = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_name)]
+Description = Annotated[
+    str, StringConstraints(max_length=DESCRIPTION_MAX * 2), AfterValidator(_description)
+]
+Price = Annotated[int, Field(strict=True, ge=0, le=PRICE_MAX)]
+ReleaseDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_release)]
+
+
+class GameIn(BaseModel):
+    """A whole game as an admin writes it (POST creates, PUT replaces every field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Description
+    genres: Annotated[Labels, Field(min_length=1, max_length=20)]
+    platforms: Annotated[Labels, Field(min_length=1, max_length=20)]
+    price_cents: Price
+    currency: Literal["BRL"] = "BRL"
+    release_date: ReleaseDate
+    developer: Name
+    publisher: Name
+    tags: Annotated[Labels, Field(max_length=30)]
+
+    def fields(self) -> GameFields:
+        return GameFields(
+            title=self.title,
+            description=self.description,
+            genres=tuple(self.genres),
+            platforms=tuple(self.platforms),
+            price_cents=self.price_cents,
+            release_date=self.release_date,
+            developer=self.developer,
+            publisher=self.publisher,
+            tags=tuple(self.tags),
+            currency=self.currency,
+        )
+
+
+class GamePublic(BaseModel):
+    id: str
+    title: str
+    description: str
+    genres: list[str]
+    platforms: list[str]
+    price_cents: int
+    currency: Literal["BRL"]
+    release_date: date
+    developer: str
+    publisher: str
+    tags: list[str]
+    version: int = Field(description="Increments on every change; the `ETag` is its quoted value.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class GamePage(BaseModel):
+    items: list[GamePublic]
+    total: int
+    page: int
+    size: int
+
+
+class LibraryItem(BaseModel):
+    game_id: str
+    title: str
+    acquired_at: datetime
+    order_id: str
+
+
+class Library(BaseModel):
+    items: list[LibraryItem]

@@ -1,0 +1,48 @@
+"""The games service built by its real composition root, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gamestore.games.bootstrap import GamesService, build
+from gamestore.platform.config import Settings, scheme
+from tests.integration.games.support import GamesApi, Issuer
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for a games service on ``database_url`` (its event store beside it)."""
+    monkeypatch.setenv("GAMESTORE_GAMES_DB_URL", database_url)
+    events = database_url if scheme(database_url) != "sqlite" else None
+    return Settings(
+        data_dir=tmp_path / "data",
+        log_dir=tmp_path / "logs",
+        eventstore_url=events or f"sqlite:///{tmp_path / 'events.db'}",
+    )
+
+
+@pytest.fixture
+def issuer() -> Issuer:
+    return Issuer()
+
+
+@pytest.fixture
+async def service(settings: Settings, issuer: Issuer) -> AsyncIterator[GamesService]:
+    async with build(settings, verifier=issuer.verifier()) as service:
+        yield service
+
+
+@pytest.fixture
+async def client(service: GamesService) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://games") as client:
+        yield client
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, service: GamesService, issuer: Issuer) -> GamesApi:
+    return GamesApi(client, service, issuer)
