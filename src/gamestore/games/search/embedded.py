@@ -1,0 +1,174 @@
+"""The embedded search adapter: a tantivy index on local disk (docs/adr/007-search-engine.md).
+
+Layout under the root directory: ``CURRENT`` names the live generation; each generation
+``gen-<ns>/`` holds the tantivy ``index/`` and the ``versions.db`` version table. A rebuild writes
+a new generation and swaps ``CURRENT`` atomically; readers notice on their next query.
+
+Single-writer rule: only one process (the indexer, or ``gamestore reindex`` for a new generation)
+writes a generation; tantivy's writer lock makes a second writer fail rather than corrupt it.
+Every other process only reads, and picks up new commits (``meta.json`` changes) before a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import tantivy
+
+from gamestore.games.search import tantivy_schema as ts
+from gamestore.games.search.model import (
+    GameDocument,
+    SearchHit,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+)
+from gamestore.games.search.reader import GenerationReader
+from gamestore.games.search.versions import VersionTable
+from gamestore.platform.logs import get_logger
+
+log = get_logger(__name__)
+T = TypeVar("T")
+WRITER_HEAP_BYTES = 64 * 1024 * 1024
+
+
+class EmbeddedSearch(SearchIndex):
+    """Search over a tantivy index; writes are versioned through the version table."""
+
+    def __init__(self, root: Path, generation: str | None = None) -> None:
+        self._root = root
+        self._reader = GenerationReader(root, generation)
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-writer")
+        self._writer: tantivy.IndexWriter | None = None
+        self._versions: VersionTable | None = None
+        self._generation: str | None = None
+
+    @classmethod
+    async def open(cls, root: Path) -> EmbeddedSearch:
+        """Open (creating if needed) the index under ``root``."""
+        index = cls(root)
+        await asyncio.to_thread(index._reader.refresh)
+        return index
+
+    async def upsert(self, doc: GameDocument) -> bool:
+        return await self.upsert_many([doc]) == 1
+
+    async def upsert_many(self, docs: Sequence[GameDocument]) -> int:
+        return await self._write(lambda: self._apply(list(docs)))
+
+    async def delete(self, game_id: str, version: int) -> bool:
+        return await self._write(lambda: self._delete(game_id, version))
+
+    async def add_popularity(self, game_id: str, delta: int = 1) -> None:
+        await self._write(lambda: self._count(game_id, delta))
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        checked = query.validated()
+        return await asyncio.to_thread(self._reader.search, checked)
+
+    async def popular(self, limit: int) -> list[SearchHit]:
+        return await asyncio.to_thread(self._reader.popular, _limit(limit))
+
+    async def similar(
+        self, genres: Sequence[str], tags: Sequence[str], exclude: Collection[str], limit: int
+    ) -> list[SearchHit]:
+        return await asyncio.to_thread(
+            self._reader.similar, list(genres), list(tags), set(exclude), _limit(limit)
+        )
+
+    async def start_rebuild(self) -> EmbeddedSearch:
+        name = f"gen-{time.time_ns()}"
+        built = EmbeddedSearch(self._root, generation=name)
+        await asyncio.to_thread(built._reader.refresh)
+        return built
+
+    async def finish_rebuild(self, built: SearchIndex) -> None:
+        if not isinstance(built, EmbeddedSearch) or built._reader.pinned is None:
+            raise ValueError("finish_rebuild takes an index from start_rebuild")
+        name = built._reader.pinned
+        await built.close()  # releases its writer lock for the live writer to take over
+        await asyncio.to_thread(self._reader.swap_to, name)
+        log.info("search index swapped", generation=built._reader.pinned)
+
+    async def close(self) -> None:
+        await self._write(self._close_writer)
+        self._writes.shutdown(wait=True)
+
+    # -- writer side (runs on the single writer thread) --
+
+    async def _write(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writes, fn)
+
+    def _open_writer(self) -> tuple[tantivy.IndexWriter, VersionTable]:
+        index, name = self._reader.writable()
+        if name != self._generation:  # first write, or a rebuild swapped generations
+            self._close_writer()
+        if self._writer is None or self._versions is None:
+            self._writer = index.writer(WRITER_HEAP_BYTES, 1)
+            self._versions = VersionTable(self._reader.directory(name) / "versions.db")
+            self._generation = name
+        return self._writer, self._versions
+
+    def _apply(self, docs: list[GameDocument]) -> int:
+        writer, versions = self._open_writer()
+        latest: dict[str, GameDocument] = {}
+        for doc in docs:
+            if doc.id not in latest or doc.version > latest[doc.id].version:
+                latest[doc.id] = doc
+        fresh = [d for d in latest.values() if versions.newer(d.id, d.version)]
+        if not fresh:
+            return 0
+        for doc in fresh:
+            writer.delete_documents_by_term("id", doc.id)
+            writer.add_document(ts.to_document(doc, versions.popularity(doc.id)))
+        self._commit(writer)
+        versions.record_many(fresh)  # after the index commit: a crash between replays safely
+        return len(fresh)
+
+    def _delete(self, game_id: str, version: int) -> bool:
+        writer, versions = self._open_writer()
+        if not versions.newer(game_id, version):
+            return False
+        writer.delete_documents_by_term("id", game_id)
+        self._commit(writer)
+        versions.record_delete(game_id, version)
+        return True
+
+    def _count(self, game_id: str, delta: int) -> None:
+        writer, versions = self._open_writer()
+        popularity = versions.add_popularity(game_id, delta)
+        doc = versions.document(game_id)
+        if doc is not None:
+            writer.delete_documents_by_term("id", game_id)
+            writer.add_document(ts.to_document(doc, popularity))
+            self._commit(writer)
+
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        writer.commit()
+        self._reader.reload()  # this process reads its own write at once
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.wait_merging_threads()
+            self._writer = None
+        if self._versions is not None:
+            self._versions.close()
+            self._versions = None
+        self._generation = None
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 100:
+        raise ValueError("limit must be between 1 and 100")
+    return limit
+
+
+def default_root(data_dir: Path) -> Path:
+    """Where the embedded index lives by default."""
+    return Path(os.fspath(data_dir)) / "search"

@@ -1,0 +1,160 @@
+"""Reading the embedded index: which generation is live, and fresh searchers over it.
+
+Before every query the reader checks ``CURRENT`` (a rebuild may have swapped generations) and the
+index's ``meta.json`` (another process may have committed); both are a ``stat`` when unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import Order, Query
+
+from gamestore.games.search import tantivy_schema as ts
+from gamestore.games.search import text
+from gamestore.games.search.model import FACET_FIELDS, SearchHit, SearchQuery, SearchResult
+
+CURRENT = "CURRENT"
+FACET_LIMIT = 10_000
+SORT_FIELDS = {
+    "price_asc": ("price_cents", Order.Asc),
+    "price_desc": ("price_cents", Order.Desc),
+    "release_desc": ("release", Order.Desc),
+    "popular": ("popularity", Order.Desc),
+}
+
+
+class GenerationReader:
+    """The live generation's index (or a pinned one, while it is being built)."""
+
+    def __init__(self, root: Path, pinned: str | None = None) -> None:
+        self._root = root
+        self.pinned = pinned
+        self._lock = threading.Lock()
+        self._name: str | None = None
+        self._index: tantivy.Index | None = None
+        self._meta_stamp: int = -1
+
+    def refresh(self) -> tantivy.Index:
+        """The index to query, reopened or reloaded if another process changed it."""
+        with self._lock:
+            name = self.pinned or self._current()
+            if name != self._name or self._index is None:
+                self._index, self._name = _open(self._root / name / "index"), name
+                self._meta_stamp = -1
+            stamp = _stamp(self._root / name / "index" / "meta.json")
+            if stamp != self._meta_stamp:
+                self._index.reload()
+                self._meta_stamp = stamp
+            return self._index
+
+    def writable(self) -> tuple[tantivy.Index, str]:
+        """The index a writer should write now, and its generation name."""
+        index = self.refresh()
+        assert self._name is not None
+        return index, self._name
+
+    def directory(self, name: str) -> Path:
+        return self._root / name
+
+    def reload(self) -> None:
+        self.refresh()
+
+    def swap_to(self, name: str) -> None:
+        """Make ``name`` the live generation, atomically for every reader."""
+        tmp = self._root / f"{CURRENT}.{os.getpid()}.tmp"
+        tmp.write_text(name)
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self._root / CURRENT)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        index = self.refresh()
+        terms = text.terms(query.text)
+        q = ts.search_query(index.schema, query, terms)
+        searcher = index.searcher()
+        offset = (query.page - 1) * query.size
+        found: Any
+        if query.sort in SORT_FIELDS:
+            field, order = SORT_FIELDS[query.sort]
+            found = searcher.search(q, query.size, True, field, offset, order)
+        else:
+            found = searcher.search(q, query.size, True, None, offset)
+        items = [_hit(searcher, addr, key, terms, query.sort) for key, addr in found.hits]
+        facets = _facets(searcher, q) if found.count else {f: {} for f in FACET_FIELDS}
+        return SearchResult(items, found.count, query.page, query.size, facets)
+
+    def popular(self, limit: int) -> list[SearchHit]:
+        index = self.refresh()
+        bought = Query.range_query(index.schema, "popularity", tantivy.FieldType.Integer, 1, None)
+        searcher = index.searcher()
+        found = searcher.search(bought, limit, False, "popularity", 0, Order.Desc)
+        return [_hit(searcher, addr, key, [], "popular") for key, addr in found.hits]
+
+    def similar(
+        self, genres: list[str], tags: list[str], exclude: set[str], limit: int
+    ) -> list[SearchHit]:
+        index = self.refresh()
+        q = ts.similar_query(index.schema, genres, tags, exclude)
+        if q is None:
+            return []
+        searcher = index.searcher()
+        found = searcher.search(q, limit, False, weight_by_field="popularity")
+        return [_hit(searcher, addr, score, [], "relevance") for score, addr in found.hits]
+
+    def _current(self) -> str:
+        path = self._root / CURRENT
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            return _create_current(self._root)
+
+
+def _hit(searcher: Any, addr: Any, key: Any, terms: list[str], sort: str) -> SearchHit:
+    score = float(key) if sort == "relevance" else 0.0
+    return ts.to_hit(searcher.doc(addr).to_dict(), score, terms)
+
+
+def _facets(searcher: Any, q: Query) -> dict[str, dict[str, int]]:
+    spec = {f: {"terms": {"field": f, "size": FACET_LIMIT}} for f in FACET_FIELDS}
+    result = searcher.aggregate(q, spec)
+    return {f: {b["key"]: int(b["doc_count"]) for b in result[f]["buckets"]} for f in FACET_FIELDS}
+
+
+def _open(path: Path) -> tantivy.Index:
+    path.mkdir(parents=True, exist_ok=True)
+    if tantivy.Index.exists(str(path)):
+        index = tantivy.Index.open(str(path))
+    else:
+        index = tantivy.Index(ts.build_schema(), str(path), True)
+    ts.register_analyzers(index)
+    index.config_reader("Manual")
+    return index
+
+
+def _create_current(root: Path) -> str:
+    """Name a first generation; if another process raced us, theirs wins."""
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.time_ns()}"
+    tmp = root / f"{CURRENT}.{os.getpid()}.{name}.tmp"
+    tmp.write_text(name)
+    try:
+        os.link(tmp, root / CURRENT)
+    except FileExistsError:
+        name = (root / CURRENT).read_text().strip()
+    finally:
+        tmp.unlink()
+    return name
+
+
+def _stamp(path: Path) -> int:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return 0
+    return st.st_mtime_ns ^ st.st_size ^ st.st_ino
