@@ -1,5 +1,5 @@
 """A consumer process that hangs right after committing one event's effect, to be SIGKILLed
-before its checkpoint or ack.
+before its checkpoint or ack — or, with ``die``, that kills itself on that event every time.
 
 Usage: python crash_child.py '<json: bus_url, store_url, consumer_db_url, group, crash_n, options>'
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -28,6 +30,8 @@ async def main(args: dict[str, object]) -> None:
     handle = logged_idempotent(create_engine(str(args["consumer_db_url"])), str(args["group"]))
 
     async def handle_then_hang(event: RecordedEvent) -> None:
+        if args.get("die") and event.data["n"] == args["crash_n"]:
+            os.kill(os.getpid(), signal.SIGKILL)  # a poison event: it kills every consumer
         await handle(event)
         if event.data["n"] == args["crash_n"]:
             print(COMMITTED, flush=True)

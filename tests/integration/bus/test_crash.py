@@ -51,7 +51,30 @@ async def test_a_consumer_killed_after_its_effect_neither_loses_nor_doubles(worl
     assert await counts(world.consumer_db, deliveries) == {i: 1 + (i == crashed) for i in ids}
 
 
-async def _spawn(world: World, group: str) -> asyncio.subprocess.Process:
+@pytest.mark.parametrize("world", ["embedded-sqlite", "embedded-postgres"], indirect=True)
+async def test_an_event_that_kills_every_consumer_is_dead_lettered(world: World) -> None:
+    group = world.group("poison")
+    events = await world.append(["A"] * 6)
+    # The first member dies on the poison mid-run; the next three (max_attempts) die on it as
+    # the first event they try; the fifth dead-letters it without handling it.
+    for _ in range(4):
+        child = await _spawn(world, group, die=True)
+        assert await asyncio.wait_for(child.wait(), 30) == -signal.SIGKILL
+
+    bus = await world.open_bus()
+    running = start(bus, group, {"A"}, logged_idempotent(world.consumer_db, group))
+    poison = events[CRASH_N]
+    others = {str(e.event_id) for e in events} - {str(poison.event_id)}
+    await eventually(lambda: _effects_cover(world, others), what="the events after the poison")
+    await running.stop_within()
+
+    assert set(await counts(world.consumer_db, effects)) == others
+    [dead] = await bus.dead_letters(group)
+    assert dead.message["event_id"] == str(poison.event_id)
+    assert "died" in dead.error and dead.attempts == 3
+
+
+async def _spawn(world: World, group: str, *, die: bool = False) -> asyncio.subprocess.Process:
     options: dict[str, object] = {"lease_ttl": 1.0, "standby_poll": 0.05}
     if world.kind == "rabbitmq":
         options = {"exchange": world.options["exchange"]}
@@ -61,6 +84,7 @@ async def _spawn(world: World, group: str) -> asyncio.subprocess.Process:
         "consumer_db_url": world.consumer_db_url,
         "group": group,
         "crash_n": CRASH_N,
+        "die": die,
         "options": options,
     }
     return await asyncio.create_subprocess_exec(

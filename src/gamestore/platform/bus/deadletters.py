@@ -44,6 +44,16 @@ bus_dead_letters = Table(
     Column("dead_lettered_at", DateTime(timezone=True), nullable=False),
     Column("correlation_id", String(200)),
 )
+# The first event a member handles after taking a group's lease: if the member dies in it,
+# the next member starts on that same event. Counted here, across processes, so an event that
+# kills every process handling it is dead-lettered instead of looping forever.
+bus_first_attempts = Table(
+    "bus_first_attempts",
+    metadata,
+    Column("consumer_group", String(200), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
 
 
 class DeadLetterTable:
@@ -81,6 +91,32 @@ class DeadLetterTable:
                 )
             )
         return dead_id
+
+    async def count_first_attempt(self, group: str, position: int) -> int:
+        """Record that a freshly started member is about to handle ``position``; returns how
+        many members in a row started on it (1 unless earlier ones died handling it)."""
+        await self._create()
+        table = bus_first_attempts
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(table.c.position, table.c.attempts)
+                    .where(table.c.consumer_group == group)
+                    .with_for_update()
+                )
+            ).first()
+            attempts = row.attempts + 1 if row is not None and row.position == position else 1
+            if row is None:
+                await conn.execute(
+                    table.insert().values(consumer_group=group, position=position, attempts=1)
+                )
+            else:
+                await conn.execute(
+                    table.update()
+                    .where(table.c.consumer_group == group)
+                    .values(position=position, attempts=attempts)
+                )
+        return attempts
 
     async def list(self, group: str | None = None) -> list[DeadLetter]:
         """Dead letters, oldest first, of one group or all."""

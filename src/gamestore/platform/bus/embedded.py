@@ -81,14 +81,18 @@ class EmbeddedBus:
     ) -> None:
         name = checkpoint_name(group)
         position = await self._store.load_checkpoint(name)
+        fresh = True  # nothing handled yet by this member: a predecessor may have died here
         while not (stop.is_set() or lease.lost.is_set()):
             head = await self._store.head()  # read first: every event up to it is visible below
             events = await self._store.read_all(position, self._batch_size, types=types or None)
             for event in events:
                 if stop.is_set() or lease.lost.is_set():
                     return
-                if not await self._deliver(group, event, handler, stop, max_attempts):
-                    return
+                poisoned = fresh and await self._killed_its_handlers(group, event, max_attempts)
+                if not poisoned:  # (a poisoned event is dead-lettered unhandled)
+                    if not await self._deliver(group, event, handler, stop, max_attempts):
+                        return
+                    fresh = False
                 position = event.position
                 await self._store.save_checkpoint(name, position)
             if len(events) == self._batch_size:
@@ -118,6 +122,20 @@ class EmbeddedBus:
             ):
                 return False
         await self._dead.add(group, event, error, max_attempts)
+        log.error("event dead-lettered", group=group, event_id=event.event_id, error=error)
+        return True
+
+    async def _killed_its_handlers(
+        self, group: str, event: RecordedEvent, max_attempts: int
+    ) -> bool:
+        """True (and dead-lettered) when ``max_attempts`` members in a row died on it as the
+        first event they tried (the member that first died on it mid-run is not counted: only
+        a fresh start records an attempt, which costs one write per start, none per event)."""
+        started = await self._dead.count_first_attempt(group, event.position)
+        if started <= max_attempts:
+            return False
+        error = f"the consumer process died while handling it, {started - 1} times in a row"
+        await self._dead.add(group, event, error, started - 1)
         log.error("event dead-lettered", group=group, event_id=event.event_id, error=error)
         return True
 
