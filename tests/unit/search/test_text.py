@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gamestore.games.search import InvalidQuery, SearchQuery
+from gamestore.games.search import InvalidQuery, SearchQuery, text
 from gamestore.games.search import elastic_mapping as em
-from gamestore.games.search import text
 
 
 def test_terms_fold_case_and_accents() -> None:
