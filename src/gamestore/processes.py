@@ -64,6 +64,14 @@ def _users_port(settings: Settings) -> int:
     return urlsplit(service_url("users")).port or 8001
 
 
+def _games_port(settings: Settings) -> int:
+    from urllib.parse import urlsplit
+
+    from gamestore.platform.config import service_url
+
+    return urlsplit(service_url("games")).port or 8002
+
+
 REGISTRY: tuple[ProcessSpec, ...] = (
     ProcessSpec(
         name="bus-publisher",
@@ -74,6 +82,11 @@ REGISTRY: tuple[ProcessSpec, ...] = (
         name="users",
         target="gamestore.users.bootstrap:main",
         port=_users_port,
+    ),
+    ProcessSpec(
+        name="games",
+        target="gamestore.games.bootstrap:main",
+        port=_games_port,
     ),
     ProcessSpec(
         name="gateway",

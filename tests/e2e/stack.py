@@ -1,8 +1,10 @@
-"""The real ``users`` and ``gateway`` processes, started as a client would find them.
+"""The real ``users``, ``games`` and ``gateway`` processes, started as a client would find them.
 
-``running_stack`` starts ``python -m gamestore serve users`` and ``… serve gateway`` on free
-ports under one temporary data and log directory, waits until the gateway's ``/readyz`` says
-200, and stops both with SIGTERM afterwards (each must exit 0).
+``running_stack`` starts ``python -m gamestore serve users``, ``… serve games`` and ``… serve
+gateway`` on free ports under one temporary data and log directory, waits until the gateway's
+``/readyz`` says every started upstream is up, and stops them with SIGTERM afterwards (each must
+exit 0). A stack whose ``extra_env`` points ``GAMESTORE_GAMES_URL`` elsewhere (a fake upstream)
+does not start ``games``.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Stack:
     gateway_url: str
     users_url: str
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    games_url: str = ""
 
     @property
     def data_dir(self) -> Path:
@@ -110,8 +113,8 @@ def stack_environment(root: Path, extra: Mapping[str, str]) -> dict[str, str]:
             "GAMESTORE_HOST": "127.0.0.1",
             "GAMESTORE_PORT": str(gateway_port),
             "GAMESTORE_USERS_URL": f"http://127.0.0.1:{users_port}",
-            # Services that do not exist yet: closed ports, never someone else's server.
             "GAMESTORE_GAMES_URL": f"http://127.0.0.1:{free_port()}",
+            # Services that do not exist yet: closed ports, never someone else's server.
             "GAMESTORE_PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
             "PYTHONUNBUFFERED": "1",
             **TEST_SETTINGS,
@@ -145,7 +148,7 @@ def _wait_ready(stack: Stack) -> None:
                     )
             try:
                 response = client.get(f"{stack.gateway_url}/readyz")
-                if response.status_code == 200:
+                if response.status_code == 200 or _started_upstreams_up(stack, response):
                     return
                 last = f"{response.status_code} {response.text[:300]}"
             except httpx.HTTPError as error:
@@ -156,9 +159,21 @@ def _wait_ready(stack: Stack) -> None:
     )
 
 
+def _started_upstreams_up(stack: Stack, readiness: httpx.Response) -> bool:
+    """Ready enough: every upstream this stack started is up (a fake one may be down)."""
+    try:
+        upstreams = readiness.json().get("upstreams", {})
+    except ValueError:
+        return False
+    started = [name for name in stack.processes if name != "gateway"]
+    return all(name in upstreams for name in started) and all(
+        upstreams[name] == "up" for name in started
+    )
+
+
 def _stop(stack: Stack) -> dict[str, int | None]:
     """SIGTERM every process (gateway first), then wait; the exit codes (None: still alive)."""
-    for name in ("gateway", "users"):
+    for name in ("gateway", *(n for n in stack.processes if n != "gateway")):
         process = stack.processes.get(name)
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -175,7 +190,7 @@ def _stop(stack: Stack) -> dict[str, int | None]:
 
 @contextmanager
 def running_stack(root: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
-    """Users and gateway running under ``root`` until the block ends; both must exit 0."""
+    """Users, games and gateway running under ``root`` until the block ends; each must exit 0."""
     root.mkdir(parents=True, exist_ok=True)
     env = stack_environment(root, extra_env or {})
     stack = Stack(
@@ -183,9 +198,12 @@ def running_stack(root: Path, extra_env: Mapping[str, str] | None = None) -> Ite
         env=env,
         gateway_url=f"http://127.0.0.1:{env['GAMESTORE_PORT']}",
         users_url=env["GAMESTORE_USERS_URL"],
+        games_url=env["GAMESTORE_GAMES_URL"],
     )
     try:
         _start(stack, "users")
+        if "GAMESTORE_GAMES_URL" not in (extra_env or {}):
+            _start(stack, "games")
         _start(stack, "gateway")
         _wait_ready(stack)
         yield stack
