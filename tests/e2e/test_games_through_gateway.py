@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from gamestore.platform.eventstore import RecordedEvent, connect
+from tests.conftest import fresh_postgres_database
 from tests.e2e.api import Account, assert_problem, assert_unauthorized, eventually
-from tests.e2e.stack import Stack
+from tests.e2e.conftest import create_admin
+from tests.e2e.stack import Stack, running_stack
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -190,3 +194,35 @@ async def _stream(stack: Stack, stream_id: str, count: int) -> list[RecordedEven
         return await eventually(relayed, what=f"{count} events on {stream_id}")
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+class TestOnPostgreSQL:
+    """The same flows with the games database and the event store on PostgreSQL."""
+
+    @pytest.fixture(scope="class")
+    def stack(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+        # One loop for both ends of the database context managers (asyncio.run would finalise).
+        loop = asyncio.new_event_loop()
+        try:
+            with contextlib.ExitStack() as cleanup:
+                urls = []
+                for _ in ("games", "events"):
+                    database = fresh_postgres_database()
+                    urls.append(loop.run_until_complete(database.__aenter__()))
+                    cleanup.callback(loop.run_until_complete, database.__aexit__(None, None, None))
+                extra = {"GAMESTORE_GAMES_DB_URL": urls[0], "GAMESTORE_EVENTSTORE_URL": urls[1]}
+                with running_stack(tmp_path_factory.mktemp("games-pg"), extra) as running:
+                    yield running
+                assert not (running.data_dir / "games.db").exists(), "games used SQLite"
+        finally:
+            loop.close()
+
+    @pytest.fixture(scope="class")
+    def admin(self, stack: Stack) -> Account:
+        return create_admin(stack)
+
+    test_catalog_lifecycle = staticmethod(test_catalog_lifecycle_through_the_gateway)
+    test_duplicate_and_invalid = staticmethod(test_duplicate_title_409_and_invalid_422)
+    test_access = staticmethod(test_player_is_403_and_anonymous_401_on_writes)
+    test_events = staticmethod(test_events_carry_versions_and_the_request_id)
