@@ -145,3 +145,19 @@ async def test_concurrent_queries_during_writes_all_answer(tmp_path: Path) -> No
         assert answers == [60, 60]
     finally:
         await index.close()
+
+
+async def test_a_second_rebuild_removes_generations_nobody_reads(tmp_path: Path) -> None:
+    root = tmp_path / "search"
+    live = await EmbeddedSearch.open(root)
+    try:
+        await live.upsert(CATALOG[0])
+        for _ in range(3):
+            built = await live.start_rebuild()
+            await built.upsert_many(CATALOG)
+            await live.finish_rebuild(built)
+            await built.close()  # closing twice is harmless
+        assert len(list(root.glob("gen-*"))) == 2  # the live one and the one it replaced
+        assert (await live.search(SearchQuery())).total == len(CATALOG)
+    finally:
+        await live.close()

@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError
 from elasticsearch.helpers import async_bulk
 
 from gamestore.games.search import elastic_mapping as m
@@ -46,8 +46,14 @@ class ElasticSearch(SearchIndex):
         """Connect and make sure ``alias`` points at an index with our mapping."""
         client = AsyncElasticsearch(url, request_timeout=10)
         if not await client.indices.exists_alias(name=alias):
-            name = await _create(client, alias)
-            await client.indices.put_alias(index=name, name=alias)
+            try:  # a fixed first name: of two processes starting together, one creates it
+                await client.indices.create(
+                    index=f"{alias}-initial", settings=m.SETTINGS, mappings=m.MAPPINGS,
+                    aliases={alias: {}},
+                )  # fmt: skip
+            except BadRequestError as error:
+                if "resource_already_exists_exception" not in str(error):
+                    raise
         return cls(client, alias, alias)
 
     async def upsert(self, doc: GameDocument) -> bool:

@@ -48,6 +48,7 @@ class EmbeddedSearch(SearchIndex):
         self._writer: tantivy.IndexWriter | None = None
         self._versions: VersionTable | None = None
         self._generation: str | None = None
+        self._closed = False
 
     @classmethod
     async def open(cls, root: Path) -> EmbeddedSearch:
@@ -97,6 +98,9 @@ class EmbeddedSearch(SearchIndex):
         log.info("search index swapped", generation=built._reader.pinned)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         await self._write(self._close_writer)
         self._writes.shutdown(wait=True)
 

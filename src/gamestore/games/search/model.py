@@ -147,7 +147,12 @@ class SearchIndex(Protocol):
         ...
 
     async def start_rebuild(self) -> SearchIndex:
-        """A new, empty index beside the live one; searches keep using the live one."""
+        """A new, empty index beside the live one; searches keep using the live one.
+
+        Writes the live writer makes meanwhile go to the live index only: after
+        :meth:`finish_rebuild`, replay the events from where the rebuild started reading
+        (versioned writes make the replay harmless).
+        """
         ...
 
     async def finish_rebuild(self, built: SearchIndex) -> None:

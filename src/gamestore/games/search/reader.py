@@ -7,6 +7,7 @@ index's ``meta.json`` (another process may have committed); both are a ``stat`` 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -66,12 +67,20 @@ class GenerationReader:
         self.refresh()
 
     def swap_to(self, name: str) -> None:
-        """Make ``name`` the live generation, atomically for every reader."""
+        """Make ``name`` the live generation, atomically for every reader.
+
+        Generations older than the one replaced are removed; the replaced one is kept, since
+        another process may still be reading it or finishing a write to it.
+        """
+        replaced = self._current()
         tmp = self._root / f"{CURRENT}.{os.getpid()}.tmp"
         tmp.write_text(name)
         with tmp.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, self._root / CURRENT)
+        for old in self._root.glob("gen-*"):
+            if old.name not in (name, replaced) and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
 
     def search(self, query: SearchQuery) -> SearchResult:
         index = self.refresh()
