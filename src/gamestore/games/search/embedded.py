@@ -71,7 +71,13 @@ class EmbeddedSearch(SearchIndex):
 
     async def search(self, query: SearchQuery) -> SearchResult:
         checked = query.validated()
-        return await asyncio.to_thread(self._reader.search, checked)
+        prepared = await asyncio.to_thread(self._reader.prepare, checked)
+        # the engine releases the GIL: the page and the facet counts are computed in parallel
+        (items, total), facets = await asyncio.gather(
+            asyncio.to_thread(self._reader.page, prepared, checked),
+            asyncio.to_thread(self._reader.facets, prepared),
+        )
+        return SearchResult(items, total, checked.page, checked.size, facets)
 
     async def popular(self, limit: int) -> list[SearchHit]:
         return await asyncio.to_thread(self._reader.popular, _limit(limit))

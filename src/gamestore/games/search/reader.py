@@ -11,14 +11,14 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import tantivy
 from tantivy import Order, Query
 
 from gamestore.games.search import tantivy_schema as ts
 from gamestore.games.search import text
-from gamestore.games.search.model import FACET_FIELDS, SearchHit, SearchQuery, SearchResult
+from gamestore.games.search.model import FACET_FIELDS, SearchHit, SearchQuery
 
 CURRENT = "CURRENT"
 FACET_LIMIT = 10_000
@@ -28,6 +28,12 @@ SORT_FIELDS = {
     "release_desc": ("release", Order.Desc),
     "popular": ("popularity", Order.Desc),
 }
+
+
+class Prepared(NamedTuple):
+    searcher: Any
+    query: Query
+    terms: list[str]
 
 
 class GenerationReader:
@@ -82,11 +88,16 @@ class GenerationReader:
             if old.name not in (name, replaced) and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
 
-    def search(self, query: SearchQuery) -> SearchResult:
+    def prepare(self, query: SearchQuery) -> Prepared:
+        """A searcher on the freshest commit, and the engine query for ``query``."""
         index = self.refresh()
         terms = text.terms(query.text)
-        q = ts.search_query(index.schema, query, terms)
-        searcher = index.searcher()
+        return Prepared(index.searcher(), ts.search_query(index.schema, query, terms), terms)
+
+    @staticmethod
+    def page(prepared: Prepared, query: SearchQuery) -> tuple[list[SearchHit], int]:
+        """The requested page of hits and the exact number of matches."""
+        searcher, q, terms = prepared
         offset = (query.page - 1) * query.size
         found: Any
         if query.sort in SORT_FIELDS:
@@ -95,8 +106,16 @@ class GenerationReader:
         else:
             found = searcher.search(q, query.size, True, None, offset)
         items = [_hit(searcher, addr, key, terms, query.sort) for key, addr in found.hits]
-        facets = _facets(searcher, q) if found.count else {f: {} for f in FACET_FIELDS}
-        return SearchResult(items, found.count, query.page, query.size, facets)
+        return items, int(found.count)
+
+    @staticmethod
+    def facets(prepared: Prepared) -> dict[str, dict[str, int]]:
+        """Genre and platform counts over every match (not just the page)."""
+        spec = {f: {"terms": {"field": f, "size": FACET_LIMIT}} for f in FACET_FIELDS}
+        result = prepared.searcher.aggregate(prepared.query, spec)
+        return {
+            f: {b["key"]: int(b["doc_count"]) for b in result[f]["buckets"]} for f in FACET_FIELDS
+        }
 
     def popular(self, limit: int) -> list[SearchHit]:
         index = self.refresh()
@@ -127,12 +146,6 @@ class GenerationReader:
 def _hit(searcher: Any, addr: Any, key: Any, terms: list[str], sort: str) -> SearchHit:
     score = float(key) if sort == "relevance" else 0.0
     return ts.to_hit(searcher.doc(addr).to_dict(), score, terms)
-
-
-def _facets(searcher: Any, q: Query) -> dict[str, dict[str, int]]:
-    spec = {f: {"terms": {"field": f, "size": FACET_LIMIT}} for f in FACET_FIELDS}
-    result = searcher.aggregate(q, spec)
-    return {f: {b["key"]: int(b["doc_count"]) for b in result[f]["buckets"]} for f in FACET_FIELDS}
 
 
 def _open(path: Path) -> tantivy.Index:
