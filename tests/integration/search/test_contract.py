@@ -57,6 +57,12 @@ async def test_relevance_ranks_title_matches_first(catalog: SearchIndex) -> None
         ),
         (SearchQuery("pokemon", genre="Action"), lambda d: d.id == "g09"),
         (SearchQuery(genre="Nope"), lambda d: False),
+        (SearchQuery(genre="' OR 1=1 --"), lambda d: False),
+        (SearchQuery(platform="*"), lambda d: False),
+        (
+            SearchQuery(genre="rpg", platform="switch"),
+            lambda d: "RPG" in d.genres and "Switch" in d.platforms,
+        ),
     ],
 )
 async def test_filters_and_facets_equal_the_truth(

@@ -43,8 +43,12 @@ async def titles(index: EmbeddedSearch, text: str) -> list[str]:
 
 async def test_a_reader_sees_another_process_commit(tmp_path: Path) -> None:
     root = tmp_path / "search"
+    loader = await EmbeddedSearch.open(root)
+    await loader.upsert_many(CATALOG)
+    await loader.close()  # the writer lock passes to the other process
     reader = await EmbeddedSearch.open(root)
     try:
+        assert await titles(reader, "witcher") == ["The Witcher 3: Wild Hunt"]
         assert await titles(reader, "gwent") == []
         done = await asyncio.to_thread(write_from_another_process, root, 2)
         assert done.returncode == 0, done.stderr
@@ -55,6 +59,7 @@ async def test_a_reader_sees_another_process_commit(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.01)
         assert found == ["Gwent Legends"]
+        assert await titles(reader, "witcher") == []  # the old title no longer matches
     finally:
         await reader.close()
 
