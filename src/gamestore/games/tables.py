@@ -19,7 +19,6 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.platform.outbox import Outbox, outbox_table
 
@@ -85,9 +84,3 @@ library = Table(
 )
 
 outbox = Outbox(outbox_table(metadata))
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet (idempotent; safe at every start)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)

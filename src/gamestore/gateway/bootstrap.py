@@ -14,7 +14,7 @@ from gamestore.gateway.own import OwnEndpoints
 from gamestore.gateway.proxy import Proxy, Upstreams
 from gamestore.gateway.ratelimit import InProcessRateLimiter, Limit, RateLimiter
 from gamestore.gateway.routes import TABLE, RouteTable
-from gamestore.platform.auth import JwksClient, TokenVerifier
+from gamestore.platform.auth import users_jwks_verifier
 from gamestore.platform.config import Settings, service_url
 from gamestore.platform.http import serve
 from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -63,7 +63,6 @@ def build_gateway(
         connect_timeout=settings.gateway_connect_timeout,
         read_timeout=settings.gateway_upstream_timeout,
     )
-    jwks = JwksClient(f"{service_url('users')}/.well-known/jwks.json")
     merger = OpenApiMerger(
         table,
         upstreams,
@@ -81,7 +80,7 @@ def build_gateway(
     return Gateway(
         table,
         proxy,
-        CachingVerifier(TokenVerifier(jwks)),
+        CachingVerifier(users_jwks_verifier()),
         limiter,
         limits,
         own,

@@ -140,6 +140,13 @@ class TokenVerifier:
         return claims
 
 
+def users_jwks_verifier() -> TokenVerifier:
+    """Tokens checked against the keys the users service publishes (``service_url("users")``)."""
+    from gamestore.platform.config import service_url
+
+    return TokenVerifier(JwksClient(f"{service_url('users')}/.well-known/jwks.json"))
+
+
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, if that is what it is."""
     if not authorization:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -74,3 +74,15 @@ async def read_only(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+_SCHEMA_LOCK = 0x6773_0000  # PostgreSQL advisory lock: one process creates tables at a time
+
+
+async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Create the tables of ``metadata`` that do not exist yet — safe at every start, and when
+    several processes (a service and a CLI command, two replicas) start at once."""
+    async with engine.begin() as conn:
+        if not is_sqlite(engine):
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        await conn.run_sync(metadata.create_all)

@@ -14,9 +14,10 @@ same ids on restart, and the event store answers with the originals instead of d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -174,6 +175,17 @@ class OutboxRelay:
                 moved = 0
             if moved == 0:
                 await self._idle(min(5.0, self._poll_interval * 2**failures), stop)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Relay in a background task for the duration of the block, then stop it."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop=stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
 
     async def _idle(self, seconds: float, stop: asyncio.Event) -> None:
         self._wakeup.clear()

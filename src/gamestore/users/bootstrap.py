@@ -11,25 +11,24 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.platform.auth import StaticKeys, TokenVerifier
-from gamestore.platform.config import Settings, service_url
-from gamestore.platform.db import create_engine
-from gamestore.platform.eventstore import EventStore, connect
+from gamestore.platform.config import Settings
+from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import create_app, serve
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.service import service_address, service_storage
 from gamestore.users.accounts import Accounts
 from gamestore.users.api import router
 from gamestore.users.errors import install_error_handlers
 from gamestore.users.keys import KeyRing, load_key_ring
 from gamestore.users.passwords import Passwords, passwords_for
 from gamestore.users.sessions import Sessions
-from gamestore.users.tables import create_schema, outbox
+from gamestore.users.tables import metadata, outbox
 from gamestore.users.throttle import LoginThrottle, connect_throttle
 from gamestore.users.tokens import AccessTokens
 
@@ -78,41 +77,31 @@ def _sessions(
 async def build(settings: Settings) -> AsyncIterator[UsersService]:
     """The wired service with its relay running; everything is closed on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url("users"))
-        stack.push_async_callback(engine.dispose)
-        await create_schema(engine)
-        store = await connect(settings.event_store_url)
-        stack.push_async_callback(store.close)
+        storage = await stack.enter_async_context(
+            service_storage(settings, "users", metadata, outbox.table)
+        )
         keys = load_key_ring(settings)
         throttle = connect_throttle(
             settings.redis_url, settings.login_max_failures, settings.login_failure_window_seconds
         )
         stack.push_async_callback(throttle.close)
-        relay = OutboxRelay(engine, store, outbox.table)
         passwords = passwords_for(settings)
-        accounts = Accounts(engine, passwords, on_commit=relay.wake)
-        sessions = _sessions(engine, settings, passwords, keys, throttle)
-        await stack.enter_async_context(_running(relay))
+        accounts = Accounts(storage.engine, passwords, on_commit=storage.relay.wake)
+        sessions = _sessions(storage.engine, settings, passwords, keys, throttle)
         yield UsersService(
-            _app(keys, accounts, sessions), engine, store, relay, accounts, sessions, keys
+            _app(keys, accounts, sessions),
+            storage.engine,
+            storage.store,
+            storage.relay,
+            accounts,
+            sessions,
+            keys,
         )
-
-
-@contextlib.asynccontextmanager
-async def _running(relay: OutboxRelay) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop=stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     """The ``users`` process: serve the users API until ``stop``."""
-    address = urlsplit(service_url("users"))
-    host, port = address.hostname or "127.0.0.1", address.port or 8001
+    host, port = service_address("users")
     async with build(settings) as service:
         log.info("users service listening", host=host, port=port, kid=service.keys.signing.kid)
         await serve(service.app, host, port, stop)

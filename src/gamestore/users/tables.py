@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.platform.outbox import Outbox, outbox_table
 
@@ -70,9 +69,3 @@ refresh_tokens = Table(
 )
 
 outbox = Outbox(outbox_table(metadata))
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet (idempotent; safe at every start)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)

@@ -20,15 +20,12 @@ from sqlalchemy import (
     Table,
     Text,
     select,
-    text,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.platform.db import is_sqlite, read_only
+from gamestore.platform.db import create_tables, read_only
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
-
-_SCHEMA_LOCK = 0x6273_0001  # advisory lock key: one process creates the table at a time
 
 metadata = MetaData()
 bus_dead_letters = Table(
@@ -66,10 +63,7 @@ class DeadLetterTable:
     async def _create(self) -> None:
         if self._ready:
             return
-        async with self._engine.begin() as conn:
-            if not is_sqlite(self._engine):
-                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})"))
-            await conn.run_sync(metadata.create_all)
+        await create_tables(self._engine, metadata)
         self._ready = True
 
     async def add(self, group: str, event: RecordedEvent, error: str, attempts: int) -> str:

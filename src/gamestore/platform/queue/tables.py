@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.platform.db import is_sqlite
+from gamestore.platform.db import create_tables, is_sqlite
 
 metadata = sa.MetaData()
 
@@ -46,7 +46,6 @@ dead_letters = sa.Table(
 
 _SQLITE_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 _POSTGRES_NOW = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS double precision)"
-_SCHEMA_LOCK = 7_302_117_001  # advisory lock id: processes starting together create tables once
 
 
 def db_now(engine: AsyncEngine) -> sa.ColumnElement[float]:
@@ -57,10 +56,7 @@ def db_now(engine: AsyncEngine) -> sa.ColumnElement[float]:
 
 async def create_schema(engine: AsyncEngine) -> None:
     """Create the queue tables if they are missing (safe when several processes start at once)."""
-    async with engine.begin() as conn:
-        if not is_sqlite(engine):
-            await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})"))
-        await conn.run_sync(metadata.create_all)
+    await create_tables(engine, metadata)
 
 
 async def fetch_now(conn: AsyncConnection, engine: AsyncEngine) -> float:
