@@ -89,6 +89,10 @@ REGISTRY: tuple[ProcessSpec, ...] = (
         port=_games_port,
     ),
     ProcessSpec(
+        name="indexer",
+        target="gamestore.games.indexer:main",
+    ),
+    ProcessSpec(
         name="gateway",
         target="gamestore.gateway.bootstrap:main",
         port=_public_port,

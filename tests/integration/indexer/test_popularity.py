@@ -1,0 +1,97 @@
+"""Purchases count once each, however often the bus delivers them; poison is dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamestore.games.indexer import (
+    EVENT_TYPES,
+    GROUP,
+    Indexer,
+    PoisonEvent,
+    metadata,
+    purchase_counts,
+)
+from gamestore.games.search import SearchIndex, SearchQuery
+from gamestore.platform.bus import Backoff, connect_bus
+from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent
+from tests.integration.indexer.support import create, eventually, purchase
+
+
+@pytest.fixture
+async def own_database(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The indexer's database on SQLite and on PostgreSQL."""
+    engine = create_engine(database_url)
+    await create_tables(engine, metadata)
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_redelivered_purchase_counts_once(
+    store: EventStore, index: SearchIndex, own_database: AsyncEngine
+) -> None:
+    indexer = Indexer(index, own_database)
+    hit, miss = await create(store, "Stardew Valley"), await create(store, "Spiritfarer")
+    await purchase(store, hit.id, "order-1")
+    await purchase(store, hit.id, "order-2")
+    await purchase(store, miss.id, "order-3")
+    events = await store.read_all()
+    for event in events + events[::-1] + events:  # every purchase delivered three times
+        await indexer.handle(event)
+
+    assert await purchase_counts(own_database) == {hit.id: 2, miss.id: 1}
+    assert [h.id for h in await index.popular(10)] == [hit.id, miss.id]
+    by_popularity = await index.search(SearchQuery(sort="popular"))
+    assert [h.id for h in by_popularity.items] == [hit.id, miss.id]
+
+
+async def test_concurrent_deliveries_of_one_purchase_count_once(
+    store: EventStore, index: SearchIndex, own_database: AsyncEngine
+) -> None:
+    indexer = Indexer(index, own_database)
+    game = await create(store, "Dead Cells")
+    await purchase(store, game.id, "order-1")
+    event = (await store.read_all(types=["PurchaseCompleted"]))[0]
+    await asyncio.gather(*(indexer.handle(event) for _ in range(5)))
+    assert await purchase_counts(own_database) == {game.id: 1}
+
+
+async def test_a_purchase_without_a_game_id_is_poison(
+    store: EventStore, indexer: Indexer, indexer_engine: AsyncEngine
+) -> None:
+    bad = [{"order_id": "o-1"}, {"game_id": None}, {"game_id": "not-a-uuid"}, {"game_id": 7}]
+    for n, data in enumerate(bad):
+        await store.append(f"order-{n}", [NewEvent("PurchaseCompleted", data)], NO_STREAM)
+    for event in await store.read_all():
+        with pytest.raises(PoisonEvent):
+            await indexer.handle(event)
+    assert await purchase_counts(indexer_engine) == {}
+
+
+async def test_the_bus_dead_letters_poison_and_the_indexer_moves_on(
+    store: EventStore, index: SearchIndex, indexer: Indexer
+) -> None:
+    await store.append("order-x", [NewEvent("PurchaseCompleted", {"oops": 1})], NO_STREAM)
+    game = await create(store, "Outer Wilds")
+    bus = await connect_bus("embedded", store, backoff=Backoff(0.001, 0.005), idle_timeout=0.05)
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(
+        bus.consume(GROUP, EVENT_TYPES, indexer.handle, stop=stop, max_attempts=2)
+    )
+    try:
+        found = await eventually(
+            lambda: index.search(SearchQuery("outer wilds")), lambda r: r.total == 1
+        )
+        assert found.items[0].id == game.id
+        dead = await bus.dead_letters(GROUP)
+        assert [d.message["type"] for d in dead] == ["PurchaseCompleted"], dead
+        assert "game id" in dead[0].error
+    finally:
+        stop.set()
+        await consumer
+        await bus.close()
