@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: run test check bench clean
 
 run: $(STAMP)
-	$(BIN)/gamestore up
+	$(BIN)/gamestore up --demo
 
 test: $(STAMP)
 	$(BIN)/pytest

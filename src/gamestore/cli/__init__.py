@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from gamestore.cli import admin, dlq, events
+from gamestore.cli.reindex import reindex
+from gamestore.cli.seed import seed
 from gamestore.cli.serve import serve
 from gamestore.cli.trace import trace
 from gamestore.cli.up import up
@@ -19,6 +21,8 @@ app = typer.Typer(
 app.command()(up)
 app.command()(serve)
 app.command()(trace)
+app.command()(seed)
+app.command()(reindex)
 app.add_typer(events.app, name="events")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(admin.app, name="admin")

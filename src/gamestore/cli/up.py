@@ -11,12 +11,14 @@ import typer
 from rich.console import Console
 
 from gamestore.cli.common import console
+from gamestore.cli.seed import run_seed
 from gamestore.platform.config import Settings
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
 from gamestore.processes import REGISTRY, enabled_processes
 
 _PORT_TIMEOUT = 60.0
 _PORT_POLL = 0.1
+DEMO_GAMES = 300  # what `up --demo` seeds into an empty catalog
 
 
 async def port_answers(host: str, port: int, within: float) -> bool:
@@ -67,11 +69,14 @@ async def run_up(
 
 def up(
     grace: float = typer.Option(10.0, help="Seconds each process gets to stop before SIGKILL."),
+    demo: bool = typer.Option(False, "--demo", help="Seed demo games if the catalog is empty."),
 ) -> None:
     """Start every enabled process, restart any that crash, stop them all on Ctrl-C."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    if demo:
+        asyncio.run(run_seed(settings, DEMO_GAMES, 42, only_if_empty=True))
     specs = enabled_processes(settings)
     if not specs:
         known = ", ".join(spec.name for spec in REGISTRY) or "none"

@@ -1,0 +1,104 @@
+"""``gamestore seed``: a demo catalog written through the games service's own use case.
+
+Each game is created by :class:`~gamestore.games.catalog.Catalog` on the games database, so its
+``GameCreated`` event goes through the outbox like any admin write; the running games process
+(or its next start) relays the events to the event store, and the indexer indexes them.
+Titles already listed are skipped, so running it again adds nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamestore.cli.common import console
+from gamestore.games.catalog import Catalog
+from gamestore.games.demo import demo_games
+from gamestore.games.domain import TitleTaken
+from gamestore.games.tables import games, metadata
+from gamestore.platform.config import Settings
+from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.logs import get_logger
+
+log = get_logger("seed")
+
+
+@dataclass(frozen=True, slots=True)
+class SeedReport:
+    created: int
+    skipped: int
+
+
+def progress_bar() -> Progress:
+    """The progress bar the long-running commands share."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(),
+        transient=False,
+    )
+
+
+async def seed_catalog(
+    engine: AsyncEngine, count: int, seed: int = 42, progress: Progress | None = None
+) -> SeedReport:
+    """Create ``count`` demo games (deterministic for ``seed``), skipping listed titles."""
+    catalog = Catalog(engine)
+    task = progress.add_task("Seeding games", total=count) if progress else None
+    created = skipped = 0
+    for fields in demo_games(count, seed):
+        try:
+            await catalog.create(fields)
+            created += 1
+        except TitleTaken:
+            skipped += 1
+        if progress is not None and task is not None:
+            progress.advance(task)
+    log.info("demo catalog seeded", created=created, skipped=skipped)
+    return SeedReport(created, skipped)
+
+
+async def listed_games(engine: AsyncEngine) -> int:
+    """How many listed games the catalog holds."""
+    async with engine.connect() as conn:
+        query = select(func.count()).select_from(games).where(games.c.deleted_at.is_(None))
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def open_games_database(settings: Settings) -> AsyncEngine:
+    """The games database with its tables (created if this is the first use)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url("games"))
+    await create_tables(engine, metadata)
+    return engine
+
+
+async def run_seed(settings: Settings, count: int, seed: int, *, only_if_empty: bool) -> int:
+    """Seed the configured games database; with ``only_if_empty``, only an empty catalog.
+    Returns how many games were created."""
+    engine = await open_games_database(settings)
+    try:
+        if only_if_empty and await listed_games(engine) > 0:
+            return 0
+        with progress_bar() as progress:
+            report = await seed_catalog(engine, count, seed, progress)
+    finally:
+        await engine.dispose()
+    console().print(f"{report.created} games created, {report.skipped} already there.")
+    return report.created
+
+
+def seed(
+    games_: Annotated[int, typer.Option("--games", min=1, help="How many games.")] = 300,
+    seed_: Annotated[int, typer.Option("--seed", help="Same seed, same catalog.")] = 42,
+) -> None:
+    """Fill the catalog with a realistic demo catalog (titles already there are skipped)."""
+    asyncio.run(run_seed(Settings(), games_, seed_, only_if_empty=False))
