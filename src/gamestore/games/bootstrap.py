@@ -18,6 +18,8 @@ from gamestore.games.api import router
 from gamestore.games.catalog import Catalog
 from gamestore.games.errors import install_error_handlers
 from gamestore.games.library import Libraries
+from gamestore.games.search import SearchIndex, open_search
+from gamestore.games.search_api import router as search_router
 from gamestore.games.tables import metadata, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
@@ -39,14 +41,19 @@ class GamesService:
     relay: OutboxRelay
     catalog: Catalog
     libraries: Libraries
+    search: SearchIndex
 
 
-def _app(verifier: TokenVerifier, catalog: Catalog, libraries: Libraries) -> FastAPI:
-    app = create_app("GameStore games", [router], description=DESCRIPTION)
+def _app(
+    verifier: TokenVerifier, catalog: Catalog, libraries: Libraries, search: SearchIndex
+) -> FastAPI:
+    # the search routes first: /jogos/busca is not a game id
+    app = create_app("GameStore games", [search_router, router], description=DESCRIPTION)
     install_error_handlers(app)
     app.state.verifier = verifier
     app.state.catalog = catalog
     app.state.libraries = libraries
+    app.state.search = search  # read only: the indexer process writes it
     return app
 
 
@@ -61,8 +68,14 @@ async def build(
     async with service_storage(settings, "games", metadata, outbox.table) as storage:
         catalog = Catalog(storage.engine, on_commit=storage.relay.wake)
         libraries = Libraries(storage.engine)
-        app = _app(verifier or users_jwks_verifier(), catalog, libraries)
-        yield GamesService(app, storage.engine, storage.store, storage.relay, catalog, libraries)
+        search = await open_search(settings.search_url, settings.data_dir)
+        try:
+            app = _app(verifier or users_jwks_verifier(), catalog, libraries, search)
+            yield GamesService(
+                app, storage.engine, storage.store, storage.relay, catalog, libraries, search
+            )
+        finally:
+            await search.close()
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

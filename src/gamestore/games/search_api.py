@@ -1,0 +1,162 @@
+"""HTTP routes of game search: full-text search, popular games, recommendations.
+
+They read the search index the ``indexer`` process writes (this process never writes it), so a
+catalog change shows here once the indexer has applied its event (well under a second).
+Mounted before ``/jogos/{game_id}`` so that ``/jogos/busca`` is not taken for a game id.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from gamestore.games.catalog import Catalog
+from gamestore.games.domain import GameNotFound
+from gamestore.games.library import Libraries
+from gamestore.games.search import InvalidQuery, SearchHit, SearchIndex, SearchQuery
+from gamestore.games.search.model import MAX_PAGE_SIZE, SORTS
+from gamestore.platform.auth import CurrentUser
+from gamestore.platform.http import ProblemError
+
+router = APIRouter()
+LIST_LIMIT = 100
+
+
+class SearchItem(BaseModel):
+    id: str
+    title: str
+    genres: list[str]
+    platforms: list[str]
+    price_cents: int
+    release_date: date
+    score: float = Field(description="Relevance (BM25); 0 when no text was searched.")
+    highlight: str | None = Field(
+        description="The title (HTML-escaped) with the matched words wrapped in `<em>`."
+    )
+
+
+class Facets(BaseModel):
+    genres: dict[str, int]
+    platforms: dict[str, int]
+
+
+class SearchPage(BaseModel):
+    items: list[SearchItem]
+    total: int = Field(description="Exact number of games matching the text and the filters.")
+    page: int
+    size: int
+    facets: Facets = Field(description="Counts over every match, not only this page.")
+
+
+class GameList(BaseModel):
+    items: list[SearchItem]
+
+
+def _search(request: Request) -> SearchIndex:
+    index: SearchIndex = request.app.state.search
+    return index
+
+
+SearchDep = Annotated[SearchIndex, Depends(_search)]
+Limit = Annotated[int, Query(ge=1, le=LIST_LIMIT, description="How many games, at most.")]
+
+
+def _item(hit: SearchHit) -> SearchItem:
+    return SearchItem(
+        id=hit.id, title=hit.title, genres=hit.genres, platforms=hit.platforms,
+        price_cents=hit.price_cents, release_date=hit.release_date, score=hit.score,
+        highlight=hit.highlight,
+    )  # fmt: skip
+
+
+def _invalid(error: InvalidQuery) -> ProblemError:
+    return ProblemError(422, str(error), errors=[{"loc": ["query"], "msg": str(error)}])
+
+
+@router.get("/jogos/busca", response_model=SearchPage, tags=["search"])
+async def search_games(
+    index: SearchDep,
+    q: Annotated[str, Query(max_length=20_000, description="Words to look for.")] = "",
+    genre: Annotated[str | None, Query(max_length=1000)] = None,
+    platform: Annotated[str | None, Query(max_length=1000)] = None,
+    min_price: Annotated[int | None, Query(ge=0, description="In cents.")] = None,
+    max_price: Annotated[int | None, Query(ge=0, description="In cents.")] = None,
+    sort: Annotated[str, Query(description=f"One of {', '.join(SORTS)}.")] = "relevance",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> SearchPage:
+    """Search the catalog: typo-tolerant ("witcer"), accent-insensitive ("pokemon"),
+    prefix-aware ("witch"); filter by genre, platform and price; sort by relevance, price,
+    release date or popularity. Facet counts cover every match. 422 for a query that cannot
+    run (text over 512 characters, unknown sort, a page beyond result 10,000)."""
+    query = SearchQuery(q, genre, platform, min_price, max_price, sort, page, size)  # type: ignore[arg-type]
+    try:
+        result = await index.search(query)
+    except InvalidQuery as error:
+        raise _invalid(error) from error
+    facets = Facets(
+        genres=result.facets.get("genres", {}), platforms=result.facets.get("platforms", {})
+    )
+    items = [_item(hit) for hit in result.items]
+    return SearchPage(
+        items=items, total=result.total, page=result.page, size=result.size, facets=facets
+    )
+
+
+@router.get("/jogos/populares", response_model=GameList, tags=["search"])
+async def popular_games(index: SearchDep, limit: Limit = 10) -> GameList:
+    """The most purchased games, most first (counted from completed purchases)."""
+    return GameList(items=[_item(hit) for hit in await index.popular(limit)])
+
+
+def _catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def _libraries(request: Request) -> Libraries:
+    libraries: Libraries = request.app.state.libraries
+    return libraries
+
+
+@router.get("/jogos/recomendados", response_model=GameList, tags=["search"])
+async def recommended_games(
+    principal: CurrentUser,
+    index: SearchDep,
+    catalog: Annotated[Catalog, Depends(_catalog)],
+    libraries: Annotated[Libraries, Depends(_libraries)],
+    limit: Limit = 10,
+) -> GameList:
+    """Games like the ones the caller owns (sharing genres or tags, best overlap first),
+    none of them already owned. A caller who owns nothing listed yet gets the most popular
+    games instead."""
+    owned = {item.game_id for item in await libraries.of(principal.user_id)}
+    genres, tags = await _profile(catalog, owned)
+    if genres or tags:
+        hits = await index.similar(genres, tags, owned, limit)
+    else:
+        hits = await index.popular(min(LIST_LIMIT, limit + len(owned)))
+    return GameList(items=[_item(hit) for hit in hits if hit.id not in owned][:limit])
+
+
+async def _profile(catalog: Catalog, owned: set[str]) -> tuple[list[str], list[str]]:
+    """The genres and tags of the caller's listed games, most frequent first."""
+    genres: dict[str, int] = {}
+    tags: dict[str, int] = {}
+    for game_id in sorted(owned):
+        try:
+            game = await catalog.get(game_id)
+        except GameNotFound:
+            continue  # delisted: no longer a guide to what is on sale
+        for genre in game.fields.genres:
+            genres[genre] = genres.get(genre, 0) + 1
+        for tag in game.fields.tags:
+            tags[tag] = tags.get(tag, 0) + 1
+    return _by_count(genres), _by_count(tags)
+
+
+def _by_count(counts: dict[str, int]) -> list[str]:
+    return sorted(counts, key=lambda label: (-counts[label], label))
