@@ -1,4 +1,5 @@
-"""The real ``users``, ``games`` and ``gateway`` processes, started as a client would find them.
+"""The real ``users``, ``games``, ``indexer`` and ``gateway`` processes, started as a client would
+find them.
 
 ``running_stack`` starts ``python -m gamestore serve users``, ``… serve games`` and ``… serve
 gateway`` on free ports under one temporary data and log directory, waits until the gateway's
@@ -25,6 +26,7 @@ import httpx
 from gamestore.platform.config import sqlite_url
 
 START_DEADLINE = 40.0
+BACKGROUND = ("indexer",)  # processes without a port: the gateway does not see them
 STOP_DEADLINE = 15.0
 
 # Cheap argon2 for tests (the production parameters cost ~100 ms and 64 MiB per hash), a
@@ -165,7 +167,7 @@ def _started_upstreams_up(stack: Stack, readiness: httpx.Response) -> bool:
         upstreams = readiness.json().get("upstreams", {})
     except ValueError:
         return False
-    started = [name for name in stack.processes if name != "gateway"]
+    started = [name for name in stack.processes if name not in ("gateway", *BACKGROUND)]
     return all(name in upstreams for name in started) and all(
         upstreams[name] == "up" for name in started
     )
@@ -204,6 +206,7 @@ def running_stack(root: Path, extra_env: Mapping[str, str] | None = None) -> Ite
         _start(stack, "users")
         if "GAMESTORE_GAMES_URL" not in (extra_env or {}):
             _start(stack, "games")
+            _start(stack, "indexer")  # keeps the games' search index up to date
         _start(stack, "gateway")
         _wait_ready(stack)
         yield stack
