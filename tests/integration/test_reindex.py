@@ -218,3 +218,27 @@ def popularity(root: Path, game_id: str) -> int:
     with contextlib.closing(sqlite3.connect(root / generation(root) / "versions.db")) as db:
         row = db.execute("SELECT popularity FROM games WHERE id = ?", (game_id,)).fetchone()
     return int(row[0]) if row else 0
+
+
+async def test_a_failed_rebuild_leaves_the_live_index_answering(
+    store: EventStore, tmp_path: Path
+) -> None:
+    await history(store)
+    root = tmp_path / "search"
+    live = await EmbeddedSearch.open(root)
+
+    async def broken() -> int:
+        raise ConnectionError("the event store went away")
+
+    try:
+        handled = await store.head()
+        await rebuild(store, live, at(handled))
+        truth, current = await answers(live), generation(root)
+        with pytest.raises(ConnectionError):
+            await rebuild(store, live, broken)
+        assert generation(root) == current
+        assert await answers(live) == truth
+        await rebuild(store, live, at(handled))  # and the next rebuild works
+        assert await answers(live) == truth
+    finally:
+        await live.close()

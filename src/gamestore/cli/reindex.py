@@ -146,11 +146,31 @@ async def rebuild(
     head = await store.head()
     task = progress.add_task("Reading events", total=head) if progress else None
 
-    def on_read(count: int) -> None:
+    def on_read(count: int, total: int | None = None) -> None:
         if progress is not None and task is not None:
-            progress.update(task, advance=count)
+            progress.update(task, advance=count, total=total)
 
     built = await live.start_rebuild()
+    try:
+        folded, counted = await build_aside(store, built, head, handled, on_read)
+    except BaseException:
+        await built.close()  # an abandoned generation is removed by a later swap
+        raise
+    await live.finish_rebuild(built)
+    deleted = sum(1 for _, doc in folded.games.values() if doc is None)
+    report = ReindexReport(len(folded.games) - deleted, deleted, counted, folded.read_to)
+    log.info("search index rebuilt", games=report.games, read_to=report.read_to)
+    return report
+
+
+async def build_aside(
+    store: EventStore,
+    built: SearchIndex,
+    head: int,
+    handled: Position,
+    on_read: Callable[..., None],
+) -> tuple[Folded, int]:
+    """Fill ``built`` up to ``head``, then catch up; returns what was read and purchases counted."""
     folded = Folded()
     await read_into(store, folded, head, on_read)
     counted_to = min(await handled(), folded.read_to)
@@ -159,18 +179,13 @@ async def rebuild(
     await write_games(built, folded)
     for _ in range(CATCH_UP_ROUNDS):
         newest = max(await store.head(), await handled())
-        if progress is not None and task is not None:
-            progress.update(task, total=newest)
         if newest <= folded.read_to:
             break
+        on_read(0, newest)
         await write_games(built, folded, await read_into(store, folded, newest, on_read))
     handled_now = min(await handled(), folded.read_to)
     counted += await count_purchases(built, folded.purchases_between(counted_to, handled_now))
-    await live.finish_rebuild(built)
-    deleted = sum(1 for _, doc in folded.games.values() if doc is None)
-    report = ReindexReport(len(folded.games) - deleted, deleted, counted, folded.read_to)
-    log.info("search index rebuilt", games=report.games, read_to=report.read_to)
-    return report
+    return folded, counted
 
 
 def handled_position(settings: Settings, store: EventStore) -> Position:
