@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +17,7 @@ from gamestore.games.indexer import (
     metadata,
     purchase_counts,
 )
-from gamestore.games.search import SearchIndex, SearchQuery
+from gamestore.games.search import SearchIndex, SearchQuery, open_search
 from gamestore.platform.bus import Backoff, connect_bus
 from gamestore.platform.db import create_engine, create_tables
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent
@@ -95,3 +96,29 @@ async def test_the_bus_dead_letters_poison_and_the_indexer_moves_on(
         stop.set()
         await consumer
         await bus.close()
+
+
+async def test_a_failed_index_write_forgets_the_claim_so_the_retry_counts(
+    store: EventStore, tmp_path: Path, indexer_engine: AsyncEngine
+) -> None:
+    game = await create(store, "Inscryption")
+    await purchase(store, game.id, "order-1")
+    event = (await store.read_all(types=["PurchaseCompleted"]))[0]
+    broken = await open_search(tmp_path / "search")
+    await broken.close()  # the index is gone: its write fails, as in a crash before it commits
+    with pytest.raises(RuntimeError):
+        await Indexer(broken, indexer_engine).handle(event)
+    assert await purchase_counts(indexer_engine) == {}  # the claim rolled back with it
+
+    index = await open_search(tmp_path / "search")
+    try:
+        retried = Indexer(index, indexer_engine)
+        await retried.handle(event)
+        await retried.handle(event)
+        assert await purchase_counts(indexer_engine) == {game.id: 1}
+        assert [hit.id for hit in await index.popular(5)] == []  # counted, game not indexed
+        for created in await store.read_all(types=["GameCreated"]):
+            await retried.handle(created)
+        assert [hit.id for hit in await index.popular(5)] == [game.id]
+    finally:
+        await index.close()
