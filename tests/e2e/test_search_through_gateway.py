@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from gamestore.platform.eventstore import NO_STREAM, NewEvent, connect
-from tests.e2e.api import Account, assert_problem, assert_unauthorized
+from tests.e2e.api import Account, assert_problem, assert_unauthorized, new_account
 from tests.e2e.conftest import create_admin
 from tests.e2e.stack import Stack, running_stack
 
@@ -276,5 +276,12 @@ async def test_a_rename_is_searchable_and_the_old_title_gone_then_delete_removes
     assert (await busca(gw))["total"] == len(catalog)
 
 
-async def test_recomendados_needs_a_user(gw: httpx.AsyncClient) -> None:
+async def test_recomendados_needs_a_user_and_an_empty_library_gets_populares(
+    gw: httpx.AsyncClient, catalog: dict[str, Item]
+) -> None:
     assert_unauthorized(await gw.get("/jogos/recomendados"))
+    player = await new_account(gw)
+    response = await gw.get("/jogos/recomendados", params={"limit": 5}, headers=player.auth)
+    assert response.status_code == 200, response.text
+    popular = (await gw.get("/jogos/populares", params={"limit": 5})).json()
+    assert response.json() == popular

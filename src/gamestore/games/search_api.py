@@ -132,7 +132,7 @@ async def recommended_games(
 ) -> GameList:
     """Games like the ones the caller owns (sharing genres or tags, best overlap first),
     none of them already owned. A caller who owns nothing listed yet gets the most popular
-    games instead."""
+    games instead (an empty list while nothing has been bought)."""
     owned = {item.game_id for item in await libraries.of(principal.user_id)}
     genres, tags = await _profile(catalog, owned)
     if genres or tags:
