@@ -21,6 +21,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/bus.py
+	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/search.py
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
