@@ -1,6 +1,7 @@
 """The ``indexer`` process: keeps the search index in step with the catalog and purchases.
 
-It consumes the consumer group ``indexer`` on the bus:
+It consumes the consumer group ``indexer`` on the bus, a page of events at a time (one index
+commit per page; the embedded index pays ~15 ms per commit):
 
 - ``GameCreated`` / ``GameUpdated`` → ``upsert`` of the game's document at the event's stream
   version; ``GameDeleted`` → ``delete`` at its version. The index's version table makes these
@@ -123,6 +124,27 @@ class Indexer:
             position=event.position,
         )
 
+    async def handle_batch(self, events: list[RecordedEvent]) -> None:
+        """Apply a page of events: every game document in ONE index commit (the index keeps the
+        newest version per game, whatever the order), then deletes and purchases one by one.
+        Any poison event fails the batch; the bus then delivers its events one at a time."""
+        upserts = [e for e in events if e.type in ("GameCreated", "GameUpdated")]
+        if upserts:
+            documents = [document_of(e.data, e.version) for e in upserts]
+            applied = await self._index.upsert_many(documents)
+            for event, document in zip(upserts, documents, strict=True):
+                log.info(
+                    "game document written (newest version per game kept)",
+                    event_type=event.type,
+                    game_id=document.id,
+                    version=event.version,
+                    position=event.position,
+                )
+            log.info("batch applied", documents=len(documents), newer=applied)
+        for event in events:
+            if event.type not in ("GameCreated", "GameUpdated"):
+                await self.handle(event)
+
     async def _count_purchase(self, event: RecordedEvent, game_id: str) -> bool:
         async with self._engine.begin() as conn:
             if not await claim(conn, GROUP, event.event_id):
@@ -169,5 +191,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         bus = await connect_bus(settings.bus_url, store)
         stack.push_async_callback(bus.close)
         log.info("indexer consuming", group=GROUP, types=",".join(EVENT_TYPES))
-        await bus.consume(GROUP, EVENT_TYPES, Indexer(index, engine).handle, stop=stop)
+        await bus.consume_batches(
+            GROUP, EVENT_TYPES, Indexer(index, engine).handle_batch, stop=stop
+        )
     log.info("indexer stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from gamestore.platform.config import sqlite_url
 from gamestore.platform.eventstore import connect
 from tests.integration.indexer.support import create, eventually, rename
 
-GAMES = 150
+GAMES = 3000  # several pages of the bus: the kill lands between two of them
 
 
 def _environment(root: Path) -> dict[str, str]:
@@ -59,9 +60,9 @@ async def test_a_killed_indexer_resumes_without_loss(tmp_path: Path) -> None:
     store = await connect(sqlite_url(data / "events.db"))
     reader = await open_search("embedded", data)  # this process only reads
     try:
-        games = [await create(store, f"Crash Test Game {n}") for n in range(GAMES)]
+        games = await asyncio.gather(*(create(store, f"Crash Test Game {n}") for n in range(GAMES)))
         with indexer_process(tmp_path) as first:
-            seen = await eventually(lambda: _total(reader), lambda t: t >= 20, timeout=30)
+            seen = await eventually(lambda: _total(reader), lambda t: t >= 1, timeout=30)
             first.send_signal(signal.SIGKILL)
             assert first.wait(10) == -signal.SIGKILL
         assert seen < GAMES, "the indexer finished before it was killed: kill it sooner"

@@ -70,3 +70,24 @@ async def test_a_stale_upsert_after_the_delete_does_not_resurrect(
     await indexer.handle(deleted)
     await indexer.handle(created)  # arrives after the delete it precedes
     assert (await index.search(SearchQuery("ghost"))).total == 0
+
+
+async def test_shuffled_duplicated_batches_leave_the_newest_version(
+    store: EventStore, index: SearchIndex, indexer: Indexer
+) -> None:
+    """The batch path (one commit per page) keeps the same guarantee, whatever the grouping."""
+    deleted = await create(store, "Doomed Game")
+    deleted = await rename(store, deleted, "Doomed Game 2")
+    await delete(store, deleted)
+    kept = await create(store, "Celeste")
+    for n in range(4):
+        kept = await rename(store, kept, f"Celeste Chapter {n}")
+    events = await store.read_all()
+
+    deliveries = events * 2
+    random.Random(7).shuffle(deliveries)
+    for start in range(0, len(deliveries), 4):  # pages of four, newest and stale mixed
+        await indexer.handle_batch(deliveries[start : start + 4])
+
+    assert await _titles(index) == {kept.id: "Celeste Chapter 3"}
+    assert (await index.search(SearchQuery("doomed"))).total == 0

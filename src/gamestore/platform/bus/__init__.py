@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from gamestore.platform.bus.delivery import Backoff
-from gamestore.platform.bus.model import EventBus, EventHandler
+from gamestore.platform.bus.model import BatchHandler, EventBus, EventHandler
 from gamestore.platform.config import EMBEDDED, scheme
 from gamestore.platform.eventstore import EventStore
 
-__all__ = ["Backoff", "EventBus", "EventHandler", "connect_bus"]
+__all__ = ["Backoff", "BatchHandler", "EventBus", "EventHandler", "connect_bus"]
 
 
 async def connect_bus(

@@ -6,7 +6,7 @@ import asyncio
 from contextlib import suppress
 from dataclasses import dataclass
 
-from gamestore.platform.bus.model import EventHandler
+from gamestore.platform.bus.model import BatchHandler, EventHandler
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.queue.model import RetryPolicy
@@ -46,6 +46,25 @@ async def attempt(
                 error=f"{type(error).__name__}: {error}",
             )
             return f"{type(error).__name__}: {error}"
+    return None
+
+
+async def attempt_batch(
+    group: str, handler: BatchHandler, events: list[RecordedEvent], number: int
+) -> str | None:
+    """Call a batch ``handler`` once; the error text if it raised (only ``Exception``)."""
+    try:
+        await handler(events)
+    except Exception as error:
+        log.warning(
+            "batch handler failed",
+            group=group,
+            first_position=events[0].position,
+            events=len(events),
+            attempt=number,
+            error=f"{type(error).__name__}: {error}",
+        )
+        return f"{type(error).__name__}: {error}"
     return None
 
 

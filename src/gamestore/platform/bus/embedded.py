@@ -15,12 +15,13 @@ from gamestore.platform.bus.deadletters import DeadLetterTable
 from gamestore.platform.bus.delivery import (
     Backoff,
     attempt,
+    attempt_batch,
     log,
     sleep_unless_stopped,
     wait_for_news,
 )
 from gamestore.platform.bus.lease import Lease, close_leases, leases_for
-from gamestore.platform.bus.model import EventHandler
+from gamestore.platform.bus.model import BatchHandler, EventHandler
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
@@ -63,44 +64,40 @@ class EmbeddedBus:
     ) -> None:
         """Stand by until this member holds the group's lease, then follow the log until
         ``stop`` is set. An empty ``types`` means every type."""
+        await self._consume(group, types, handler, None, stop, max_attempts)
+
+    async def consume_batches(
+        self,
+        group: str,
+        types: Collection[str],
+        handler: BatchHandler,
+        *,
+        stop: asyncio.Event,
+        max_attempts: int = 5,
+    ) -> None:
+        """As :meth:`consume`, a page of the log (up to ``batch_size`` events) per call."""
+
+        async def one(event: RecordedEvent) -> None:
+            await handler([event])
+
+        await self._consume(group, types, one, handler, stop, max_attempts)
+
+    async def _consume(
+        self,
+        group: str,
+        types: Collection[str],
+        handler: EventHandler,
+        batch: BatchHandler | None,
+        stop: asyncio.Event,
+        max_attempts: int,
+    ) -> None:
         while not stop.is_set():
             async with self._leases.hold(checkpoint_name(group), stop) as lease:
                 if lease is None:
                     return
                 log.info("consumer group active", group=group)
-                await self._follow(group, sorted(types), handler, stop, lease, max_attempts)
-
-    async def _follow(
-        self,
-        group: str,
-        types: Sequence[str],
-        handler: EventHandler,
-        stop: asyncio.Event,
-        lease: Lease,
-        max_attempts: int,
-    ) -> None:
-        name = checkpoint_name(group)
-        position = await self._store.load_checkpoint(name)
-        fresh = True  # nothing handled yet by this member: a predecessor may have died here
-        while not (stop.is_set() or lease.lost.is_set()):
-            head = await self._store.head()  # read first: every event up to it is visible below
-            events = await self._store.read_all(position, self._batch_size, types=types or None)
-            for event in events:
-                if stop.is_set() or lease.lost.is_set():
-                    return
-                poisoned = fresh and await self._killed_its_handlers(group, event, max_attempts)
-                if not poisoned:  # (a poisoned event is dead-lettered unhandled)
-                    if not await self._deliver(group, event, handler, stop, max_attempts):
-                        return
-                    fresh = False
-                position = event.position
-                await self._store.save_checkpoint(name, position)
-            if len(events) == self._batch_size:
-                continue
-            if head > position:  # skip past the events of other types
-                position = head
-                await self._store.save_checkpoint(name, position)
-            await wait_for_news(self._store, position, self._idle_timeout, stop, lease.lost)
+                follower = _Follower(self, group, handler, batch, stop, lease, max_attempts)
+                await follower.follow(sorted(types))
 
     async def _deliver(
         self,
@@ -125,20 +122,6 @@ class EmbeddedBus:
         log.error("event dead-lettered", group=group, event_id=event.event_id, error=error)
         return True
 
-    async def _killed_its_handlers(
-        self, group: str, event: RecordedEvent, max_attempts: int
-    ) -> bool:
-        """True (and dead-lettered) when ``max_attempts`` members in a row died on it as the
-        first event they tried (the member that first died on it mid-run is not counted: only
-        a fresh start records an attempt, which costs one write per start, none per event)."""
-        started = await self._dead.count_first_attempt(group, event.position)
-        if started <= max_attempts:
-            return False
-        error = f"the consumer process died while handling it, {started - 1} times in a row"
-        await self._dead.add(group, event, error, started - 1)
-        log.error("event dead-lettered", group=group, event_id=event.event_id, error=error)
-        return True
-
     async def run_publisher(self, *, stop: asyncio.Event) -> None:
         """Nothing to move: the event store is the bus. Returns when ``stop`` is set."""
         await stop.wait()
@@ -150,3 +133,88 @@ class EmbeddedBus:
         """Release this bus's own connections (the event store stays open: it is the caller's)."""
         await close_leases(self._leases)
         await self._engine.dispose()
+
+
+class _Follower:
+    """One member's run while it holds the group's lease: read pages, deliver, checkpoint."""
+
+    def __init__(
+        self,
+        bus: EmbeddedBus,
+        group: str,
+        handler: EventHandler,
+        batch: BatchHandler | None,
+        stop: asyncio.Event,
+        lease: Lease,
+        max_attempts: int,
+    ) -> None:
+        self.bus, self.group, self.handler, self.batch = bus, group, handler, batch
+        self.stop, self.lease, self.max_attempts = stop, lease, max_attempts
+        self.name = checkpoint_name(group)
+        self.position = 0
+
+    def over(self) -> bool:
+        return self.stop.is_set() or self.lease.lost.is_set()
+
+    async def follow(self, types: Sequence[str]) -> None:
+        store = self.bus._store
+        self.position = await store.load_checkpoint(self.name)
+        fresh = True  # nothing handled yet by this member: a predecessor may have died here
+        while not self.over():
+            head = await store.head()  # read first: every event up to it is visible below
+            events = await store.read_all(self.position, self.bus._batch_size, types=types or None)
+            full_page = len(events) == self.bus._batch_size  # more may follow at once
+            suspect = False
+            if fresh and events:
+                fresh = False
+                events, suspect = await self._after_a_death(events)
+            if events and self.batch is not None and not suspect:
+                if await self._deliver_page(events):
+                    await self._advance(events[-1].position)
+                    events = []
+                elif self.over():
+                    return
+            for event in events:  # one by one: no batch handler, or the page is suspect
+                if self.over() or not await self.bus._deliver(
+                    self.group, event, self.handler, self.stop, self.max_attempts
+                ):
+                    return
+                await self._advance(event.position)
+            if full_page:
+                continue
+            if head > self.position:  # skip past the events of other types (none is pending)
+                await self._advance(head)
+            await wait_for_news(
+                store, self.position, self.bus._idle_timeout, self.stop, self.lease.lost
+            )
+
+    async def _after_a_death(self, events: list[RecordedEvent]) -> tuple[list[RecordedEvent], bool]:
+        """A fresh member records where it starts. Members that keep starting on the same event
+        are members that keep dying on it (a clean stop leaves no event half-handled): after
+        ``max_attempts`` of them in a row it is dead-lettered unhandled; after one, the page is
+        delivered event by event so the next death, if any, points at the culprit."""
+        first = events[0]
+        started = await self.bus._dead.count_first_attempt(self.group, first.position)
+        if started <= self.max_attempts:
+            return events, started > 1
+        error = f"the consumer process died while handling it, {started - 1} times in a row"
+        await self.bus._dead.add(self.group, first, error, started - 1)
+        log.error("event dead-lettered", group=self.group, event_id=first.event_id, error=error)
+        await self._advance(first.position)
+        return events[1:], False
+
+    async def _deliver_page(self, events: list[RecordedEvent]) -> bool:
+        """The batch handler with retries; False if it kept failing (or we were stopped)."""
+        assert self.batch is not None
+        for number in range(1, self.max_attempts + 1):
+            if await attempt_batch(self.group, self.batch, events, number) is None:
+                return True
+            if number < self.max_attempts and await sleep_unless_stopped(
+                self.stop, self.bus._backoff.delay(number)
+            ):
+                return False
+        return False
+
+    async def _advance(self, position: int) -> None:
+        self.position = position
+        await self.bus._store.save_checkpoint(self.name, position)

@@ -10,6 +10,7 @@ from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
 
 EventHandler = Callable[[RecordedEvent], Awaitable[None]]
+BatchHandler = Callable[[list[RecordedEvent]], Awaitable[None]]
 
 
 class EventBus(Protocol):
@@ -30,6 +31,21 @@ class EventBus(Protocol):
         stop: asyncio.Event,
         max_attempts: int = 5,
     ) -> None: ...
+
+    async def consume_batches(
+        self,
+        group: str,
+        types: Collection[str],
+        handler: BatchHandler,
+        *,
+        stop: asyncio.Event,
+        max_attempts: int = 5,
+    ) -> None:
+        """Like :meth:`consume`, for handlers that apply many events at once cheaper than one
+        by one (the search indexer: one index commit per batch). The handler gets the events of
+        a batch in order; when a batch keeps failing, its events are delivered one at a time, so
+        only the poison one is dead-lettered. Adapters may use batches of one."""
+        ...
 
     async def run_publisher(self, *, stop: asyncio.Event) -> None:
         """Move events from the event store onto the bus (a no-op where the store IS the bus)."""

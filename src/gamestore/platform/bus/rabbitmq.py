@@ -25,9 +25,9 @@ from aio_pika.abc import (
 from gamestore.platform.bus import amqp
 from gamestore.platform.bus.delivery import Backoff, attempt, log, sleep_unless_stopped
 from gamestore.platform.bus.lease import close_leases, leases_for
-from gamestore.platform.bus.model import EventHandler
+from gamestore.platform.bus.model import BatchHandler, EventHandler
 from gamestore.platform.bus.publisher import Publisher
-from gamestore.platform.eventstore import EventStore
+from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
 
 
@@ -84,6 +84,22 @@ class RabbitMqBus:
             await queue.bind(events, routing_key=event_type)
         self._groups.add(group)
         return queue
+
+    async def consume_batches(
+        self,
+        group: str,
+        types: Collection[str],
+        handler: BatchHandler,
+        *,
+        stop: asyncio.Event,
+        max_attempts: int = 5,
+    ) -> None:
+        """Batches of one: each message is acked on its own, as :meth:`consume` does."""
+
+        async def one(event: RecordedEvent) -> None:
+            await handler([event])
+
+        await self.consume(group, types, one, stop=stop, max_attempts=max_attempts)
 
     async def consume(
         self,
