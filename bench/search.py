@@ -109,7 +109,9 @@ async def run_indexer(settings: Settings, store: EventStore, stop: asyncio.Event
     index = await EmbeddedSearch.open(settings.data_dir / "search")
     bus = await connect_bus(settings.bus_url, store)
     try:
-        await bus.consume(GROUP, EVENT_TYPES, Indexer(index, engine).handle, stop=stop)
+        await bus.consume_batches(
+            GROUP, EVENT_TYPES, Indexer(index, engine).handle_batch, stop=stop
+        )
     finally:
         await bus.close()
         await index.close()
@@ -288,7 +290,7 @@ def report(result: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--games", type=int, default=100_000)
-    parser.add_argument("--indexer-events", type=int, default=2_000)
+    parser.add_argument("--indexer-events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=30, help="Passes over the query mix.")
     parser.add_argument("--probes", type=int, default=100, help="Renames timed for freshness.")
     args = parser.parse_args()
