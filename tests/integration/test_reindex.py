@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from gamestore.cli.reindex import PURCHASE, document, rebuild
+from gamestore.cli.reindex import rebuild
 from gamestore.games.demo import demo_games
 from gamestore.games.domain import Game, game_created, game_deleted, game_updated, stream_of
+from gamestore.games.indexer import PURCHASE, document_of
 from gamestore.games.search import SearchIndex, SearchQuery
 from gamestore.games.search.embedded import EmbeddedSearch
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent, RecordedEvent, connect
@@ -79,7 +80,7 @@ async def apply_one_by_one(store: EventStore, index: SearchIndex, after: int = 0
 
 async def apply(index: SearchIndex, event: RecordedEvent) -> None:
     if event.type in ("GameCreated", "GameUpdated"):
-        await index.upsert(document(event.data, event.version))
+        await index.upsert(document_of(event.data, event.version))
     elif event.type == "GameDeleted":
         await index.delete(event.data["id"], event.version)
     elif event.type == PURCHASE:

@@ -30,14 +30,13 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
 import typer
 from rich.progress import Progress
 
 from gamestore.cli.common import console
 from gamestore.cli.seed import progress_bar
+from gamestore.games.indexer import GAME_EVENTS, GROUP, PURCHASE, document_of
 from gamestore.games.search import GameDocument, SearchIndex, open_search
 from gamestore.platform.bus.embedded import checkpoint_name
 from gamestore.platform.config import EMBEDDED, Settings
@@ -45,9 +44,6 @@ from gamestore.platform.eventstore import EventStore, RecordedEvent, connect
 from gamestore.platform.logs import get_logger
 
 log = get_logger("reindex")
-GAME_EVENTS = ("GameCreated", "GameUpdated", "GameDeleted")
-PURCHASE = "PurchaseCompleted"
-INDEXER_GROUP = "indexer"
 PAGE = 5000
 BATCH = 5000
 CATCH_UP_ROUNDS = 10
@@ -70,7 +66,7 @@ class Folded:
         game_id = str(event.data.get("id"))
         held = self.games.get(game_id)
         if held is None or event.version > held[0]:
-            doc = None if event.type == "GameDeleted" else document(event.data, event.version)
+            doc = None if event.type == "GameDeleted" else document_of(event.data, event.version)
             self.games[game_id] = (event.version, doc)
 
     def purchases_between(self, low: int, high: int) -> Counter[str]:
@@ -84,23 +80,6 @@ class ReindexReport:
     deleted: int
     purchases_counted: int
     read_to: int
-
-
-def document(data: dict[str, Any], version: int) -> GameDocument:
-    """The search document of a game event's data (the public game document)."""
-    return GameDocument(
-        id=str(data["id"]),
-        title=str(data["title"]),
-        description=str(data.get("description", "")),
-        genres=[str(g) for g in data.get("genres", [])],
-        platforms=[str(p) for p in data.get("platforms", [])],
-        tags=[str(t) for t in data.get("tags", [])],
-        developer=str(data.get("developer", "")),
-        publisher=str(data.get("publisher", "")),
-        price_cents=int(data["price_cents"]),
-        release_date=date.fromisoformat(str(data["release_date"])),
-        version=version,
-    )
 
 
 async def read_into(
@@ -191,7 +170,7 @@ async def build_aside(
 def handled_position(settings: Settings, store: EventStore) -> Position:
     """How far the indexer group has handled the log (the head where that is not readable)."""
     if settings.bus_url == EMBEDDED:
-        return lambda: store.load_checkpoint(checkpoint_name(INDEXER_GROUP))
+        return lambda: store.load_checkpoint(checkpoint_name(GROUP))
     return store.head
 
 
