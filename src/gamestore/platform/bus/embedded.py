@@ -21,7 +21,7 @@ from gamestore.platform.bus.delivery import (
     wait_for_news,
 )
 from gamestore.platform.bus.lease import Lease, close_leases, leases_for
-from gamestore.platform.bus.model import BatchHandler, EventHandler
+from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
@@ -76,11 +76,7 @@ class EmbeddedBus:
         max_attempts: int = 5,
     ) -> None:
         """As :meth:`consume`, a page of the log (up to ``batch_size`` events) per call."""
-
-        async def one(event: RecordedEvent) -> None:
-            await handler([event])
-
-        await self._consume(group, types, one, handler, stop, max_attempts)
+        await self._consume(group, types, one_at_a_time(handler), handler, stop, max_attempts)
 
     async def _consume(
         self,

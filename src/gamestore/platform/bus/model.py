@@ -13,6 +13,15 @@ EventHandler = Callable[[RecordedEvent], Awaitable[None]]
 BatchHandler = Callable[[list[RecordedEvent]], Awaitable[None]]
 
 
+def one_at_a_time(handler: BatchHandler) -> EventHandler:
+    """A batch handler called with batches of one event."""
+
+    async def handle(event: RecordedEvent) -> None:
+        await handler([event])
+
+    return handle
+
+
 class EventBus(Protocol):
     """Every adapter passes ``tests/integration/bus`` contract suite.
 

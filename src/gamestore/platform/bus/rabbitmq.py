@@ -25,9 +25,9 @@ from aio_pika.abc import (
 from gamestore.platform.bus import amqp
 from gamestore.platform.bus.delivery import Backoff, attempt, log, sleep_unless_stopped
 from gamestore.platform.bus.lease import close_leases, leases_for
-from gamestore.platform.bus.model import BatchHandler, EventHandler
+from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
-from gamestore.platform.eventstore import EventStore, RecordedEvent
+from gamestore.platform.eventstore import EventStore
 from gamestore.platform.queue.model import DeadLetter
 
 
@@ -95,11 +95,9 @@ class RabbitMqBus:
         max_attempts: int = 5,
     ) -> None:
         """Batches of one: each message is acked on its own, as :meth:`consume` does."""
-
-        async def one(event: RecordedEvent) -> None:
-            await handler([event])
-
-        await self.consume(group, types, one, stop=stop, max_attempts=max_attempts)
+        await self.consume(
+            group, types, one_at_a_time(handler), stop=stop, max_attempts=max_attempts
+        )
 
     async def consume(
         self,

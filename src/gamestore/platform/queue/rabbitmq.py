@@ -25,8 +25,7 @@ from aio_pika.abc import (
 )
 from pamqp.common import FieldTable
 
-from gamestore.platform.logs import correlation_id as current_correlation_id
-from gamestore.platform.logs import get_logger
+from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue import amqp_codec as codec
 from gamestore.platform.queue.amqp_codec import Topology
 from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
@@ -130,8 +129,7 @@ class RabbitWorkQueue:
         """Publish a persistent message and wait for the confirm (not deduplicated by id)."""
         await self._ensure_declared(queue)
         mid = message_id or str(uuid.uuid4())
-        ambient = current_correlation_id()
-        corr = correlation_id or (None if ambient == "-" else ambient)
+        corr = correlation_id or current_correlation()
         headers = {codec.ATTEMPTS: 0, codec.ENQUEUED_AT: codec.stamp()}
         await self.publish(queue, codec.encode(body, mid, corr, headers))
         return mid

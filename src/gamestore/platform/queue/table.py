@@ -21,8 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.platform.db import create_engine, is_sqlite, read_only
-from gamestore.platform.logs import correlation_id as current_correlation_id
-from gamestore.platform.logs import get_logger
+from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue.batching import GroupCommit
 from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
 from gamestore.platform.queue.table_consumer import Leased, TableConsumer, dead_letter_from_row
@@ -94,12 +93,11 @@ class TableWorkQueue:
         correlation_id: str | None = None,
     ) -> str:
         """Queue ``body``; an id already queued or dead-lettered makes this a no-op."""
-        ambient = current_correlation_id()
         row = {
             "id": message_id or str(uuid.uuid4()),
             "queue": queue,
             "body": dict(body),
-            "correlation_id": correlation_id or (None if ambient == "-" else ambient),
+            "correlation_id": correlation_id or current_correlation(),
         }
         await self._enqueues.submit(row)
         return str(row["id"])
