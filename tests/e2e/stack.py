@@ -118,6 +118,7 @@ def stack_environment(root: Path, extra: Mapping[str, str]) -> dict[str, str]:
             "GAMESTORE_GAMES_URL": f"http://127.0.0.1:{free_port()}",
             # Services that do not exist yet: closed ports, never someone else's server.
             "GAMESTORE_PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
+            "GAMESTORE_NOTIFIER_URL": f"http://127.0.0.1:{free_port()}",
             "PYTHONUNBUFFERED": "1",
             **TEST_SETTINGS,
             **extra,

@@ -81,7 +81,7 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/biblioteca", "games", U),
     route("GET", "/pedidos", "games", U),
     route("GET", "/pedidos/{id}", "games", U),
-    # Payments: payments, PSP webhooks, dead letters, events, notifications.
+    # Payments: payments, PSP webhooks, dead letters, events; notifications (notifier).
     route("GET POST", "/pagamento", "payments", U),
     route("GET POST", "/pagamento/{id}", "payments", U),
     route("POST", "/webhooks/psp", "payments", P),
@@ -89,7 +89,7 @@ ROUTES: tuple[Route, ...] = (
     route("POST", "/admin/dlq/{id}/replay", "payments", A),
     route("DELETE", "/admin/dlq/{id}", "payments", A),
     route("GET", "/admin/events", "payments", A),
-    route("GET", "/notificacoes", "payments", U),
+    route("GET", "/notificacoes", "notifier", U),
 )
 """Every path the gateway answers. Anything not here is a 404."""
 

@@ -80,7 +80,14 @@ def scheme(url: str) -> str:
     return url.split(":", 1)[0].split("+", 1)[0].lower()
 
 
-SERVICE_PORTS = {"gateway": 8000, "users": 8001, "games": 8002, "payments": 8003, "psp": 8004}
+SERVICE_PORTS = {
+    "gateway": 8000,
+    "users": 8001,
+    "games": 8002,
+    "payments": 8003,
+    "psp": 8004,
+    "notifier": 8005,
+}
 """Default local ports; ``GAMESTORE_<SERVICE>_URL`` points a service elsewhere."""
 
 
