@@ -1,0 +1,274 @@
+"""The Payment aggregate, event-sourced: its state is the fold of its stream ``payment-{id}``.
+
+Pure code, no I/O. The decisions (``decide_*``) take the folded state and return the events to
+append; the writer appends them at the version it folded (see ``payments.aggregate``). Outcome
+events get ids derived from their cause, so the same cause delivered twice appends nothing new.
+The rule that the worker and the webhook function share: the first terminal outcome wins; a later
+contradiction is recorded as ``PaymentAnomalyRecorded``, never raised (docs/adr/008).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from gamestore.platform.eventstore import NewEvent, RecordedEvent
+
+PAYMENT_REQUESTED = "PaymentRequested"
+PAYMENT_ATTEMPTED = "PaymentAttempted"
+PAYMENT_PROCESSING = "PaymentProcessing"
+PAYMENT_SUCCEEDED = "PaymentSucceeded"
+PAYMENT_FAILED = "PaymentFailed"
+PAYMENT_DEAD_LETTERED = "PaymentDeadLettered"
+PAYMENT_ANOMALY = "PaymentAnomalyRecorded"
+PAYMENT_REOPENED = "PaymentReopened"
+PAYMENT_EVENTS = (
+    PAYMENT_REQUESTED,
+    PAYMENT_ATTEMPTED,
+    PAYMENT_PROCESSING,
+    PAYMENT_SUCCEEDED,
+    PAYMENT_FAILED,
+    PAYMENT_DEAD_LETTERED,
+    PAYMENT_ANOMALY,
+    PAYMENT_REOPENED,
+)
+
+Status = Literal["pending", "processing", "succeeded", "failed"]
+TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
+PROCESSING_ERROR = "processing_error"
+_IDS = uuid.UUID("6f0b7c55-2a8e-4c59-9d36-2f1b8f0e5a11")  # namespace of derived event ids
+
+
+class PaymentError(Exception):
+    """Base of the payments domain errors."""
+
+
+class PaymentNotFound(PaymentError):
+    """No payment with that id (or not the caller's)."""
+
+
+def stream_of(payment_id: str) -> str:
+    return f"payment-{payment_id}"
+
+
+def derived_id(payment_id: str, cause: str) -> uuid.UUID:
+    """The event id of the event ``cause`` produces for ``payment_id`` (same cause, same id)."""
+    return uuid.uuid5(_IDS, f"{payment_id}:{cause}")
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment as its stream tells it."""
+
+    id: str
+    order_id: str
+    user_id: str
+    game_id: str
+    game_title: str
+    amount_cents: int
+    currency: str
+    payment_method: str
+    status: Status
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    failure_reason: str | None = None
+    charge_id: str | None = None
+    attempts: int = 0
+    dead_lettered: bool = False
+    epoch: int = 0  # how many times an operator re-opened it (a replayed dead letter)
+    correlation_id: str | None = None
+    history: tuple[tuple[str, datetime], ...] = ()
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def ids(self) -> dict[str, Any]:
+        """The ids and amounts every outcome event carries (ADR 008)."""
+        return {
+            "payment_id": self.id,
+            "order_id": self.order_id,
+            "user_id": self.user_id,
+            "game_id": self.game_id,
+            "game_title": self.game_title,
+            "amount_cents": self.amount_cents,
+            "currency": self.currency,
+        }
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of CONTRACT.md (``GET /pagamento/{id}``); no payment method."""
+        return {
+            "id": self.id,
+            "order_id": self.order_id,
+            "user_id": self.user_id,
+            "amount_cents": self.amount_cents,
+            "currency": self.currency,
+            "status": self.status,
+            "failure_reason": self.failure_reason,
+            "attempts": self.attempts,
+            "created_at": _rfc3339(self.created_at),
+            "updated_at": _rfc3339(self.updated_at),
+            "history": [{"type": kind, "at": _rfc3339(at)} for kind, at in self.history],
+        }
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def requested(data: Mapping[str, Any]) -> NewEvent:
+    """``PaymentRequested`` for a new payment (``data`` per ADR 008, payment method included)."""
+    keys = ("payment_id", "order_id", "user_id", "game_id", "game_title")
+    body: dict[str, Any] = {key: str(data[key]) for key in keys}
+    body |= {
+        "amount_cents": int(data["amount_cents"]),
+        "currency": str(data["currency"]),
+        "payment_method": str(data["payment_method"]),
+    }
+    return NewEvent(PAYMENT_REQUESTED, body)
+
+
+def fold(events: Iterable[RecordedEvent]) -> Payment | None:
+    """The payment a stream describes; None for an empty stream."""
+    payment: Payment | None = None
+    for event in events:
+        payment = evolve(payment, event)
+    return payment
+
+
+def evolve(payment: Payment | None, event: RecordedEvent) -> Payment:
+    """The payment after one more event of its stream."""
+    at = event.occurred_at
+    if payment is None:
+        if event.type != PAYMENT_REQUESTED:
+            raise ValueError(f"a payment stream must start with {PAYMENT_REQUESTED}")
+        return _started(event)
+    data = event.data
+    step = replace(
+        payment, version=event.version, updated_at=at, history=(*payment.history, (event.type, at))
+    )
+    if event.type == PAYMENT_ATTEMPTED:
+        status: Status = "processing" if not payment.terminal else payment.status
+        return replace(step, attempts=payment.attempts + 1, status=status)
+    if event.type == PAYMENT_PROCESSING:
+        return replace(step, status="processing", charge_id=data.get("charge_id"))
+    if event.type == PAYMENT_SUCCEEDED:
+        charge_id = data.get("charge_id")
+        return replace(step, status="succeeded", charge_id=charge_id, failure_reason=None)
+    if event.type == PAYMENT_FAILED:
+        return replace(step, status="failed", failure_reason=str(data.get("reason")))
+    if event.type == PAYMENT_DEAD_LETTERED:
+        return replace(step, dead_lettered=True)
+    if event.type == PAYMENT_REOPENED:
+        epoch = payment.epoch + 1
+        return replace(
+            step, status="pending", failure_reason=None, dead_lettered=False, epoch=epoch
+        )
+    return step  # PaymentAnomalyRecorded and unknown additions change no state
+
+
+def _started(event: RecordedEvent) -> Payment:
+    data = event.data
+    return Payment(
+        id=str(data["payment_id"]),
+        order_id=str(data["order_id"]),
+        user_id=str(data["user_id"]),
+        game_id=str(data["game_id"]),
+        game_title=str(data.get("game_title", "")),
+        amount_cents=int(data["amount_cents"]),
+        currency=str(data["currency"]),
+        payment_method=str(data["payment_method"]),
+        status="pending",
+        version=event.version,
+        created_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        correlation_id=event.correlation_id,
+        history=((event.type, event.occurred_at),),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A terminal answer about a payment, from the worker (PSP response) or a webhook.
+
+    ``cause`` names what produced it (``worker:attempt-3``, ``webhook:<webhook-id>``); it makes the
+    event id, so the same cause never appends twice.
+    """
+
+    succeeded: bool
+    source: Literal["worker", "webhook"]
+    cause: str
+    charge_id: str | None = None
+    reason: str | None = None
+
+
+def decide_outcome(payment: Payment, outcome: Outcome) -> list[NewEvent]:
+    """First terminal outcome wins: append it; the same one again → nothing; the other one →
+    an anomaly recorded on the stream (never an exception)."""
+    event_id = derived_id(payment.id, outcome.cause)
+    if not payment.terminal:
+        return [_outcome_event(payment, outcome, event_id)]
+    if (payment.status == "succeeded") == outcome.succeeded:
+        return []
+    kept = payment.status
+    ignored = "succeeded" if outcome.succeeded else f"failed:{outcome.reason}"
+    anomaly = {"payment_id": payment.id, "kept": kept, "ignored": ignored, "source": outcome.source}
+    return [NewEvent(PAYMENT_ANOMALY, anomaly, event_id=event_id)]
+
+
+def _outcome_event(payment: Payment, outcome: Outcome, event_id: uuid.UUID) -> NewEvent:
+    data = payment.ids() | {"charge_id": outcome.charge_id, "source": outcome.source}
+    if outcome.succeeded:
+        return NewEvent(PAYMENT_SUCCEEDED, data, event_id=event_id)
+    return NewEvent(PAYMENT_FAILED, data | {"reason": outcome.reason}, event_id=event_id)
+
+
+def decide_attempt(
+    payment: Payment, attempt: int, outcome: str, error: str | None = None
+) -> list[NewEvent]:
+    """Record one PSP call (``outcome`` ∈ succeeded, declined, processing, transient)."""
+    data: dict[str, Any] = {"payment_id": payment.id, "attempt": attempt, "outcome": outcome}
+    if error:
+        data["error"] = error[:500]
+    cause = f"attempt:{payment.epoch}:{attempt}"
+    return [NewEvent(PAYMENT_ATTEMPTED, data, event_id=derived_id(payment.id, cause))]
+
+
+def decide_processing(payment: Payment, charge_id: str) -> list[NewEvent]:
+    """The PSP accepted the charge and will answer by webhook (``pm_card_async``)."""
+    if payment.terminal or payment.charge_id == charge_id:
+        return []
+    data = {"payment_id": payment.id, "charge_id": charge_id}
+    cause = f"processing:{payment.epoch}:{charge_id}"
+    return [NewEvent(PAYMENT_PROCESSING, data, event_id=derived_id(payment.id, cause))]
+
+
+def decide_dead_letter(payment: Payment, attempts: int, error: str) -> list[NewEvent]:
+    """The worker gave up after ``attempts``: ``PaymentDeadLettered`` + ``PaymentFailed
+    (processing_error)`` — unless an outcome arrived meanwhile (then only the dead letter)."""
+    if payment.dead_lettered:
+        return []
+    cause = f"dead-letter:{payment.epoch}"
+    data = {"payment_id": payment.id, "order_id": payment.order_id, "attempts": attempts}
+    dead = NewEvent(
+        PAYMENT_DEAD_LETTERED, data | {"error": error[:500]}, event_id=derived_id(payment.id, cause)
+    )
+    if payment.terminal:
+        return [dead]
+    failure = Outcome(False, "worker", f"{cause}:failed", reason=PROCESSING_ERROR)
+    return [dead, *decide_outcome(payment, failure)]
+
+
+def decide_reopen(payment: Payment) -> list[NewEvent]:
+    """An operator replayed the dead letter: a payment that failed with ``processing_error`` and
+    was dead-lettered starts again (the caller has checked the order is unpaid and this payment
+    is still its current one)."""
+    if not (payment.dead_lettered and payment.failure_reason == PROCESSING_ERROR):
+        return []
+    data = {"payment_id": payment.id, "order_id": payment.order_id}
+    cause = f"reopen:{payment.epoch}"
+    return [NewEvent(PAYMENT_REOPENED, data, event_id=derived_id(payment.id, cause))]
