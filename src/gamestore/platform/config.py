@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=4, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # payment-worker: PSP calls, retries with backoff, then the dead-letter queue (docs/adr/008)
+    payment_max_attempts: int = Field(default=5, ge=1)
+    payment_retry_base_seconds: float = Field(default=0.5, gt=0)
+    payment_retry_max_seconds: float = Field(default=30.0, gt=0)
+    payment_worker_concurrency: int = Field(default=8, ge=1)
+    psp_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @cached_property
     def event_store_url(self) -> str:
@@ -56,6 +62,11 @@ class Settings(BaseSettings):
     def work_queue_url(self) -> str:
         """The payment queue; a table next to the event store unless configured."""
         return self.queue_url or sqlite_url(self.data_dir / "queue.db")
+
+    @property
+    def psp_url(self) -> str:
+        """Where the PSP answers: ``GAMESTORE_PSP_URL`` or its default local port."""
+        return service_url("psp")
 
     def database_url(self, service: str) -> str:
         """A service's own database: ``GAMESTORE_<SERVICE>_DB_URL`` or an SQLite file."""
