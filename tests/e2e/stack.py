@@ -1,5 +1,9 @@
-"""The real ``users``, ``games``, ``indexer`` and ``gateway`` processes, started as a client would
-find them.
+"""The real processes, started as a client would find them.
+
+``running_stack(root)`` starts ``users``, ``games``, ``indexer`` and ``gateway``;
+``running_stack(root, saga=True)`` starts the whole store: also ``payments``, ``payment-worker``,
+``webhook-function``, ``notifier``, the ``psp`` simulator, and ``bus-publisher`` when the bus is
+RabbitMQ.
 
 ``running_stack`` starts ``python -m gamestore serve users``, ``… serve games`` and ``… serve
 gateway`` on free ports under one temporary data and log directory, waits until the gateway's
@@ -10,6 +14,7 @@ does not start ``games``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,7 +31,9 @@ import httpx
 from gamestore.platform.config import sqlite_url
 
 START_DEADLINE = 40.0
-BACKGROUND = ("indexer",)  # processes without a port: the gateway does not see them
+# processes without a port (or outside the gateway's routes): /readyz does not see them
+BACKGROUND = ("indexer", "payment-worker", "webhook-function", "bus-publisher", "psp")
+SAGA = ("psp", "payments", "payment-worker", "webhook-function", "notifier")
 STOP_DEADLINE = 15.0
 
 # Cheap argon2 for tests (the production parameters cost ~100 ms and 64 MiB per hash), a
@@ -40,6 +47,9 @@ TEST_SETTINGS = {
     "GAMESTORE_GATEWAY_CLIENT_BURST": "10000",
     "GAMESTORE_GATEWAY_USER_RATE": "10000",
     "GAMESTORE_GATEWAY_USER_BURST": "10000",
+    # Payments retry fast in tests (the production schedule waits 0.5 s, 1 s, 2 s …)
+    "GAMESTORE_PAYMENT_RETRY_BASE_SECONDS": "0.05",
+    "GAMESTORE_PSP_WEBHOOK_RETRY_DELAYS": "0.2,0.5,1,2,5",
 }
 
 
@@ -72,6 +82,20 @@ class Stack:
     @property
     def event_store_url(self) -> str:
         return self.env.get("GAMESTORE_EVENTSTORE_URL") or sqlite_url(self.data_dir / "events.db")
+
+    @property
+    def psp_url(self) -> str:
+        return self.env["GAMESTORE_PSP_URL"]
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (no clean-up at all) and reap it."""
+        process = self.processes[name]
+        process.kill()
+        process.wait(STOP_DEADLINE)
+
+    def restart(self, name: str) -> None:
+        """Start ``name`` again (after :meth:`kill`), appending to its output file."""
+        _start(self, name)
 
     def log_text(self, process: str) -> str:
         path = self.log_dir / f"{process}.log"
@@ -128,7 +152,7 @@ def stack_environment(root: Path, extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def _start(stack: Stack, name: str) -> None:
-    output = (stack.root / f"{name}.out").open("wb")
+    output = (stack.root / f"{name}.out").open("ab")
     stack.processes[name] = subprocess.Popen(
         [sys.executable, "-m", "gamestore", "serve", name],
         env=stack.env,
@@ -191,11 +215,36 @@ def _stop(stack: Stack) -> dict[str, int | None]:
     return codes
 
 
+def saga_environment(gateway_port: str) -> dict[str, str]:
+    """Ports for the purchase saga's services, and the PSP's webhooks aimed at the gateway."""
+    return {
+        "GAMESTORE_PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
+        "GAMESTORE_NOTIFIER_URL": f"http://127.0.0.1:{free_port()}",
+        "GAMESTORE_PSP_URL": f"http://127.0.0.1:{free_port()}",
+        "GAMESTORE_PSP_WEBHOOK_URL": f"http://127.0.0.1:{gateway_port}/webhooks/psp",
+    }
+
+
+def _wait_psp(stack: Stack) -> None:
+    deadline = time.monotonic() + START_DEADLINE
+    with httpx.Client(timeout=2) as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get(f"{stack.env['GAMESTORE_PSP_URL']}/healthz").status_code == 200:
+                    return
+            time.sleep(0.1)
+    raise RuntimeError("the PSP simulator did not answer /healthz\n" + stack.tails())
+
+
 @contextmanager
-def running_stack(root: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
-    """Users, games and gateway running under ``root`` until the block ends; each must exit 0."""
+def running_stack(
+    root: Path, extra_env: Mapping[str, str] | None = None, *, saga: bool = False
+) -> Iterator[Stack]:
+    """The processes running under ``root`` until the block ends; each must exit 0."""
     root.mkdir(parents=True, exist_ok=True)
     env = stack_environment(root, extra_env or {})
+    if saga:
+        env.update({**saga_environment(env["GAMESTORE_PORT"]), **(extra_env or {})})
     stack = Stack(
         root=root,
         env=env,
@@ -208,8 +257,15 @@ def running_stack(root: Path, extra_env: Mapping[str, str] | None = None) -> Ite
         if "GAMESTORE_GAMES_URL" not in (extra_env or {}):
             _start(stack, "games")
             _start(stack, "indexer")  # keeps the games' search index up to date
+        if saga:
+            if env.get("GAMESTORE_BUS_URL", "embedded").startswith("amqp"):
+                _start(stack, "bus-publisher")
+            for name in SAGA:
+                _start(stack, name)
         _start(stack, "gateway")
         _wait_ready(stack)
+        if saga:
+            _wait_psp(stack)
         yield stack
     finally:
         codes = _stop(stack)

@@ -1,0 +1,240 @@
+"""The purchase saga under load: 1,000 purchases by 200 players, PSP latency 0.
+
+Starts the whole store as real processes (the end-to-end tests' harness, ``tests/e2e/stack.py``)
+on the embedded default, and with ``--profile production`` on PostgreSQL + RabbitMQ (fresh
+databases and a RabbitMQ virtual host of its own). Each player buys distinct games; a purchase
+is timed from ``POST /jogos/compra`` to the game showing in the player's ``/biblioteca``.
+
+    .venv/bin/python bench/purchase.py [--profile embedded|production|both] [--purchases 1000]
+        [--players 200] [--concurrency 48]
+
+Printed: purchases/s sustained (first POST to last game in a library) against the 50/s target,
+latency p50/p95/p99 against the 1 s p95 ceiling, and the invariants: completed orders = PSP ledger
+charges = ``PurchaseCompleted`` events = library rows, no order pending, no dead letter, nothing
+left on the queue. The last line is JSON.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if not p or not p.rstrip("/").endswith("/bench")]
+sys.path.insert(0, str(ROOT))  # the end-to-end harness lives in tests/
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from tests.e2e.api import Account, new_account
+from tests.e2e.conftest import create_admin
+from tests.e2e.saga.support import game_body
+from tests.e2e.stack import Stack, running_stack
+
+TARGET_RATE = 50.0  # purchases/s on the embedded default, this machine
+CEILING_P95 = 1.0  # seconds from POST /jogos/compra to the game in /biblioteca
+POLL = 0.02
+
+
+def quantiles(samples: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
+
+
+@contextlib.contextmanager
+def production_env(loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, str]]:
+    """Fresh PostgreSQL databases for every service and the event store, a RabbitMQ vhost."""
+    from tests.conftest import fresh_postgres_database
+    from tests.e2e.saga.test_postgres_rabbitmq import DATABASES, rabbitmq_vhost
+
+    with contextlib.ExitStack() as cleanup:
+        env: dict[str, str] = {}
+        for name in (*DATABASES, "events"):
+            database = fresh_postgres_database()
+            url = loop.run_until_complete(database.__aenter__())
+            cleanup.callback(loop.run_until_complete, database.__aexit__(None, None, None))
+            key = (
+                "GAMESTORE_EVENTSTORE_URL"
+                if name == "events"
+                else f"GAMESTORE_{name.upper()}_DB_URL"
+            )
+            env[key] = url
+        amqp = cleanup.enter_context(rabbitmq_vhost())
+        env |= {"GAMESTORE_BUS_URL": amqp, "GAMESTORE_QUEUE_URL": f"{amqp}?queues=payments"}
+        yield env
+
+
+async def one_purchase(
+    client: httpx.AsyncClient, player: Account, game_id: str
+) -> tuple[float, dict[str, Any]]:
+    """Buy with visa and wait until the game is in the library; (seconds, accepted body)."""
+    started = time.perf_counter()
+    response = await client.post(
+        "/jogos/compra",
+        json={"game_id": game_id, "payment_method": "pm_card_visa"},
+        headers=player.auth | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    if response.status_code != 202:
+        raise RuntimeError(f"purchase refused: {response.status_code} {response.text[:300]}")
+    deadline = started + 60
+    while time.perf_counter() < deadline:
+        library = await client.get("/biblioteca", headers=player.auth)
+        if any(item["game_id"] == game_id for item in library.json()["items"]):
+            return time.perf_counter() - started, response.json()
+        await asyncio.sleep(POLL)
+    raise RuntimeError(f"purchase of {game_id} never reached the library")
+
+
+async def run_load(
+    client: httpx.AsyncClient, players: list[Account], games: list[str], purchases: int, limit: int
+) -> tuple[float, list[float]]:
+    plan = [(players[i % len(players)], games[i // len(players)]) for i in range(purchases)]
+    gate = asyncio.Semaphore(limit)
+
+    async def bounded(player: Account, game_id: str) -> float:
+        async with gate:
+            seconds, _ = await one_purchase(client, player, game_id)
+            return seconds
+
+    started = time.perf_counter()
+    latencies = await asyncio.gather(*(bounded(p, g) for p, g in plan))
+    return time.perf_counter() - started, list(latencies)
+
+
+async def invariants(
+    stack: Stack, client: httpx.AsyncClient, admin: Account, players: list[Account]
+) -> dict[str, int]:
+    """Count the same purchases four ways, and what is stuck."""
+    completed = pending = library = 0
+    for player in players:
+        orders = (await client.get("/pedidos?size=100", headers=player.auth)).json()["items"]
+        completed += sum(o["status"] == "completed" for o in orders)
+        pending += sum(o["status"] == "pending_payment" for o in orders)
+        library += len((await client.get("/biblioteca", headers=player.auth)).json()["items"])
+    async with httpx.AsyncClient(base_url=stack.psp_url, timeout=30) as psp:
+        ledger = (await psp.get("/v1/charges", params={"limit": 1})).json()["total"]
+    purchase_events, after = 0, 0
+    while True:
+        page = (
+            await client.get(
+                "/admin/events",
+                params={"after": after, "limit": 1000, "type": "PurchaseCompleted"},
+                headers=admin.auth,
+            )
+        ).json()["items"]
+        if not page:
+            break
+        purchase_events += len(page)
+        after = page[-1]["position"]
+    dead = (await client.get("/admin/dlq", headers=admin.auth)).json()["items"]
+    return {
+        "completed_orders": completed,
+        "psp_charges": ledger,
+        "purchase_completed_events": purchase_events,
+        "library_rows": library,
+        "pending_orders": pending,
+        "dead_letters": len(dead),
+    }
+
+
+async def bench_profile(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    admin = create_admin(stack)
+    limits = httpx.Limits(max_connections=args.concurrency * 2)
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60, limits=limits) as client:
+        games_needed = -(-args.purchases // args.players)
+        games = []
+        for _ in range(games_needed):
+            created = await client.post("/jogos", json=game_body(), headers=admin.auth)
+            games.append(created.json()["id"])
+        players = await asyncio.gather(
+            *(new_account(client, name=f"Bench {i}") for i in range(args.players))
+        )
+        wall, latencies = await run_load(
+            client, list(players), games, args.purchases, args.concurrency
+        )
+        await asyncio.sleep(1.0)  # notifications and projections settle
+        counts = await invariants(stack, client, admin, list(players))
+    rate = args.purchases / wall
+    q = quantiles(latencies)
+    same = {
+        counts[k]
+        for k in ("completed_orders", "psp_charges", "purchase_completed_events", "library_rows")
+    }
+    return {
+        "purchases": args.purchases,
+        "players": args.players,
+        "concurrency": args.concurrency,
+        "seconds": round(wall, 2),
+        "purchases_per_s": round(rate, 1),
+        "latency_ms": {k: round(v * 1000, 1) for k, v in q.items()},
+        "invariants": counts,
+        "invariants_hold": same == {args.purchases}
+        and counts["pending_orders"] == 0
+        and counts["dead_letters"] == 0,
+    }
+
+
+def run(profile: str, args: argparse.Namespace) -> dict[str, Any]:
+    loop = asyncio.new_event_loop()
+    try:
+        with contextlib.ExitStack() as cleanup:
+            env = {"GAMESTORE_PSP_LATENCY_MS": "0", "GAMESTORE_LOG_LEVEL": "INFO"}
+            if profile == "production":
+                env |= cleanup.enter_context(production_env(loop))
+            root = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gs-bench-")))
+            stack = cleanup.enter_context(running_stack(root, env, saga=True))
+            return loop.run_until_complete(bench_profile(stack, args))
+    finally:
+        loop.close()
+
+
+def report(profile: str, result: dict[str, Any]) -> None:
+    q = result["latency_ms"]
+    who = f"{result['purchases']} purchases by {result['players']} players"
+    print(f"\n== {profile}: {who}, concurrency {result['concurrency']}")
+    rate = result["purchases_per_s"]
+    print(f"  sustained        {rate:>8.1f} purchases/s (target >= {TARGET_RATE:.0f}/s embedded)")
+    print(f"  POST -> library  p50 {q['p50']:.1f} ms  p95 {q['p95']:.1f} ms  p99 {q['p99']:.1f} ms")
+    print(f"                   (p95 ceiling {CEILING_P95 * 1000:.0f} ms)")
+    for key, value in result["invariants"].items():
+        print(f"  {key:<26} {value}")
+    print(f"  invariants hold: {result['invariants_hold']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", choices=["embedded", "production", "both"], default="both")
+    parser.add_argument("--purchases", type=int, default=1000)
+    parser.add_argument("--players", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=48)
+    args = parser.parse_args()
+    profiles = ["embedded", "production"] if args.profile == "both" else [args.profile]
+    results = {}
+    for profile in profiles:
+        results[profile] = run(profile, args)
+        report(profile, results[profile])
+    summary: dict[str, Any] = {"bench": "purchase"}
+    for profile, result in results.items():
+        summary[profile] = {
+            "purchases_per_s": result["purchases_per_s"],
+            "ratio_vs_target": round(result["purchases_per_s"] / TARGET_RATE, 2),
+            "latency_ms": result["latency_ms"],
+            "p95_vs_ceiling": round(result["latency_ms"]["p95"] / (CEILING_P95 * 1000), 2),
+            "invariants_hold": result["invariants_hold"],
+            "invariants": result["invariants"],
+        }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
