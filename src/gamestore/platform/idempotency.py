@@ -1,0 +1,294 @@
+"""``Idempotency-Key`` for unsafe requests (IETF draft "The Idempotency-Key HTTP Header Field").
+
+A client that may retry a POST sends a key; the service runs the request once per key and
+answers every retry with the first answer. Keys are scoped per ``(user_id, route)``: two users
+(or two routes) never see each other's keys. The rules:
+
+- a new key is reserved (row ``in_progress``), the request runs, its answer is stored (``done``);
+- the same key and the same body once ``done`` → the stored status and body, replayed
+  (the response also carries ``Idempotent-Replayed: true``);
+- the same key with a different body (sha256 of the canonical JSON) → 422;
+- the same key while the first request still runs → 409 (the client retries later);
+- an empty key or one over 255 characters → 422;
+- a request that raised (a 4xx of the use case, a crash of the code) releases its key: the
+  client may retry it. Only successful answers are stored.
+
+Use, in a service (the table on the service's metadata, so its migrations create it)::
+
+    keys_table = idempotency_table(metadata)
+    keys = Idempotency(engine, keys_table)
+
+    @router.post("/things", status_code=202)
+    async def create(body: ThingIn, user: CurrentUser, response: Response, key: IdempotencyKey):
+        request = keys.request(key, user.user_id, "POST /things", body.model_dump(mode="json"))
+
+        async def run(finish: Finish) -> Stored:
+            thing = await things.create(..., before_commit=lambda conn, t: finish(conn, 202, {...}))
+            return Stored(202, {...})
+
+        stored = await keys.run(request, run)   # request is None when no key was sent
+        return stored.respond(response)
+
+``run`` gets ``finish(conn, status, body)``: calling it INSIDE the transaction of the effect
+stores the answer in that same transaction, so the effect and its stored answer commit together
+or not at all. A run that never calls it has its answer stored right after it returns.
+
+Crashes: the reservation is a short transaction of its own (so a concurrent retry can see it and
+answer 409). A process that dies while running leaves it ``in_progress``; after ``lease``
+seconds (60 by default) the next request with that key takes it over. ``finish`` checks that
+the reservation is still this run's: a run that outlived its lease and lost the key to a retry
+raises :class:`LeaseLost`, which rolls its effect back instead of committing it twice.
+Concurrency: the primary key ``(user_id, route, key)`` makes the reservation race-free on
+SQLite and PostgreSQL (an ``INSERT … ON CONFLICT DO NOTHING``; the loser reads the winner).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Header, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gamestore.platform.db import UtcDateTime
+from gamestore.platform.http import ProblemError
+from gamestore.platform.logs import get_logger
+
+log = get_logger("idempotency")
+KEY_MAX = 255
+HEADER = "Idempotency-Key"
+IN_PROGRESS, DONE = "in_progress", "done"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="Any unique string of 1 to 255 characters: a retry with the same key and body "
+        "gets the first answer again, without doing the work twice.",
+    ),
+]
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """The ``idempotency_keys`` table, declared on the service's own metadata."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("user_id", String(255), primary_key=True),
+        Column("route", String(200), primary_key=True),
+        Column("key", String(KEY_MAX), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("owner", String(36), nullable=False),  # the run holding the reservation
+        Column("locked_until", UtcDateTime, nullable=False),
+        Column("status_code", Integer),
+        Column("response", JSON),
+        Column("created_at", UtcDateTime, nullable=False),
+    )
+
+
+class LeaseLost(ProblemError):
+    """The run outlived its lease and a retry took the key over; its effect must roll back."""
+
+    def __init__(self) -> None:
+        super().__init__(409, "A retry with the same Idempotency-Key took this request over.")
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An answer: what the first run returned, or what a replay returns again."""
+
+    status: int
+    body: Any
+    replayed: bool = False
+
+    def respond(self, response: Response | None = None) -> JSONResponse:
+        """The answer as a JSON response (headers already set on ``response`` are kept)."""
+        headers = dict(response.headers) if response is not None else {}
+        headers.pop("content-length", None)
+        if self.replayed:
+            headers[REPLAYED_HEADER] = "true"
+        return JSONResponse(self.body, status_code=self.status, headers=headers)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedRequest:
+    """A request with its key, its scope and the fingerprint of its body."""
+
+    key: str
+    user_id: str
+    route: str
+    fingerprint: str
+
+
+Finish = Callable[[AsyncConnection, int, Any], Awaitable[None]]
+Run = Callable[[Finish], Awaitable[Stored]]
+
+
+def fingerprint(body: Any) -> str:
+    """sha256 of the body as canonical JSON (sorted keys, no spaces, UTF-8)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    """The key itself; 422 when it is empty or longer than 255 characters."""
+    if not 1 <= len(key) <= KEY_MAX:
+        raise ProblemError(
+            422,
+            f"{HEADER} must have 1 to {KEY_MAX} characters.",
+            errors=[{"loc": ["header", HEADER], "msg": f"must have 1 to {KEY_MAX} characters"}],
+        )
+    return key
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _no_finish(conn: AsyncConnection, status: int, body: Any) -> None:
+    return None
+
+
+class Idempotency:
+    """Runs keyed requests once per key (see the module docstring)."""
+
+    def __init__(self, engine: AsyncEngine, table: Table, *, lease: float = 60.0) -> None:
+        self._engine = engine
+        self._table = table
+        self._lease = timedelta(seconds=lease)
+
+    def request(self, key: str | None, user_id: str, route: str, body: Any) -> KeyedRequest | None:
+        """The keyed request, or None when the client sent no key (422 for a malformed one)."""
+        if key is None:
+            return None
+        return KeyedRequest(check_key(key), user_id, route, fingerprint(body))
+
+    async def run(self, request: KeyedRequest | None, run: Run) -> Stored:
+        """``run`` once for this key, or the stored answer; 409 / 422 as the module says."""
+        if request is None:
+            return await run(_no_finish)
+        owner = str(uuid.uuid4())
+        stored = await self._reserve(request, owner)
+        if stored is not None:
+            return stored
+        finished = False
+
+        async def finish(conn: AsyncConnection, status: int, body: Any) -> None:
+            nonlocal finished
+            await self._finish(conn, request, owner, Stored(status, body))
+            finished = True
+
+        try:
+            answer = await run(finish)
+        except BaseException:
+            await self._release(request, owner)
+            raise
+        if not finished:
+            async with self._engine.begin() as conn:
+                await self._finish(conn, request, owner, answer)
+        return answer
+
+    async def _reserve(self, request: KeyedRequest, owner: str) -> Stored | None:
+        """Reserve the key for ``owner`` (None), or answer with what it already holds."""
+        while True:
+            async with self._engine.begin() as conn:
+                if await self._insert(conn, request, owner):
+                    return None
+                row = (await conn.execute(self._select(request))).first()
+                if row is None:
+                    continue  # released between our insert and our read: try again
+                if row.fingerprint != request.fingerprint:
+                    raise ProblemError(
+                        422, f"This {HEADER} was used with a different request body."
+                    )
+                if row.state == DONE:
+                    log.info("idempotent replay", route=request.route, status=row.status_code)
+                    return Stored(row.status_code, row.response, replayed=True)
+                if row.locked_until > _now():
+                    raise ProblemError(
+                        409, f"A request with this {HEADER} is still being processed."
+                    )
+                if await self._take_over(conn, request, row.owner, owner):
+                    log.warning("expired idempotency reservation taken over", route=request.route)
+                    return None
+
+    async def _insert(self, conn: AsyncConnection, request: KeyedRequest, owner: str) -> bool:
+        insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        now = _now()
+        statement = (
+            insert(self._table)
+            .values(
+                user_id=request.user_id,
+                route=request.route,
+                key=request.key,
+                fingerprint=request.fingerprint,
+                state=IN_PROGRESS,
+                owner=owner,
+                locked_until=now + self._lease,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["user_id", "route", "key"])
+        )
+        return (await conn.execute(statement)).rowcount == 1
+
+    async def _take_over(
+        self, conn: AsyncConnection, request: KeyedRequest, previous: str, owner: str
+    ) -> bool:
+        statement = (
+            update(self._table)
+            .where(self._matches(request), self._table.c.owner == previous)
+            .where(self._table.c.state == IN_PROGRESS)
+            .values(owner=owner, locked_until=_now() + self._lease)
+        )
+        return (await conn.execute(statement)).rowcount == 1
+
+    async def _finish(
+        self, conn: AsyncConnection, request: KeyedRequest, owner: str, answer: Stored
+    ) -> None:
+        statement = (
+            update(self._table)
+            .where(self._matches(request), self._table.c.owner == owner)
+            .where(self._table.c.state == IN_PROGRESS)
+            .values(state=DONE, status_code=answer.status, response=answer.body)
+        )
+        if (await conn.execute(statement)).rowcount != 1:
+            raise LeaseLost()
+
+    async def _release(self, request: KeyedRequest, owner: str) -> None:
+        """Forget a reservation whose run failed, so the client may retry with the same key."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(self._table).where(
+                    self._matches(request),
+                    self._table.c.owner == owner,
+                    self._table.c.state == IN_PROGRESS,
+                )
+            )
+
+    async def forget_before(self, moment: datetime) -> int:
+        """Delete answered keys created before ``moment`` (housekeeping); how many went."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(self._table).where(
+                    self._table.c.created_at < moment, self._table.c.state == DONE
+                )
+            )
+        return int(result.rowcount)
+
+    def _matches(self, request: KeyedRequest) -> Any:
+        c = self._table.c
+        return (c.user_id == request.user_id) & (c.route == request.route) & (c.key == request.key)
+
+    def _select(self, request: KeyedRequest) -> Any:
+        return select(self._table).where(self._matches(request))

@@ -1,0 +1,214 @@
+"""Idempotency-Key (platform/idempotency.py) on SQLite and PostgreSQL: replays, conflicts,
+released keys, expired reservations, and 20 concurrent requests with one key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.http import ProblemError
+from gamestore.platform.idempotency import (
+    Finish,
+    Idempotency,
+    KeyedRequest,
+    LeaseLost,
+    Stored,
+    fingerprint,
+    idempotency_table,
+)
+
+metadata = MetaData()
+keys_table = idempotency_table(metadata)
+effects = Table(
+    "effects", metadata, Column("id", Integer, primary_key=True), Column("note", String)
+)
+ROUTE = "POST /things"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await create_tables(engine, metadata)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def keys(engine: AsyncEngine) -> Idempotency:
+    return Idempotency(engine, keys_table)
+
+
+def effect(engine: AsyncEngine, note: str = "x", delay: float = 0.0) -> Any:
+    """A run that inserts one row and stores its answer in the same transaction."""
+
+    async def run(finish: Finish) -> Stored:
+        async with engine.begin() as conn:
+            result = await conn.execute(effects.insert().values(note=note))
+            answer = {"id": result.inserted_primary_key[0], "note": note}
+            await asyncio.sleep(delay)
+            await finish(conn, 201, answer)
+        return Stored(201, answer)
+
+    return run
+
+
+async def count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(effects))).scalar() or 0)
+
+
+def request(keys: Idempotency, key: str = "k-1", body: Any = None, user: str = "u1") -> Any:
+    return keys.request(key, user, ROUTE, body if body is not None else {"a": 1})
+
+
+async def test_same_key_same_body_replays_the_first_answer(
+    keys: Idempotency, engine: AsyncEngine
+) -> None:
+    first = await keys.run(request(keys), effect(engine))
+    again = await keys.run(request(keys), effect(engine, note="other"))
+    assert (first.status, first.replayed) == (201, False)
+    assert (again.status, again.body, again.replayed) == (201, first.body, True)
+    assert await count(engine) == 1
+
+
+async def test_same_key_different_body_is_422_and_runs_nothing(
+    keys: Idempotency, engine: AsyncEngine
+) -> None:
+    await keys.run(request(keys), effect(engine))
+    with pytest.raises(ProblemError) as caught:
+        await keys.run(request(keys, body={"a": 2}), effect(engine))
+    assert caught.value.status == 422
+    assert await count(engine) == 1
+
+
+async def test_keys_are_scoped_per_user_and_route(keys: Idempotency, engine: AsyncEngine) -> None:
+    await keys.run(request(keys, user="u1"), effect(engine))
+    other_user = await keys.run(request(keys, user="u2"), effect(engine))
+    other_route = await keys.run(keys.request("k-1", "u1", "POST /other", {"a": 1}), effect(engine))
+    assert not other_user.replayed and not other_route.replayed
+    assert await count(engine) == 3
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256])
+async def test_an_empty_or_too_long_key_is_422(keys: Idempotency, key: str) -> None:
+    with pytest.raises(ProblemError) as caught:
+        keys.request(key, "u1", ROUTE, {})
+    assert caught.value.status == 422
+    assert keys.request("x" * 255, "u1", ROUTE, {}) is not None
+    assert keys.request(None, "u1", ROUTE, {}) is None
+
+
+async def test_no_key_runs_every_time(keys: Idempotency, engine: AsyncEngine) -> None:
+    await keys.run(None, effect(engine))
+    await keys.run(None, effect(engine))
+    assert await count(engine) == 2
+
+
+async def test_a_key_whose_run_failed_is_released(keys: Idempotency, engine: AsyncEngine) -> None:
+    async def failing(finish: Finish) -> Stored:
+        async with engine.begin() as conn:
+            await conn.execute(effects.insert().values(note="rolled back"))
+            raise ProblemError(404, "no such thing")
+
+    with pytest.raises(ProblemError):
+        await keys.run(request(keys), failing)
+    retried = await keys.run(request(keys), effect(engine))
+    assert not retried.replayed
+    assert await count(engine) == 1
+
+
+async def test_same_key_while_running_is_409(keys: Idempotency, engine: AsyncEngine) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(finish: Finish) -> Stored:
+        started.set()
+        await release.wait()
+        return await effect(engine)(finish)
+
+    first = asyncio.create_task(keys.run(request(keys), slow))
+    await started.wait()
+    with pytest.raises(ProblemError) as caught:
+        await keys.run(request(keys), effect(engine))
+    assert caught.value.status == 409
+    release.set()
+    assert (await first).status == 201
+    assert (await keys.run(request(keys), effect(engine))).replayed
+
+
+async def test_a_crashed_reservation_expires_and_is_taken_over(
+    keys: Idempotency, engine: AsyncEngine
+) -> None:
+    keyed: KeyedRequest = request(keys)
+    await keys._reserve(keyed, "dead-process")  # reserved, then the process died
+    with pytest.raises(ProblemError) as caught:
+        await keys.run(keyed, effect(engine))
+    assert caught.value.status == 409
+    async with engine.begin() as conn:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await conn.execute(update(keys_table).values(locked_until=past))
+    taken = await keys.run(keyed, effect(engine))
+    assert not taken.replayed and await count(engine) == 1
+
+
+async def test_a_run_that_lost_its_lease_rolls_its_effect_back(engine: AsyncEngine) -> None:
+    keys = Idempotency(engine, keys_table, lease=0.2)
+    started = asyncio.Event()
+
+    async def slow(finish: Finish) -> Stored:
+        started.set()
+        await asyncio.sleep(0.5)
+        return await effect(engine, note="late")(finish)
+
+    first = asyncio.create_task(keys.run(request(keys), slow))
+    await started.wait()
+    await asyncio.sleep(0.3)  # the first run's lease is over: a retry takes the key
+    second = await keys.run(request(keys), effect(engine, note="retry"))
+    with pytest.raises(LeaseLost):
+        await first
+    assert second.body["note"] == "retry"
+    assert await count(engine) == 1
+
+
+async def test_twenty_concurrent_requests_with_one_key_run_once(
+    keys: Idempotency, engine: AsyncEngine
+) -> None:
+    async def attempt() -> int:
+        try:
+            return (await keys.run(request(keys), effect(engine, delay=0.05))).status
+        except ProblemError as error:
+            return error.status
+
+    statuses = await asyncio.gather(*(attempt() for _ in range(20)))
+    assert set(statuses) <= {201, 409}, statuses
+    assert await count(engine) == 1
+    assert (await keys.run(request(keys), effect(engine))).replayed
+
+
+async def test_a_run_that_does_not_finish_has_its_answer_stored_after(
+    keys: Idempotency, engine: AsyncEngine
+) -> None:
+    async def plain(finish: Finish) -> Stored:
+        return Stored(200, {"ok": True})
+
+    await keys.run(request(keys), plain)
+    replay = await keys.run(request(keys), plain)
+    assert (replay.status, replay.body, replay.replayed) == (200, {"ok": True}, True)
+
+
+def test_fingerprint_is_canonical() -> None:
+    assert fingerprint({"b": 1, "a": "é"}) == fingerprint({"a": "é", "b": 1})
+    assert fingerprint({"a": 1}) != fingerprint({"a": "1"})
+
+
+async def test_forget_before_drops_old_answers_only(keys: Idempotency, engine: AsyncEngine) -> None:
+    await keys.run(request(keys), effect(engine))
+    assert await keys.forget_before(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert await keys.forget_before(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert not (await keys.run(request(keys), effect(engine))).replayed
