@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gamestore.platform.config import scheme
 from gamestore.platform.queue.model import (
@@ -28,7 +28,11 @@ __all__ = [
     "RetryPolicy",
     "WorkQueue",
     "connect_queue",
+    "open_work_queue",
 ]
+
+if TYPE_CHECKING:
+    from gamestore.platform.config import Settings
 
 
 async def connect_queue(url: str, **options: Any) -> WorkQueue:
@@ -51,3 +55,11 @@ async def connect_queue(url: str, **options: Any) -> WorkQueue:
     raise ValueError(
         f"no work queue adapter for {url!r} (use sqlite:///, postgresql:// or amqp://)"
     )
+
+
+async def open_work_queue(settings: Settings) -> WorkQueue:
+    """The payment queue ``settings`` name, with their lease timeout on a table-backed queue."""
+    url = settings.work_queue_url
+    if scheme(url) in ("amqp", "amqps"):
+        return await connect_queue(url)
+    return await connect_queue(url, lease_timeout=settings.queue_lease_seconds)
