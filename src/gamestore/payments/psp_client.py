@@ -1,0 +1,122 @@
+"""The payment worker's client of the PSP: one charge call, its answer sorted into four kinds.
+
+``POST /v1/charges`` with ``Idempotency-Key`` (the PSP replays a final answer for a key it has
+seen, so a retried call never charges twice) and ``X-Request-ID`` (the correlation id, so the
+PSP's log lines join ours in ``gamestore trace``). One pooled aiohttp session per process.
+
+The answer is classified by :func:`classify`, a plain function:
+
+- ``succeeded`` — 200 ``{status: "succeeded"}``;
+- ``declined`` — 402 ``{status: "failed", failure_code}`` (a final no from the card's issuer);
+- ``processing`` — 202 ``{status: "processing"}``: the outcome comes later by webhook;
+- ``transient`` — 5xx, 409 (the same key still in flight), 429, a timeout, a refused
+  connection, a ``processing_error``: retrying can help;
+- ``rejected`` — any other 4xx: the PSP refuses the request itself, retrying cannot help.
+
+The payment method goes in the request body only: it is never logged or put in an error text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiohttp
+
+from gamestore.platform.logs import current_correlation
+from gamestore.psp.wire import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REQUEST_ID, ChargeRequest
+
+Kind = Literal["succeeded", "declined", "processing", "transient", "rejected"]
+PROCESSING_ERROR = "processing_error"
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeResult:
+    """The PSP's answer to one charge call, sorted into a :data:`Kind`."""
+
+    kind: Kind
+    charge_id: str | None = None
+    failure_code: str | None = None
+    error: str | None = None  # what went wrong, for transient and rejected answers
+    replayed: bool = False  # the PSP replayed the first answer given for this key
+
+
+def classify(status: int, body: Any, *, replayed: bool = False) -> ChargeResult:
+    """Sort an HTTP answer of ``POST /v1/charges`` (status and parsed JSON body, or None)."""
+    data = body if isinstance(body, dict) else {}
+    charge_id = _text(data.get("id"))
+    state = data.get("status")
+    code = _text(data.get("failure_code")) or _error_code(data)
+    if code == PROCESSING_ERROR:
+        return ChargeResult("transient", error=f"HTTP {status}: {PROCESSING_ERROR}")
+    ok = 200 <= status < 300
+    if ok and state == "succeeded":
+        return ChargeResult("succeeded", charge_id=charge_id, replayed=replayed)
+    if status == 202 or (ok and state == "processing"):
+        return ChargeResult("processing", charge_id=charge_id, replayed=replayed)
+    if status == 402 or (ok and state == "failed"):
+        reason = code or "card_declined"
+        return ChargeResult("declined", charge_id, failure_code=reason, replayed=replayed)
+    error = f"HTTP {status}" + (f": {code}" if code else "")
+    if status >= 500 or status in RETRYABLE_4XX or status < 400:
+        return ChargeResult("transient", error=error)
+    return ChargeResult("rejected", error=error)
+
+
+def _text(value: Any) -> str | None:
+    return str(value)[:200] if value not in (None, "") else None
+
+
+def _error_code(data: dict[str, Any]) -> str | None:
+    error = data.get("error")
+    return _text(error.get("code")) if isinstance(error, dict) else None
+
+
+class PspClient:
+    """Charges through the PSP's HTTP API on one pooled session (open with :meth:`start`)."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0, pool_size: int = 64) -> None:
+        self._url = base_url.rstrip("/") + "/v1/charges"
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the connection pool (inside the running event loop)."""
+        connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=4.0)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def charge(self, request: ChargeRequest, idempotency_key: str) -> ChargeResult:
+        """One ``POST /v1/charges``; network failures and timeouts come back as transient."""
+        if self._session is None:
+            raise RuntimeError("the PSP client is not started")
+        headers = {IDEMPOTENCY_KEY: idempotency_key}
+        if (request_id := current_correlation()) is not None:
+            headers[REQUEST_ID] = request_id
+        try:
+            async with self._session.post(
+                self._url, json=request.model_dump(exclude_none=True), headers=headers
+            ) as resp:
+                raw = await resp.read()
+                replayed = resp.headers.get(IDEMPOTENT_REPLAYED, "").lower() == "true"
+                return classify(resp.status, _json(raw), replayed=replayed)
+        except TimeoutError:
+            return ChargeResult("transient", error="timeout waiting for the PSP")
+        except aiohttp.ClientError as error:
+            return ChargeResult("transient", error=f"{type(error).__name__}: {error}"[:300])
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

@@ -1,0 +1,223 @@
+"""The ``payment-worker`` process: payment commands from the queue ``payments`` → PSP charges.
+
+Every message ``{payment_id}`` means "make this payment terminal" (docs/adr/008):
+
+1. Fold the payment. A terminal payment is left alone (a duplicate command never charges) —
+   except one dead-lettered with ``processing_error`` whose dead letter an operator replayed:
+   it is re-opened (``PaymentReopened``) if, in one payments-database transaction, its order is
+   unpaid and it is still the order's current payment; otherwise the replay is ignored.
+2. Charge it at the PSP with ``Idempotency-Key`` = the payment id (``<id>:<epoch>`` after a
+   re-open, so the PSP really charges again) and ``X-Request-ID`` = the correlation id.
+3. Record the call (``PaymentAttempted``), then its outcome: ``PaymentSucceeded``, ``PaymentFailed``
+   (declined), ``PaymentProcessing`` (the webhook finishes it), or for a transient failure a
+   retry with backoff — after ``max_attempts`` deliveries ``PaymentDeadLettered`` +
+   ``PaymentFailed(processing_error)`` and the queue dead-letters the message.
+
+Crash safety: the message is acked only after the outcome is appended. A worker killed after
+the PSP charged gets the message again; the same key makes the PSP replay the same charge, and
+the outcome's derived event id makes its append happen once. No line logs the payment method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamestore.payments import tables
+from gamestore.payments.aggregate import Payments
+from gamestore.payments.domain import (
+    PROCESSING_ERROR,
+    Outcome,
+    Payment,
+    decide_attempt,
+    decide_dead_letter,
+    decide_outcome,
+    decide_processing,
+    decide_reopen,
+)
+from gamestore.payments.psp_client import ChargeResult, PspClient
+from gamestore.platform.config import Settings
+from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.eventstore import EventStore, connect
+from gamestore.platform.logs import get_logger
+from gamestore.platform.queue import Message, PermanentError, RetryPolicy, WorkQueue, connect_queue
+from gamestore.psp.wire import ChargeRequest
+
+log = get_logger("payment-worker")
+QUEUE = "payments"
+ATTEMPT_OUTCOME = {"rejected": "transient"}  # PaymentAttempted knows four outcomes
+
+
+class TransientPspError(Exception):
+    """The PSP could not answer this time; the queue retries the message with backoff."""
+
+
+def idempotency_key(payment: Payment) -> str:
+    """The PSP key of a charge: the payment id, plus the epoch once an operator re-opened it."""
+    return payment.id if payment.epoch == 0 else f"{payment.id}:{payment.epoch}"
+
+
+def charge_request(payment: Payment) -> ChargeRequest:
+    return ChargeRequest(
+        payment_id=payment.id,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        payment_method=payment.payment_method,
+        description=f"GameStore order {payment.order_id}: {payment.game_title}"[:1000],
+    )
+
+
+def payment_id_of(message: Message) -> str:
+    """The payment a message names; a malformed message can never succeed (dead-lettered)."""
+    value = message.body.get("payment_id")
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise PermanentError(f"message without a valid payment_id: {str(value)[:64]!r}") from None
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.payment_max_attempts,
+        base_delay=settings.payment_retry_base_seconds,
+        max_delay=settings.payment_retry_max_seconds,
+    )
+
+
+class PaymentWorker:
+    """The queue handler: one message → at most one PSP call → events on the payment's stream."""
+
+    def __init__(
+        self, payments: Payments, engine: AsyncEngine, psp: PspClient, *, max_attempts: int
+    ) -> None:
+        self._payments = payments
+        self._engine = engine
+        self._psp = psp
+        self._max_attempts = max_attempts
+
+    async def handle(self, message: Message) -> None:
+        """Handle one delivery (the queue has set its correlation id); raising retries it."""
+        payment = await self._ready(await self._payments.get(payment_id_of(message)))
+        if payment is None:
+            return
+        result = await self._psp.charge(charge_request(payment), idempotency_key(payment))
+        await self._record(payment, message.attempts, result)
+
+    async def _ready(self, payment: Payment) -> Payment | None:
+        """The payment to charge now, or None when this message has nothing left to do."""
+        if not payment.terminal:
+            return payment
+        if payment.dead_lettered and payment.failure_reason == PROCESSING_ERROR:
+            return await self._reopen(payment)
+        log.info("already final", payment_id=payment.id, status=payment.status)
+        return None
+
+    async def _reopen(self, payment: Payment) -> Payment | None:
+        """Re-open a replayed dead letter if its order still waits for this very payment."""
+        async with self._engine.begin() as conn:  # holds the order row until the append is done
+            query = select(tables.payment_orders).where(
+                tables.payment_orders.c.order_id == payment.order_id
+            )
+            order = (await conn.execute(query.with_for_update())).mappings().first()
+            if order is None or order["paid"] or order["current_payment_id"] != payment.id:
+                log.info("replay of a superseded/paid payment ignored", payment_id=payment.id)
+                return None
+            reopened = await self._payments.change(payment.id, decide_reopen)
+        log.info("payment reopened", payment_id=payment.id, epoch=reopened.epoch)
+        return None if reopened.terminal else reopened
+
+    async def _record(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
+        """Append the attempt, then its outcome; a transient failure raises (retry or DLQ)."""
+        outcome = ATTEMPT_OUTCOME.get(result.kind, result.kind)
+        await self._payments.change(
+            payment.id, lambda p: decide_attempt(p, attempt, outcome, result.error)
+        )
+        fields = {"payment_id": payment.id, "attempt": attempt, "outcome": result.kind}
+        if result.kind in ("transient", "rejected"):
+            log.warning("psp attempt", **fields, error=result.error)
+            return await self._failed(payment, attempt, result)
+        log.info("psp attempt", **fields, charge_id=result.charge_id, replayed=result.replayed)
+        if result.kind == "processing":
+            charge_id = result.charge_id or ""
+            await self._payments.change(payment.id, lambda p: decide_processing(p, charge_id))
+            log.info("payment processing", **fields, charge_id=charge_id)
+            return
+        await self._conclude(payment, attempt, result)
+
+    async def _conclude(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
+        succeeded = result.kind == "succeeded"
+        cause = f"worker:{payment.epoch}"
+        outcome = Outcome(succeeded, "worker", cause, result.charge_id, result.failure_code)
+        after = await self._payments.change(payment.id, lambda p: decide_outcome(p, outcome))
+        log.info(
+            "payment succeeded" if succeeded else "payment declined",
+            payment_id=payment.id,
+            attempt=attempt,
+            outcome=result.kind,
+            reason=result.failure_code,
+            status=after.status,  # another source may have settled it first (the first wins)
+        )
+
+    async def _failed(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
+        error = result.error or "transient PSP failure"
+        if attempt < self._max_attempts and result.kind == "transient":
+            raise TransientPspError(error)
+        await self._payments.change(payment.id, lambda p: decide_dead_letter(p, attempt, error))
+        log.error("payment dead-lettered", payment_id=payment.id, attempt=attempt, error=error)
+        raise PermanentError(error)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRuntime:
+    """Everything the process opened: the handler and the queue it consumes."""
+
+    worker: PaymentWorker
+    queue: WorkQueue
+    store: EventStore
+    engine: AsyncEngine
+
+
+@contextlib.asynccontextmanager
+async def build(settings: Settings) -> AsyncIterator[WorkerRuntime]:
+    """Open the event store, the payments database, the work queue and the PSP client."""
+    async with contextlib.AsyncExitStack() as stack:
+        store = await connect(settings.event_store_url)
+        stack.push_async_callback(store.close)
+        engine = create_engine(settings.database_url("payments"))
+        stack.push_async_callback(engine.dispose)
+        await create_tables(engine, tables.metadata)
+        queue = await connect_queue(settings.work_queue_url)
+        stack.push_async_callback(queue.close)
+        psp = PspClient(settings.psp_url, timeout=settings.psp_timeout_seconds)
+        await psp.start()
+        stack.push_async_callback(psp.close)
+        worker = PaymentWorker(
+            Payments(store), engine, psp, max_attempts=settings.payment_max_attempts
+        )
+        yield WorkerRuntime(worker, queue, store, engine)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    """The ``payment-worker`` process: consume the queue ``payments`` until ``stop``."""
+    async with build(settings) as runtime:
+        log.info(
+            "payment worker consuming",
+            queue=QUEUE,
+            psp=settings.psp_url,
+            max_attempts=settings.payment_max_attempts,
+            concurrency=settings.payment_worker_concurrency,
+        )
+        await runtime.queue.consume(
+            QUEUE,
+            runtime.worker.handle,
+            stop=stop,
+            policy=retry_policy(settings),
+            concurrency=settings.payment_worker_concurrency,
+        )
+    log.info("payment worker stopped")

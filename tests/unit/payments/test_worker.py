@@ -1,0 +1,108 @@
+"""The payment worker's pure parts: how a PSP answer is sorted, which key a charge carries,
+which messages are refused outright."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from gamestore.payments.domain import Payment
+from gamestore.payments.psp_client import classify
+from gamestore.payments.worker import charge_request, idempotency_key, payment_id_of
+from gamestore.platform.queue import Message, PermanentError
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def payment(epoch: int = 0) -> Payment:
+    return Payment(
+        id=str(uuid.uuid4()), order_id=str(uuid.uuid4()), user_id=str(uuid.uuid4()),
+        game_id=str(uuid.uuid4()), game_title="Hades", amount_cents=5990, currency="BRL",
+        payment_method="pm_card_visa", status="pending", version=1, created_at=NOW,
+        updated_at=NOW, epoch=epoch,
+    )  # fmt: skip
+
+
+def message(body: dict[str, Any]) -> Message:
+    return Message("m1", "payments", body, 1, "corr-1", NOW)
+
+
+CHARGE = {"id": "ch_1", "object": "charge", "amount_cents": 5990, "currency": "BRL"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "charge_id", "failure_code"),
+    [
+        (200, CHARGE | {"status": "succeeded"}, "succeeded", "ch_1", None),
+        (202, CHARGE | {"status": "processing"}, "processing", "ch_1", None),
+        (402, CHARGE | {"status": "failed", "failure_code": "card_declined"}, "declined", "ch_1",
+         "card_declined"),
+        (402, CHARGE | {"status": "failed", "failure_code": "insufficient_funds"}, "declined",
+         "ch_1", "insufficient_funds"),
+        (402, {}, "declined", None, "card_declined"),  # a decline without a code is still final
+        (200, CHARGE | {"status": "failed", "failure_code": "card_declined"}, "declined", "ch_1",
+         "card_declined"),
+    ],
+)  # fmt: skip
+def test_final_answers(
+    status: int, body: dict[str, Any], kind: str, charge_id: str | None, failure_code: str | None
+) -> None:
+    result = classify(status, body)
+    assert (result.kind, result.charge_id, result.failure_code) == (kind, charge_id, failure_code)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, {"error": {"code": "processing_error"}}),
+        (503, {"error": {"code": "service_unavailable"}}),
+        (502, None),  # a proxy's HTML page: not JSON at all
+        (409, {"error": {"code": "idempotency_key_in_flight"}}),
+        (429, {}),
+        (402, {"status": "failed", "failure_code": "processing_error"}),  # never final
+        (200, {"status": "weird"}),  # an answer we do not understand: try again later
+        (200, ["not", "an", "object"]),
+    ],
+)
+def test_transient_answers_are_retried(status: int, body: Any) -> None:
+    result = classify(status, body)
+    assert result.kind == "transient"
+    assert result.error is not None and str(status) in result.error
+
+
+@pytest.mark.parametrize("code", ["invalid_payment_method", "idempotency_key_in_use"])
+def test_a_refused_request_is_rejected_not_retried(code: str) -> None:
+    result = classify(400, {"error": {"code": code, "message": "pm_card_x is unknown"}})
+    assert (result.kind, result.error) == ("rejected", f"HTTP 400: {code}")  # no echoed message
+
+
+def test_a_replayed_answer_says_so() -> None:
+    assert classify(200, CHARGE | {"status": "succeeded"}, replayed=True).replayed
+
+
+def test_the_key_is_the_payment_id_then_changes_with_each_reopening() -> None:
+    first = payment()
+    assert idempotency_key(first) == first.id
+    reopened = payment(epoch=2)
+    assert idempotency_key(reopened) == f"{reopened.id}:2"
+
+
+def test_the_charge_carries_the_payment_and_its_method() -> None:
+    p = payment()
+    body = charge_request(p).model_dump(exclude_none=True)
+    assert body["payment_id"] == p.id and body["payment_method"] == "pm_card_visa"
+    assert (body["amount_cents"], body["currency"]) == (5990, "BRL")
+
+
+def test_a_message_names_a_payment_by_uuid() -> None:
+    pid = str(uuid.uuid4())
+    assert payment_id_of(message({"payment_id": pid.upper()})) == pid
+
+
+@pytest.mark.parametrize("body", [{}, {"payment_id": None}, {"payment_id": "x' OR 1=1"}])
+def test_a_malformed_message_is_dead_lettered_at_once(body: dict[str, Any]) -> None:
+    with pytest.raises(PermanentError, match="valid payment_id"):
+        payment_id_of(message(body))
