@@ -1,0 +1,63 @@
+"""HTTP routes of the notifier: a player's notifications (``GET /notificacoes``).
+
+The gateway routes ``/notificacoes`` here with the caller's Bearer token; the service checks the
+token itself, so a request that bypasses the gateway gets no further.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from gamestore.notifications.notifier import Notifier
+from gamestore.platform.auth import CurrentUser
+
+router = APIRouter()
+
+
+class NotificationPublic(BaseModel):
+    id: str
+    type: str = Field(description="`purchase_completed`, `payment_failed` or `welcome`.")
+    message: str = Field(description="What happened, in Brazilian Portuguese.")
+    created_at: datetime
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationPublic]
+    total: int
+    page: int
+    size: int
+
+
+def _notifier(request: Request) -> Notifier:
+    notifier: Notifier = request.app.state.notifier
+    return notifier
+
+
+NotifierDep = Annotated[Notifier, Depends(_notifier)]
+
+
+@router.get("/notificacoes", response_model=NotificationPage, tags=["notifications"])
+async def my_notifications(
+    principal: CurrentUser,
+    notifier: NotifierDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> NotificationPage:
+    """The caller's notifications, newest first, a page at a time: a completed purchase, a
+    refused payment (with the reason), the welcome after sign-up."""
+    found, total = await notifier.page(principal.user_id, page, size)
+    items = [
+        NotificationPublic(id=n.id, type=n.type, message=n.message, created_at=n.created_at)
+        for n in found
+    ]
+    return NotificationPage(items=items, total=total, page=page, size=size)
+
+
+@router.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers HTTP."""
+    return {"status": "alive"}

@@ -1,0 +1,77 @@
+"""The ``notifier`` process's composition root: database, event store, relay, bus, app.
+
+One process does both halves of the notifier: it follows the consumer group ``notifier`` on the
+bus (``PurchaseCompleted``, ``PaymentFailed``, ``UserRegistered`` → notifications) and serves
+``GET /notificacoes``. ``build(settings)`` wires the service with its outbox relay running;
+tests enter it themselves. ``main`` consumes and serves until ``stop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamestore.notifications.api import router
+from gamestore.notifications.notifier import Notifier
+from gamestore.notifications.tables import metadata, outbox
+from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
+from gamestore.platform.bus import connect_bus
+from gamestore.platform.config import Settings
+from gamestore.platform.eventstore import EventStore
+from gamestore.platform.http import create_app, serve
+from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.service import service_address, service_storage
+
+log = get_logger("notifier")
+DESCRIPTION = "Players' notifications: purchases, refused payments, welcome messages."
+
+
+@dataclass(frozen=True)
+class NotifierService:
+    app: FastAPI
+    engine: AsyncEngine
+    store: EventStore
+    relay: OutboxRelay
+    notifier: Notifier
+
+
+def _app(verifier: TokenVerifier, notifier: Notifier) -> FastAPI:
+    app = create_app("GameStore notifier", [router], description=DESCRIPTION)
+    app.state.verifier = verifier
+    app.state.notifier = notifier
+    return app
+
+
+@contextlib.asynccontextmanager
+async def build(
+    settings: Settings, *, verifier: TokenVerifier | None = None
+) -> AsyncIterator[NotifierService]:
+    """The wired service with its relay running; everything is closed on exit.
+
+    ``verifier`` defaults to one that fetches the users service's JWKS.
+    """
+    async with service_storage(settings, "notifier", metadata, outbox.table) as storage:
+        notifier = Notifier(storage.engine, on_commit=storage.relay.wake)
+        app = _app(verifier or users_jwks_verifier(), notifier)
+        yield NotifierService(app, storage.engine, storage.store, storage.relay, notifier)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    """The ``notifier`` process: consume the bus and serve the API until ``stop``."""
+    host, port = service_address("notifier")
+    async with build(settings) as service:
+        bus = await connect_bus(settings.bus_url, service.store)
+        try:
+            log.info("notifier service listening", host=host, port=port)
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(service.notifier.consume(bus, stop))
+                tasks.create_task(serve(service.app, host, port, stop))
+        finally:
+            await bus.close()
+    log.info("notifier stopped")

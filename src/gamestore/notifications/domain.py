@@ -1,0 +1,130 @@
+"""What the notifier tells a player about an event, in Brazilian Portuguese; no I/O.
+
+Messages are built from the event's own data (ADR 008 lists what each event carries), so the
+notifier never reads another service's database. Ids are derived from the cause's event id:
+the notification of an event, and its ``NotificationSent``, are the same whoever builds them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gamestore.platform.eventstore import NewEvent, RecordedEvent
+
+PURCHASE_COMPLETED = "purchase_completed"
+PAYMENT_FAILED = "payment_failed"
+WELCOME = "welcome"
+
+KINDS = {
+    "PurchaseCompleted": PURCHASE_COMPLETED,
+    "PaymentFailed": PAYMENT_FAILED,
+    "UserRegistered": WELCOME,
+}
+"""Event type → notification type (``type`` in ``GET /notificacoes``)."""
+
+EVENT_TYPES = tuple(KINDS)
+
+REASONS = {
+    "card_declined": "cartão recusado",
+    "insufficient_funds": "saldo insuficiente",
+    "processing_error": "erro no processamento do pagamento",
+}
+"""PSP failure codes in words; an unknown code is shown as it is."""
+
+TEXT_MAX = 200  # a title or a name longer than this is cut (the catalog allows 200)
+_NAMESPACE = uuid.UUID("6f1d3c2e-8a47-5b7e-9c1f-2d4e6a8b0c13")
+
+
+class PoisonEvent(ValueError):
+    """An event the notifier can never turn into a notification (the bus dead-letters it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    user_id: str
+    type: str
+    message: str
+    cause_event_id: str
+    created_at: datetime
+
+
+def notification_for(event: RecordedEvent, now: datetime) -> Notification | None:
+    """The notification ``event`` causes (None for a type the notifier ignores).
+
+    :class:`PoisonEvent` when the event names no valid user to notify."""
+    kind = KINDS.get(event.type)
+    if kind is None:
+        return None
+    cause = str(event.event_id)
+    return Notification(
+        id=str(uuid.uuid5(_NAMESPACE, f"notification:{cause}")),
+        user_id=user_of(event.data),
+        type=kind,
+        message=message_for(kind, event.data),
+        cause_event_id=cause,
+        created_at=now,
+    )
+
+
+def user_of(data: Mapping[str, Any]) -> str:
+    """The event's ``user_id`` as a canonical UUID string; :class:`PoisonEvent` otherwise."""
+    value = data.get("user_id")
+    if not value:
+        raise PoisonEvent("the event carries no user_id")
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise PoisonEvent(f"user_id is not a UUID: {str(value)[:64]!r}") from None
+
+
+def message_for(kind: str, data: Mapping[str, Any]) -> str:
+    """The text of a notification of ``kind`` about an event carrying ``data``."""
+    if kind == PURCHASE_COMPLETED:
+        title = _text(data.get("game_title")) or "seu jogo"
+        return f"Compra concluída: {title} já está na sua biblioteca."
+    if kind == PAYMENT_FAILED:
+        title = _text(data.get("game_title"))
+        about = f" ({title})" if title else ""
+        return f"Pagamento recusado: {reason_text(data.get('reason'))}{about}."
+    name = _text(data.get("name"))
+    return f"Bem-vindo(a) à GameStore, {name}!" if name else "Bem-vindo(a) à GameStore!"
+
+
+def reason_text(code: object) -> str:
+    """A payment failure code in Portuguese; an unknown code as it is."""
+    text = _text(code)
+    if not text:
+        return "motivo não informado"
+    return REASONS.get(text, text)
+
+
+def _text(value: object) -> str:
+    """A single-line, trimmed, bounded piece of event data ('' for nothing)."""
+    if value is None:
+        return ""
+    return " ".join(str(value).split())[:TEXT_MAX]
+
+
+def stream_of(notification_id: str) -> str:
+    return f"notification-{notification_id}"
+
+
+def notification_sent(notification: Notification, cause: RecordedEvent) -> NewEvent:
+    """``NotificationSent``, caused by ``cause`` and under its correlation id."""
+    return NewEvent(
+        "NotificationSent",
+        {
+            "notification_id": notification.id,
+            "user_id": notification.user_id,
+            "type": notification.type,
+            "cause_event_id": notification.cause_event_id,
+        },
+        event_id=uuid.uuid5(_NAMESPACE, f"NotificationSent:{notification.cause_event_id}"),
+        correlation_id=cause.correlation_id,
+        causation_id=str(cause.event_id),
+    )
