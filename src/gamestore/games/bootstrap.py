@@ -1,7 +1,9 @@
-"""The games process's composition root: database, event store, relay, token checks, app.
+"""The games process's composition root: database, event store, relay, token checks, app,
+and the purchase saga's consumer of payment events.
 
-``build(settings)`` wires everything and yields a running service (its outbox relay included);
-``main`` serves it over HTTP. Tests enter ``build`` themselves and talk to ``service.app``.
+``build(settings)`` wires everything and yields a running service (its outbox relay included;
+the saga's bus consumer too with ``consume=True``, which ``main`` passes); ``main`` serves it
+over HTTP. Tests enter ``build`` themselves and talk to ``service.app``.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ from gamestore.games.api import router
 from gamestore.games.catalog import Catalog
 from gamestore.games.errors import install_error_handlers
 from gamestore.games.library import Libraries
+from gamestore.games.orders import Orders
+from gamestore.games.orders_api import router as orders_router
+from gamestore.games.saga import EVENT_TYPES, GROUP, PurchaseSaga
 from gamestore.games.search import SearchIndex, open_search
 from gamestore.games.search_api import router as search_router
-from gamestore.games.tables import metadata, outbox
+from gamestore.games.tables import idempotency_keys, metadata, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
+from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import create_app, serve
+from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.platform.service import service_address, service_storage
@@ -42,45 +49,90 @@ class GamesService:
     catalog: Catalog
     libraries: Libraries
     search: SearchIndex
+    orders: Orders
+    saga: PurchaseSaga
 
 
 def _app(
-    verifier: TokenVerifier, catalog: Catalog, libraries: Libraries, search: SearchIndex
+    verifier: TokenVerifier,
+    catalog: Catalog,
+    libraries: Libraries,
+    search: SearchIndex,
+    orders: Orders,
+    keys: Idempotency,
 ) -> FastAPI:
-    # the search routes first: /jogos/busca is not a game id
-    app = create_app("GameStore games", [search_router, router], description=DESCRIPTION)
+    # the search and purchase routes first: /jogos/busca and /jogos/compra are not game ids
+    routers = [search_router, orders_router, router]
+    app = create_app("GameStore games", routers, description=DESCRIPTION)
     install_error_handlers(app)
     app.state.verifier = verifier
     app.state.catalog = catalog
     app.state.libraries = libraries
     app.state.search = search  # read only: the indexer process writes it
+    app.state.orders = orders
+    app.state.idempotency = keys
     return app
 
 
 @contextlib.asynccontextmanager
+async def _consuming(
+    settings: Settings, store: EventStore, saga: PurchaseSaga
+) -> AsyncIterator[None]:
+    """The saga's bus consumer (group ``games``) in a background task for the block."""
+    bus = await connect_bus(settings.bus_url, store)
+    stop = asyncio.Event()
+    task = asyncio.create_task(bus.consume(GROUP, EVENT_TYPES, saga.handle, stop=stop))
+    log.info("games consuming", group=GROUP, types=",".join(EVENT_TYPES))
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await task
+        finally:
+            await bus.close()
+
+
+@contextlib.asynccontextmanager
 async def build(
-    settings: Settings, *, verifier: TokenVerifier | None = None
+    settings: Settings, *, verifier: TokenVerifier | None = None, consume: bool = False
 ) -> AsyncIterator[GamesService]:
     """The wired service with its relay running; everything is closed on exit.
 
-    ``verifier`` defaults to one that fetches the users service's JWKS.
+    ``verifier`` defaults to one that fetches the users service's JWKS. ``consume`` also runs
+    the purchase saga's bus consumer (the process does; most tests call the saga directly).
     """
-    async with service_storage(settings, "games", metadata, outbox.table) as storage:
-        catalog = Catalog(storage.engine, on_commit=storage.relay.wake)
+    async with contextlib.AsyncExitStack() as stack:
+        storage = await stack.enter_async_context(
+            service_storage(settings, "games", metadata, outbox.table)
+        )
+        wake = storage.relay.wake
+        catalog = Catalog(storage.engine, on_commit=wake)
         libraries = Libraries(storage.engine)
+        orders = Orders(storage.engine, on_commit=wake)
+        saga = PurchaseSaga(storage.engine, on_commit=wake)
         search = await open_search(settings.search_url, settings.data_dir)
-        try:
-            app = _app(verifier or users_jwks_verifier(), catalog, libraries, search)
-            yield GamesService(
-                app, storage.engine, storage.store, storage.relay, catalog, libraries, search
-            )
-        finally:
-            await search.close()
+        stack.push_async_callback(search.close)
+        keys = Idempotency(storage.engine, idempotency_keys)
+        app = _app(verifier or users_jwks_verifier(), catalog, libraries, search, orders, keys)
+        if consume:
+            await stack.enter_async_context(_consuming(settings, storage.store, saga))
+        yield GamesService(
+            app,
+            storage.engine,
+            storage.store,
+            storage.relay,
+            catalog,
+            libraries,
+            search,
+            orders,
+            saga,
+        )
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     """The ``games`` process: serve the games API until ``stop``."""
     host, port = service_address("games")
-    async with build(settings) as service:
+    async with build(settings, consume=True) as service:
         log.info("games service listening", host=host, port=port)
         await serve(service.app, host, port, stop)

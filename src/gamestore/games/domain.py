@@ -162,3 +162,110 @@ def game_updated(game: Game) -> NewEvent:
 def game_deleted(game: Game) -> NewEvent:
     deleted_at = rfc3339(game.deleted_at or game.updated_at)
     return NewEvent("GameDeleted", {**game.public(), "deleted_at": deleted_at})
+
+
+# --- orders (the games side of the purchase saga, docs/adr/008-purchase-saga.md) ---
+
+PENDING, COMPLETED, FAILED = "pending_payment", "completed", "payment_failed"
+OPEN_STATUSES = (PENDING, FAILED)  # one open order per (user, game): a failed one is retried
+PAYMENT_METHODS = frozenset(
+    {
+        "pm_card_visa",
+        "pm_card_chargeDeclined",
+        "pm_card_chargeDeclinedInsufficientFunds",
+        "pm_card_chargeDeclinedProcessingError",
+        "pm_card_async",
+    }
+)
+
+
+class OrderNotFound(GamesError):
+    """No order with that id that the caller may see."""
+
+
+class AlreadyOwned(GamesError):
+    """The player already has the game in their library."""
+
+
+class PurchaseInProgress(GamesError):
+    """The player has an open order (pending or failed) for the game: pay or retry that one."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(order_id)
+        self.order_id = order_id
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A purchase of one game by one player; ``version`` is its stream's version."""
+
+    id: str
+    user_id: str
+    game_id: str
+    game_title: str
+    status: str
+    payment_id: str
+    payment_method: str
+    amount_cents: int
+    currency: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    failure_reason: str | None = None
+
+    @property
+    def stream(self) -> str:
+        return f"order-{self.id}"
+
+    def public(self) -> dict[str, object]:
+        """The order as clients see it, JSON-ready."""
+        return {
+            "id": self.id,
+            "game_id": self.game_id,
+            "game_title": self.game_title,
+            "user_id": self.user_id,
+            "status": self.status,
+            "payment_id": self.payment_id,
+            "amount_cents": self.amount_cents,
+            "currency": self.currency,
+            "failure_reason": self.failure_reason,
+            "created_at": rfc3339(self.created_at),
+            "updated_at": rfc3339(self.updated_at),
+        }
+
+    def ids(self) -> dict[str, object]:
+        return {
+            "order_id": self.id,
+            "user_id": self.user_id,
+            "game_id": self.game_id,
+            "payment_id": self.payment_id,
+        }
+
+
+def new_order(user_id: str, game: Game, payment_method: str, now: datetime) -> Order:
+    """A pending order for ``game`` at its current price, with its first payment's id."""
+    return Order(
+        id=str(uuid.uuid4()),
+        user_id=user_id,
+        game_id=game.id,
+        game_title=game.title,
+        status=PENDING,
+        payment_id=str(uuid.uuid4()),
+        payment_method=payment_method,
+        amount_cents=game.fields.price_cents,
+        currency=game.fields.currency,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def order_created(order: Order) -> NewEvent:
+    data = {
+        **order.ids(),
+        "game_title": order.game_title,
+        "amount_cents": order.amount_cents,
+        "currency": order.currency,
+        "payment_method": order.payment_method,
+    }
+    return NewEvent("OrderCreated", data)

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gamestore.games.domain import Game, GameFields, normalize_title
-from gamestore.games.tables import games, library
+from gamestore.games.domain import OPEN_STATUSES, Game, GameFields, Order, normalize_title
+from gamestore.games.tables import failed_payments, games, library, orders
 
 _listed = games.c.deleted_at.is_(None)
 
@@ -135,3 +135,107 @@ async def library_of(conn: AsyncConnection, user_id: str) -> list[Owned]:
         .order_by(library.c.acquired_at, library.c.game_id)
     )
     return [Owned(r.game_id, r.title, r.acquired_at, r.order_id) for r in rows]
+
+
+async def owns(conn: AsyncConnection, user_id: str, game_id: str) -> bool:
+    query = select(library.c.game_id).where(
+        library.c.user_id == user_id, library.c.game_id == game_id
+    )
+    return (await conn.execute(query)).first() is not None
+
+
+def _order(row: Row[Any] | None) -> Order | None:
+    if row is None:
+        return None
+    return Order(
+        id=row.id,
+        user_id=row.user_id,
+        game_id=row.game_id,
+        game_title=row.game_title,
+        status=row.status,
+        payment_id=row.payment_id,
+        payment_method=row.payment_method,
+        amount_cents=row.amount_cents,
+        currency=row.currency,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        failure_reason=row.failure_reason,
+    )
+
+
+async def insert_order(conn: AsyncConnection, order: Order) -> None:
+    """Insert a new order; IntegrityError if the player has an open order for the game."""
+    await conn.execute(orders.insert().values(**_order_columns(order), id=order.id))
+
+
+def _order_columns(order: Order) -> dict[str, Any]:
+    return {
+        "user_id": order.user_id,
+        "game_id": order.game_id,
+        "game_title": order.game_title,
+        "status": order.status,
+        "payment_id": order.payment_id,
+        "payment_method": order.payment_method,
+        "amount_cents": order.amount_cents,
+        "currency": order.currency,
+        "failure_reason": order.failure_reason,
+        "version": order.version,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }
+
+
+async def order_by_id(conn: AsyncConnection, order_id: str, *, lock: bool = False) -> Order | None:
+    """The order; ``lock`` holds its row until the transaction ends (PostgreSQL; on SQLite
+    every writing transaction already holds the database)."""
+    query = select(orders).where(orders.c.id == order_id)
+    if lock:
+        query = query.with_for_update()
+    return _order((await conn.execute(query)).first())
+
+
+async def open_order_of(conn: AsyncConnection, user_id: str, game_id: str) -> Order | None:
+    """The player's pending or failed order for the game, if there is one."""
+    query = select(orders).where(
+        orders.c.user_id == user_id, orders.c.game_id == game_id, orders.c.status.in_(OPEN_STATUSES)
+    )
+    return _order((await conn.execute(query)).first())
+
+
+async def page_of_orders(
+    conn: AsyncConnection, user_id: str, page: int, size: int
+) -> tuple[list[Order], int]:
+    """The player's orders, newest first (then id, so pages never overlap)."""
+    mine = orders.c.user_id == user_id
+    total = (await conn.execute(select(func.count()).select_from(orders).where(mine))).scalar()
+    rows = await conn.execute(
+        select(orders)
+        .where(mine)
+        .order_by(orders.c.created_at.desc(), orders.c.id)
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    return [o for o in map(_order, rows) if o is not None], int(total or 0)
+
+
+async def save_order(conn: AsyncConnection, order: Order) -> None:
+    """Write ``order`` over its row (the caller read it with ``lock=True``)."""
+    await conn.execute(
+        update(orders).where(orders.c.id == order.id).values(**_order_columns(order))
+    )
+
+
+async def record_failed_payment(
+    conn: AsyncConnection, payment_id: str, order_id: str, reason: str
+) -> None:
+    if await failed_payment_reason(conn, payment_id) is None:
+        await conn.execute(
+            failed_payments.insert().values(payment_id=payment_id, order_id=order_id, reason=reason)
+        )
+
+
+async def failed_payment_reason(conn: AsyncConnection, payment_id: str) -> str | None:
+    query = select(failed_payments.c.reason).where(failed_payments.c.payment_id == payment_id)
+    reason = (await conn.execute(query)).scalar()
+    return None if reason is None else str(reason)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -20,7 +20,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from gamestore.games.domain import TITLE_MAX, GameFields
+from gamestore.games.domain import PAYMENT_METHODS, TITLE_MAX, GameFields
 
 PRICE_MAX = 100_000_000  # R$ 1,000,000.00: anything above is a typo, not a price
 DESCRIPTION_MAX = 10_000
@@ -164,3 +164,53 @@ class LibraryItem(BaseModel):
 
 class Library(BaseModel):
     items: list[LibraryItem]
+
+
+PaymentMethod = Literal[
+    "pm_card_visa",
+    "pm_card_chargeDeclined",
+    "pm_card_chargeDeclinedInsufficientFunds",
+    "pm_card_chargeDeclinedProcessingError",
+    "pm_card_async",
+]
+assert set(get_args(PaymentMethod)) == PAYMENT_METHODS  # one list of tokens (CONTRACT.md)
+
+
+class PurchaseIn(BaseModel):
+    """``POST /jogos/compra``: which game, paid with which PSP payment method."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    game_id: Annotated[str, StringConstraints(max_length=100)]
+    payment_method: PaymentMethod = Field(
+        description="A PSP payment-method token (never card data)."
+    )
+
+
+class PurchaseAccepted(BaseModel):
+    order_id: str
+    payment_id: str
+    status: Literal["pending_payment"]
+
+
+class OrderPublic(BaseModel):
+    id: str
+    game_id: str
+    game_title: str
+    user_id: str
+    status: Literal["pending_payment", "completed", "payment_failed"]
+    payment_id: str = Field(description="The order's current payment (`GET /pagamento/{id}`).")
+    amount_cents: int
+    currency: Literal["BRL"]
+    failure_reason: str | None = Field(
+        description="Why the current payment failed, when `status` is `payment_failed`."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(BaseModel):
+    items: list[OrderPublic]
+    total: int
+    page: int
+    size: int

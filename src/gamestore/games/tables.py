@@ -1,4 +1,5 @@
-"""The games database (SQLAlchemy Core, its own MetaData): games, libraries, outbox."""
+"""The games database (SQLAlchemy Core, its own MetaData): games, libraries, orders, outbox,
+the saga's inbox and the idempotency keys of ``POST /jogos/compra``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sqlalchemy import (
 )
 
 from gamestore.platform.db import UtcDateTime
+from gamestore.platform.idempotency import idempotency_table
+from gamestore.platform.inbox import inbox_table
 from gamestore.platform.outbox import Outbox, outbox_table
 
 metadata = MetaData()
@@ -58,4 +61,46 @@ library = Table(
     Column("acquired_at", UtcDateTime, nullable=False),
 )
 
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), nullable=False),
+    Column("game_id", String(36), nullable=False),
+    Column("game_title", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("payment_id", String(36), nullable=False),  # the order's current payment
+    Column("payment_method", String(100), nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("failure_reason", String(100)),
+    Column("version", Integer, nullable=False),  # the version of the order-{id} stream
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_orders_user_created", orders.c.user_id, orders.c.created_at)
+# One open order per (player, game): concurrent purchases of one game by one player give one
+# order, the others lose on this index. A completed order leaves it (the library then refuses).
+_open = orders.c.status.in_(["pending_payment", "payment_failed"])
+Index(
+    "uq_orders_open_per_user_game",
+    orders.c.user_id,
+    orders.c.game_id,
+    unique=True,
+    sqlite_where=_open,
+    postgresql_where=_open,
+)
+
+# Payments reported failed, kept so a PaymentRequested delivered after its own PaymentFailed
+# (RabbitMQ may reorder redeliveries) still ends with the order failed.
+failed_payments = Table(
+    "failed_payments",
+    metadata,
+    Column("payment_id", String(36), primary_key=True),
+    Column("order_id", String(36), nullable=False),
+    Column("reason", String(100), nullable=False),
+)
+
 outbox = Outbox(outbox_table(metadata))
+inbox = inbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)

@@ -1,0 +1,209 @@
+"""The games consumer of payment events: exactly one grant per purchase, whatever the bus does
+(redeliveries, reordering), and a failed order retried with a new payment."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from gamestore.games.bootstrap import GamesService, build
+from gamestore.games.saga import PoisonEvent
+from gamestore.platform.config import Settings
+from gamestore.platform.eventstore import NewEvent, RecordedEvent
+from tests.integration.games.support import GamesApi, Issuer, problem
+from tests.integration.games.test_orders import buy, buyer, order_stream
+
+DEADLINE = 10.0
+
+
+def payment_event(type_: str, order: dict[str, Any], payment_id: str, **extra: Any) -> Any:
+    """A payment event as the bus delivers it (a new event id each call)."""
+    data = {"payment_id": payment_id, "order_id": order["order_id"], **extra}
+    return RecordedEvent(
+        position=1,
+        event_id=uuid.uuid4(),
+        stream_id=f"payment-{payment_id}",
+        version=1,
+        type=type_,
+        data=data,
+        occurred_at=datetime.now(UTC),
+        correlation_id="saga-test",
+        causation_id=None,
+    )
+
+
+async def place(api: GamesApi, user: str) -> dict[str, Any]:
+    game = await api.create()
+    response = await buy(api, game["id"], buyer(api, user))
+    assert response.status_code == 202, response.text
+    placed: dict[str, Any] = response.json()
+    placed["game_id"] = game["id"]
+    return placed
+
+
+async def order_of(api: GamesApi, order_id: str) -> dict[str, Any]:
+    response = await api.client.get(f"/pedidos/{order_id}", headers=api.admin)
+    assert response.status_code == 200
+    order: dict[str, Any] = response.json()
+    return order
+
+
+async def settled(service: GamesService, stream: str) -> list[RecordedEvent]:
+    """The stream once the relay has nothing left to move."""
+    while await service.relay.relay_once():
+        pass
+    await asyncio.sleep(0.05)
+    await service.relay.relay_once()
+    return await service.store.read_stream(stream)
+
+
+async def test_a_success_grants_the_game_once_even_when_redelivered(api: GamesApi) -> None:
+    user = str(uuid.uuid4())
+    placed = await place(api, user)
+    succeeded = payment_event("PaymentSucceeded", placed, placed["payment_id"])
+    for _ in range(2):  # a redelivery of the same event
+        await api.service.saga.handle(succeeded)
+    another = payment_event("PaymentSucceeded", placed, placed["payment_id"])
+    await api.service.saga.handle(another)  # the webhook's report of the same success
+
+    order = await order_of(api, placed["order_id"])
+    assert order["status"] == "completed"
+    owned = await api.service.libraries.of(user)
+    assert [(o.game_id, o.order_id) for o in owned] == [(placed["game_id"], placed["order_id"])]
+    [purchase] = await settled(api.service, f"library-{user}")
+    assert purchase.type == "PurchaseCompleted"
+    assert purchase.causation_id == str(succeeded.event_id)
+    assert purchase.data == {
+        "order_id": placed["order_id"],
+        "user_id": user,
+        "game_id": placed["game_id"],
+        "game_title": order["game_title"],
+        "amount_cents": order["amount_cents"],
+        "currency": "BRL",
+        "payment_id": placed["payment_id"],
+    }
+    events = await settled(api.service, f"order-{placed['order_id']}")
+    assert [(e.type, e.version) for e in events] == [("OrderCreated", 1), ("OrderCompleted", 2)]
+    assert events[1].data["payment_id"] == placed["payment_id"]
+    problem(await buy(api, placed["game_id"], buyer(api, user)), 409)  # owned now
+
+
+async def test_out_of_order_events_never_undo_a_completed_order(api: GamesApi) -> None:
+    user = str(uuid.uuid4())
+    placed = await place(api, user)
+    payment = placed["payment_id"]
+    saga = api.service.saga
+    await saga.handle(payment_event("PaymentSucceeded", placed, payment))
+    await saga.handle(payment_event("PaymentRequested", placed, payment))
+    await saga.handle(payment_event("PaymentFailed", placed, payment, reason="card_declined"))
+    await saga.handle(payment_event("PaymentRequested", placed, str(uuid.uuid4())))
+    order = await order_of(api, placed["order_id"])
+    assert (order["status"], order["payment_id"]) == ("completed", payment)
+    assert order["failure_reason"] is None
+    assert len(await api.service.libraries.of(user)) == 1
+    assert len(await settled(api.service, f"library-{user}")) == 1
+    assert len(await settled(api.service, f"order-{placed['order_id']}")) == 2
+
+
+async def test_a_failed_order_is_retried_with_a_new_payment(api: GamesApi) -> None:
+    user = str(uuid.uuid4())
+    placed = await place(api, user)
+    first, second = placed["payment_id"], str(uuid.uuid4())
+    saga = api.service.saga
+    await saga.handle(payment_event("PaymentFailed", placed, first, reason="card_declined"))
+    failed = await order_of(api, placed["order_id"])
+    assert (failed["status"], failed["failure_reason"]) == ("payment_failed", "card_declined")
+    refused = problem(await buy(api, placed["game_id"], buyer(api, user)), 409)
+    assert refused["order_id"] == placed["order_id"]  # retried with POST /pagamento, not here
+
+    await saga.handle(payment_event("PaymentRequested", placed, second))
+    retried = await order_of(api, placed["order_id"])
+    assert (retried["status"], retried["payment_id"]) == ("pending_payment", second)
+    assert retried["failure_reason"] is None
+    await saga.handle(payment_event("PaymentFailed", placed, first, reason="card_declined"))
+    assert (await order_of(api, placed["order_id"]))["status"] == "pending_payment"  # stale
+    await saga.handle(payment_event("PaymentSucceeded", placed, second))
+
+    done = await order_of(api, placed["order_id"])
+    assert (done["status"], done["payment_id"]) == ("completed", second)
+    events = await settled(api.service, f"order-{placed['order_id']}")
+    assert [e.type for e in events] == ["OrderCreated", "OrderFailed", "OrderCompleted"]
+    assert events[1].data == {
+        "order_id": placed["order_id"],
+        "user_id": user,
+        "game_id": placed["game_id"],
+        "payment_id": first,
+        "reason": "card_declined",
+    }
+    [purchase] = await settled(api.service, f"library-{user}")
+    assert purchase.data["payment_id"] == second
+
+
+async def test_a_failure_delivered_before_its_request_still_fails_the_order(
+    api: GamesApi,
+) -> None:
+    placed = await place(api, str(uuid.uuid4()))
+    saga, second = api.service.saga, str(uuid.uuid4())
+    await saga.handle(payment_event("PaymentFailed", placed, placed["payment_id"], reason="x"))
+    await saga.handle(payment_event("PaymentFailed", placed, second, reason="insufficient_funds"))
+    assert (await order_of(api, placed["order_id"]))["payment_id"] == placed["payment_id"]
+    await saga.handle(payment_event("PaymentRequested", placed, second))
+    order = await order_of(api, placed["order_id"])
+    assert (order["status"], order["payment_id"]) == ("payment_failed", second)
+    assert order["failure_reason"] == "insufficient_funds"
+    events = await settled(api.service, f"order-{placed['order_id']}")
+    assert [e.type for e in events] == ["OrderCreated", "OrderFailed", "OrderFailed"]
+
+
+async def test_a_failure_of_another_payment_changes_nothing(api: GamesApi) -> None:
+    placed = await place(api, str(uuid.uuid4()))
+    other = str(uuid.uuid4())
+    await api.service.saga.handle(payment_event("PaymentFailed", placed, other, reason="x"))
+    assert (await order_of(api, placed["order_id"]))["status"] == "pending_payment"
+
+
+async def test_unknown_orders_are_ignored_and_malformed_events_are_poison(api: GamesApi) -> None:
+    saga = api.service.saga
+    ghost = {"order_id": str(uuid.uuid4())}
+    await saga.handle(payment_event("PaymentSucceeded", ghost, str(uuid.uuid4())))
+    with pytest.raises(PoisonEvent):
+        await saga.handle(payment_event("PaymentSucceeded", {"order_id": "nope"}, "x"))
+    await saga.handle(payment_event("GameCreated", ghost, str(uuid.uuid4())))  # not ours
+
+
+async def test_concurrent_deliveries_of_one_success_grant_once(api: GamesApi) -> None:
+    user = str(uuid.uuid4())
+    placed = await place(api, user)
+    succeeded = payment_event("PaymentSucceeded", placed, placed["payment_id"])
+    results = await asyncio.gather(
+        *(api.service.saga.handle(succeeded) for _ in range(5)), return_exceptions=True
+    )
+    assert [r for r in results if r is not None] == []
+    assert len(await api.service.libraries.of(user)) == 1
+    assert len(await settled(api.service, f"library-{user}")) == 1
+
+
+async def test_the_process_consumes_payment_events_from_the_bus(
+    settings: Settings, issuer: Issuer
+) -> None:
+    user = str(uuid.uuid4())
+    async with build(settings, verifier=issuer.verifier(), consume=True) as service:
+        transport = httpx.ASGITransport(app=service.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://games") as client:
+            api = GamesApi(client, service, issuer)
+            placed = await place(api, user)
+            data = {"payment_id": placed["payment_id"], "order_id": placed["order_id"]}
+            event = NewEvent("PaymentSucceeded", data)
+            await service.store.append(f"payment-{placed['payment_id']}", [event])
+            deadline = time.monotonic() + DEADLINE
+            while (await order_of(api, placed["order_id"]))["status"] != "completed":
+                assert time.monotonic() < deadline, "the saga did not complete the order"
+                await asyncio.sleep(0.05)
+            assert len(await service.libraries.of(user)) == 1
+            assert len(await order_stream(service, placed["order_id"], 2)) == 2
