@@ -15,6 +15,7 @@ from gamestore.gateway.access import CachingVerifier, Denied, caller
 from gamestore.gateway.proxy import Proxy
 from gamestore.gateway.ratelimit import Limit, RateLimiter, retry_after
 from gamestore.gateway.routes import GATEWAY, MethodNotAllowed, NotFound, RouteTable
+from gamestore.gateway.static import is_site_path
 from gamestore.platform.http.problems import problem_response
 from gamestore.platform.logs import get_logger
 
@@ -43,6 +44,7 @@ class Gateway:
         *,
         on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
         on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+        site: ASGIApp | None = None,
     ) -> None:
         self.table = table
         self.proxy = proxy
@@ -50,6 +52,7 @@ class Gateway:
         self.limiter = limiter
         self.limits = limits
         self.own = own
+        self.site = site
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
 
@@ -63,6 +66,9 @@ class Gateway:
         """One HTTP request, from route lookup to the upstream's answer."""
         found = self.table.match(scope["method"], scope["path"])
         if isinstance(found, NotFound):
+            if self.site is not None and is_site_path(scope["path"]):
+                await self.site(scope, receive, send)  # the web app's page and files
+                return
             await problem_response(404, "There is nothing at this path.")(scope, receive, send)
             return
         if isinstance(found, MethodNotAllowed):

@@ -14,6 +14,7 @@ from gamestore.gateway.own import OwnEndpoints
 from gamestore.gateway.proxy import Proxy, Upstreams
 from gamestore.gateway.ratelimit import InProcessRateLimiter, Limit, RateLimiter
 from gamestore.gateway.routes import TABLE, RouteTable
+from gamestore.gateway.static import StaticSite
 from gamestore.platform.auth import users_jwks_verifier
 from gamestore.platform.config import Settings, service_url
 from gamestore.platform.http import serve
@@ -86,6 +87,7 @@ def build_gateway(
         own,
         on_startup=[proxy.start],
         on_shutdown=[proxy.close, limiter.close],
+        site=StaticSite(),
     )
 
 
