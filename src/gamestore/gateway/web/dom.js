@@ -1,5 +1,5 @@
 // Building the page from data without ever parsing data as HTML: every text goes through
-// textContent, every attribute through setAttribute. No innerHTML anywhere in the app.
+// textContent, every attribute through setAttribute; no string is ever parsed as markup.
 
 /** An element: h('a', {href: '#/x', class: 'c', onclick: fn}, 'text', child, [more]). */
 export function h(tag, attrs = {}, ...children) {
