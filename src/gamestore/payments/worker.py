@@ -46,7 +46,13 @@ from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine, create_tables
 from gamestore.platform.eventstore import EventStore, connect
 from gamestore.platform.logs import get_logger
-from gamestore.platform.queue import Message, PermanentError, RetryPolicy, WorkQueue, connect_queue
+from gamestore.platform.queue import (
+    Message,
+    PermanentError,
+    RetryPolicy,
+    WorkQueue,
+    open_work_queue,
+)
 from gamestore.psp.wire import ChargeRequest
 
 log = get_logger("payment-worker")
@@ -192,7 +198,7 @@ async def build(settings: Settings) -> AsyncIterator[WorkerRuntime]:
         engine = create_engine(settings.database_url("payments"))
         stack.push_async_callback(engine.dispose)
         await create_tables(engine, tables.metadata)
-        queue = await connect_queue(settings.work_queue_url)
+        queue = await open_work_queue(settings)  # lease: GAMESTORE_QUEUE_LEASE_SECONDS
         stack.push_async_callback(queue.close)
         psp = PspClient(settings.psp_url, timeout=settings.psp_timeout_seconds)
         await psp.start()

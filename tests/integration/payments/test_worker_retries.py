@@ -1,0 +1,108 @@
+"""Transient PSP failures: retries with backoff, then the dead letter; an operator's replay of the
+dead letter re-opens the payment only while its order still waits for it."""
+
+from __future__ import annotations
+
+import uuid
+from itertools import pairwise
+
+import pytest
+
+from gamestore.payments.domain import PROCESSING_ERROR
+from gamestore.payments.worker import QUEUE
+from tests.integration.payments.test_worker import (
+    BASE_DELAY,
+    MAX_ATTEMPTS,
+    PROCESSING_ERROR_CARD,
+    VISA,
+    Rig,
+    eventually,
+    rig,
+)
+
+__all__ = ["rig"]  # the fixture, shared with test_worker
+
+
+async def outage(rig: Rig, seconds: float) -> None:
+    response = await rig.psp.post("/v1/_sim/outage", json={"seconds": seconds})
+    assert response.status_code == 200
+
+
+async def dead_lettered(rig: Rig, pid: str) -> None:
+    """Wait until the payment failed with processing_error AND its message is a dead letter."""
+    payment = await rig.payment(pid, lambda p: p.terminal)
+    assert (payment.status, payment.failure_reason) == ("failed", PROCESSING_ERROR)
+    assert payment.dead_lettered and payment.attempts == MAX_ATTEMPTS
+    (dead,) = await eventually(lambda: rig.queue.dead_letters(QUEUE))
+    assert (dead.id, dead.attempts) == (pid, MAX_ATTEMPTS)
+
+
+async def test_a_processing_error_is_retried_with_backoff_then_dead_lettered(rig: Rig) -> None:
+    pid = await rig.request(PROCESSING_ERROR_CARD)
+    async with rig.worker():
+        await dead_lettered(rig, pid)
+    events = await rig.events(pid)
+    types = ["PaymentRequested", *["PaymentAttempted"] * MAX_ATTEMPTS]
+    assert [e.type for e in events] == [*types, "PaymentDeadLettered", "PaymentFailed"]
+    attempts = events[1 : 1 + MAX_ATTEMPTS]
+    assert [(e.data["attempt"], e.data["outcome"]) for e in attempts] == [
+        (n, "transient") for n in range(1, MAX_ATTEMPTS + 1)
+    ]
+    assert all(PROCESSING_ERROR in e.data["error"] for e in attempts)
+    gaps = [(b.occurred_at - a.occurred_at).total_seconds() for a, b in pairwise(attempts)]
+    assert all(gap >= BASE_DELAY * 2**n / 2 for n, gap in enumerate(gaps)), gaps  # backoff
+    assert events[-1].data["reason"] == PROCESSING_ERROR and events[-1].data["source"] == "worker"
+    assert events[-2].data["attempts"] == MAX_ATTEMPTS
+    assert await rig.ledger(pid) == []  # a processing error is never a charge
+    lines = [line for line in rig.lines if f"payment_id={pid}" in line]
+    assert [n for n in range(1, MAX_ATTEMPTS + 1) if any(f"attempt={n}" in x for x in lines)] == [
+        1, 2, 3,
+    ]  # fmt: skip
+    assert any("payment dead-lettered" in line for line in lines)
+
+
+async def test_a_replayed_dead_letter_after_an_outage_charges_once(rig: Rig) -> None:
+    await outage(rig, 600)
+    pid = await rig.request(VISA)
+    async with rig.worker():
+        await dead_lettered(rig, pid)
+        assert await rig.ledger(pid) == []
+        await outage(rig, 0)  # the PSP heals; an operator replays the dead letter
+        assert await rig.queue.replay(pid)
+        payment = await rig.payment(pid, lambda p: p.status == "succeeded")
+        await rig.drained()
+    assert payment.epoch == 1 and payment.failure_reason is None
+    types = [e.type for e in await rig.events(pid)]
+    assert types[-5:] == [
+        "PaymentDeadLettered", "PaymentFailed", "PaymentReopened", "PaymentAttempted",
+        "PaymentSucceeded",
+    ]  # fmt: skip
+    (charge,) = await rig.ledger(pid)
+    assert charge["id"] == payment.charge_id
+    assert [key for key, _ in rig.psp_keys(pid)] == [f"{pid}:1"]  # a new key: really charged
+    assert await rig.queue.dead_letters(QUEUE) == []
+
+
+@pytest.mark.parametrize("change", ["superseded", "paid"])
+async def test_a_replay_for_an_order_no_longer_waiting_charges_nothing(
+    rig: Rig, change: str
+) -> None:
+    await outage(rig, 600)
+    pid = await rig.request(VISA)
+    async with rig.worker():
+        await dead_lettered(rig, pid)
+        await outage(rig, 0)
+        if change == "superseded":  # the player started another payment (POST /pagamento)
+            await rig.set_order(pid, current_payment_id=str(uuid.uuid4()))
+        else:
+            await rig.set_order(pid, paid=True)
+        assert await rig.queue.replay(pid)
+        await rig.drained()
+    assert await rig.ledger(pid) == []
+    payment = await rig.payment(pid, lambda p: True)
+    assert (payment.status, payment.failure_reason) == ("failed", PROCESSING_ERROR)
+    assert payment.epoch == 0
+    assert "PaymentReopened" not in [e.type for e in await rig.events(pid)]
+    assert await rig.queue.dead_letters(QUEUE) == []  # handled (ignored), not dead again
+    ignored = "replay of a superseded/paid payment ignored"
+    assert any(ignored in line and f"payment_id={pid}" in line for line in rig.lines)
