@@ -293,11 +293,3 @@ async def test_a_duplicated_command_charges_once(rig: Rig) -> None:
     assert types.count("PaymentSucceeded") == 1 and "PaymentAnomalyRecorded" not in types
     assert await rig.queue.dead_letters(QUEUE) == []
     assert any("already final" in line and f"payment_id={pid}" in line for line in rig.lines)
-
-
-async def test_a_malformed_command_is_dead_lettered_without_a_charge(rig: Rig) -> None:
-    await rig.queue.enqueue(QUEUE, {"payment_id": "not-a-uuid"}, message_id="bad-1")
-    async with rig.worker():
-        (dead,) = await eventually(lambda: rig.queue.dead_letters(QUEUE))
-    assert (dead.id, dead.attempts) == ("bad-1", 1) and "valid payment_id" in dead.error
-    assert (await rig.psp.get("/v1/charges")).json()["total"] == 0

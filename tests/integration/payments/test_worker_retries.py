@@ -106,3 +106,11 @@ async def test_a_replay_for_an_order_no_longer_waiting_charges_nothing(
     assert await rig.queue.dead_letters(QUEUE) == []  # handled (ignored), not dead again
     ignored = "replay of a superseded/paid payment ignored"
     assert any(ignored in line and f"payment_id={pid}" in line for line in rig.lines)
+
+
+async def test_a_malformed_command_is_dead_lettered_without_a_charge(rig: Rig) -> None:
+    await rig.queue.enqueue(QUEUE, {"payment_id": "not-a-uuid"}, message_id="bad-1")
+    async with rig.worker():
+        (dead,) = await eventually(lambda: rig.queue.dead_letters(QUEUE))
+    assert (dead.id, dead.attempts) == ("bad-1", 1) and "valid payment_id" in dead.error
+    assert (await rig.psp.get("/v1/charges")).json()["total"] == 0

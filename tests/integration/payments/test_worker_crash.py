@@ -1,0 +1,130 @@
+"""A payment-worker PROCESS SIGKILLed after the PSP charged and before the outcome and the ack:
+the message comes back, the next worker calls the PSP again with the same key, the PSP replays
+the same charge — one charge in the ledger, one ``PaymentSucceeded``.
+
+The kill lands in that window on purpose: the worker reaches the PSP through a test proxy that
+forwards the charge, then holds the answer back (a slow network), so the ledger shows the charge
+while the worker is still waiting for its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from gamestore.payments.worker import QUEUE
+from tests.integration.payments.test_worker import VISA, Rig, free_port, rig_at
+
+CHILD = (
+    "import sys\n"
+    "from gamestore.cli.serve import serve_process\n"
+    "from gamestore.platform.config import Settings\n"
+    "from gamestore.processes import ProcessSpec\n"
+    "spec = ProcessSpec('payment-worker', 'gamestore.payments.worker:main')\n"
+    "sys.exit(serve_process(spec, Settings()))\n"
+)
+FORWARDED = ("Idempotency-Key", "X-Request-ID", "Content-Type")
+
+
+@dataclass
+class HoldingProxy:
+    """Forwards ``POST /v1/charges`` to the PSP, then keeps the answer until ``release``."""
+
+    psp_url: str
+    url: str = ""
+    charged: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def charge(self, request: web.Request) -> web.Response:
+        headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                self.psp_url + "/v1/charges", data=await request.read(), headers=headers
+            ) as answer,
+        ):
+            status, body = answer.status, await answer.read()
+        self.charged.set()
+        await self.release.wait()
+        return web.Response(status=status, body=body, content_type="application/json")
+
+
+@asynccontextmanager
+async def holding_proxy(psp_url: str) -> AsyncIterator[HoldingProxy]:
+    proxy = HoldingProxy(psp_url)
+    app = web.Application()
+    app.router.add_post("/v1/charges", proxy.charge)
+    runner = web.AppRunner(app, shutdown_timeout=1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    proxy.url = f"http://127.0.0.1:{port}"
+    try:
+        yield proxy
+    finally:
+        proxy.release.set()
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def worker_process(root: Path, psp_url: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``payment-worker`` as its own OS process, the way ``gamestore serve`` runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESTORE_")}
+    env.update(
+        GAMESTORE_DATA_DIR=str(root / "data"),
+        GAMESTORE_LOG_DIR=str(root / "logs"),
+        GAMESTORE_PSP_URL=psp_url,
+        GAMESTORE_QUEUE_LEASE_SECONDS="1",  # a killed worker's message is back after 1 s
+    )
+    with (root / "worker.out").open("ab") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", CHILD, env=env, stdout=out, stderr=out
+        )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
+    async with rig_at(None, tmp_path, monkeypatch) as made:
+        yield made
+
+
+async def test_a_worker_killed_after_the_charge_charges_once(rig: Rig) -> None:
+    pid = await rig.request(VISA)
+    psp_url = os.environ["GAMESTORE_PSP_URL"]
+    async with holding_proxy(psp_url) as proxy, worker_process(rig.root, proxy.url) as child:
+        await asyncio.wait_for(proxy.charged.wait(), 30)
+        assert len(await rig.ledger(pid)) == 1  # the PSP charged…
+        assert [e.type for e in await rig.events(pid)] == ["PaymentRequested"]  # …unrecorded
+        child.send_signal(signal.SIGKILL)
+        assert await asyncio.wait_for(child.wait(), 10) == -signal.SIGKILL
+    assert await rig.queue.pending(QUEUE) == 1  # not acked: it comes back
+
+    async with rig.worker():  # the next worker (straight to the PSP)
+        payment = await rig.payment(pid, lambda p: p.terminal)
+        await rig.drained()
+    (charge,) = await rig.ledger(pid)  # exactly one charge
+    events = await rig.events(pid)
+    assert [e.type for e in events] == ["PaymentRequested", "PaymentAttempted", "PaymentSucceeded"]
+    assert payment.status == "succeeded" and events[-1].data["charge_id"] == charge["id"]
+    assert events[1].data["attempt"] == 2  # the redelivery
+    assert rig.psp_keys(pid) == [(pid, f"corr-{pid}")]
+    replay = [line for line in rig.lines if "psp attempt" in line and f"payment_id={pid}" in line]
+    assert len(replay) == 1 and "replayed=True" in replay[0]
+    killed_log = (rig.root / "logs" / "payment-worker.log").read_text()
+    assert "payment worker consuming" in killed_log and "psp attempt" not in killed_log
