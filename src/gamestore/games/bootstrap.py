@@ -74,6 +74,11 @@ def _app(
     return app
 
 
+def _report_consumer_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("saga consumer died; payment outcomes wait for a restart", error=task.exception())
+
+
 @contextlib.asynccontextmanager
 async def _consuming(
     settings: Settings, store: EventStore, saga: PurchaseSaga
@@ -82,6 +87,7 @@ async def _consuming(
     bus = await connect_bus(settings.bus_url, store)
     stop = asyncio.Event()
     task = asyncio.create_task(bus.consume(GROUP, EVENT_TYPES, saga.handle, stop=stop))
+    task.add_done_callback(_report_consumer_end)
     log.info("games consuming", group=GROUP, types=",".join(EVENT_TYPES))
     try:
         yield

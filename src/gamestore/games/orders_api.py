@@ -53,9 +53,8 @@ def _accepted(order: Order) -> dict[str, Any]:
     responses={
         404: {"description": "Unknown or delisted game"},
         409: {
-            "description": "Owned, "
-            "or a purchase of it is open (`order_id` in the problem), or the same "
-            "Idempotency-Key is still being processed"
+            "description": "Already owned; or a purchase of it is open (its `order_id` is in "
+            "the problem); or a request with the same Idempotency-Key is still running"
         },
     },
 )
@@ -70,7 +69,9 @@ async def purchase(
     payment runs asynchronously. 404 unknown or delisted game, 409 already owned or a purchase
     of it already open (the problem carries its `order_id`). With `Idempotency-Key`, a retry
     with the same body gets the first answer again; a different body is a 422."""
-    keyed = keys.request(idempotency_key, principal.user_id, PURCHASE_ROUTE, body.model_dump())
+    keyed = keys.request(
+        idempotency_key, principal.user_id, PURCHASE_ROUTE, body.model_dump(mode="json")
+    )
 
     async def run(finish: Finish) -> Stored:
         async def store_answer(conn: AsyncConnection, order: Order) -> None:

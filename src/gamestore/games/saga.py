@@ -138,7 +138,7 @@ def _text(data: dict[str, Any], name: str) -> str:
         raise PoisonEvent(f"{name} is not a UUID: {value[:64]!r}") from None
 
 
-Apply = Callable[[AsyncConnection, Order, RecordedEvent], Awaitable[Step]]
+Apply = Callable[[AsyncConnection, Order, str, RecordedEvent], Awaitable[Step]]
 
 
 def _nothing() -> None:
@@ -172,7 +172,7 @@ class PurchaseSaga:
             if order is None:
                 log.warning("payment event for an unknown order ignored", **fields)
                 return
-            step = await apply(conn, order, event)
+            step = await apply(conn, order, payment_id, event)
             await self._write(conn, order, step)
         if step.changed:
             self._on_commit()
@@ -194,17 +194,20 @@ class PurchaseSaga:
             else:
                 log.warning("game already in the library", order_id=order.id)
 
-    async def _requested(self, conn: AsyncConnection, order: Order, event: RecordedEvent) -> Step:
-        payment_id = _text(event.data, "payment_id")
+    async def _requested(
+        self, conn: AsyncConnection, order: Order, payment_id: str, event: RecordedEvent
+    ) -> Step:
         reason = await repo.failed_payment_reason(conn, payment_id)
         return on_payment_requested(order, payment_id, reason, datetime.now(UTC), event)
 
-    async def _succeeded(self, conn: AsyncConnection, order: Order, event: RecordedEvent) -> Step:
-        payment_id = _text(event.data, "payment_id")
+    async def _succeeded(
+        self, conn: AsyncConnection, order: Order, payment_id: str, event: RecordedEvent
+    ) -> Step:
         return on_payment_succeeded(order, payment_id, datetime.now(UTC), event)
 
-    async def _failed(self, conn: AsyncConnection, order: Order, event: RecordedEvent) -> Step:
-        payment_id = _text(event.data, "payment_id")
+    async def _failed(
+        self, conn: AsyncConnection, order: Order, payment_id: str, event: RecordedEvent
+    ) -> Step:
         reason = str(event.data.get("reason") or "payment_failed")[:100]
         await repo.record_failed_payment(conn, payment_id, order.id, reason)
         return on_payment_failed(order, payment_id, reason, datetime.now(UTC), event)
