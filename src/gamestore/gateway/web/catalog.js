@@ -219,6 +219,7 @@ class Search {
     replace(this.results, page.items.map((game) => gameCard(game)));
     replace(this.pages, pager(wanted, page.total, (n) => this.turn(n)));
     this.results.dataset.q = wanted.q;
+    this.results.dataset.hash = hashOf(wanted);
     requestAnimationFrame(() => {
       document.dispatchEvent(new CustomEvent('gs:results', { detail: { q: wanted.q, total: page.total } }));
     });
