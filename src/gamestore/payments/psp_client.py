@@ -40,7 +40,7 @@ class ChargeResult:
     charge_id: str | None = None
     failure_code: str | None = None
     error: str | None = None  # what went wrong, for transient and rejected answers
-    replayed: bool = False  # the PSP replayed the first answer given for this key
+    replayed: bool = False  # an earlier answer: replayed for this key, or found in the ledger
 
 
 def classify(status: int, body: Any, *, replayed: bool = False) -> ChargeResult:
@@ -113,6 +113,35 @@ class PspClient:
             return ChargeResult("transient", error="timeout waiting for the PSP")
         except aiohttp.ClientError as error:
             return ChargeResult("transient", error=f"{type(error).__name__}: {error}"[:300])
+
+    async def find_charge(self, payment_id: str) -> ChargeResult | None:
+        """A charge the PSP already holds for ``payment_id`` whose answer may have been lost
+        (``GET /v1/charges?payment_id=``): a succeeded one first, else a processing one; None
+        when there is neither. A failed lookup is transient: never charge blind."""
+        if self._session is None:
+            raise RuntimeError("the PSP client is not started")
+        headers = {REQUEST_ID: rid} if (rid := current_correlation()) is not None else {}
+        try:
+            async with self._session.get(
+                self._url, params={"payment_id": payment_id}, headers=headers
+            ) as resp:
+                if resp.status != 200:
+                    return ChargeResult("transient", error=f"ledger lookup: HTTP {resp.status}")
+                body = _json(await resp.read())
+        except (TimeoutError, aiohttp.ClientError) as error:
+            return ChargeResult("transient", error=f"ledger lookup: {type(error).__name__}")
+        return earlier_charge(body)
+
+
+def earlier_charge(body: Any) -> ChargeResult | None:
+    """The charge of a ledger listing ``{data: [charge…]}`` that settles a payment, if any."""
+    rows = body.get("data") if isinstance(body, dict) else None
+    charges = [row for row in rows or [] if isinstance(row, dict)]
+    for status in ("succeeded", "processing"):
+        for row in charges:
+            if row.get("status") == status:
+                return ChargeResult(status, charge_id=_text(row.get("id")), replayed=True)
+    return None
 
 
 def _json(raw: bytes) -> Any:

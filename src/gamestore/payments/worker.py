@@ -7,7 +7,9 @@ Every message ``{payment_id}`` means "make this payment terminal" (docs/adr/008)
    it is re-opened (``PaymentReopened``) if, in one payments-database transaction, its order is
    unpaid and it is still the order's current payment; otherwise the replay is ignored.
 2. Charge it at the PSP with ``Idempotency-Key`` = the payment id (``<id>:<epoch>`` after a
-   re-open, so the PSP really charges again) and ``X-Request-ID`` = the correlation id.
+   re-open, so the PSP really charges again) and ``X-Request-ID`` = the correlation id. A
+   re-opened payment first looks in the PSP's ledger for a charge whose answer never reached
+   us (the calls timed out until the dead letter): that charge is its outcome, not a new one.
 3. Record the call (``PaymentAttempted``), then its outcome: ``PaymentSucceeded``, ``PaymentFailed``
    (declined), ``PaymentProcessing`` (the webhook finishes it), or for a transient failure a
    retry with backoff — after ``max_attempts`` deliveries ``PaymentDeadLettered`` +
@@ -112,8 +114,24 @@ class PaymentWorker:
         payment = await self._ready(await self._payments.get(payment_id_of(message)))
         if payment is None:
             return
-        result = await self._psp.charge(charge_request(payment), idempotency_key(payment))
+        result = await self._charge(payment)
         await self._record(payment, message.attempts, result)
+
+    async def _charge(self, payment: Payment) -> ChargeResult:
+        """Charge at the PSP. A re-opened payment is charged under a new key, so it first asks
+        the PSP for a charge of an earlier epoch whose answer was lost (timeouts until the dead
+        letter): that charge is the outcome, and the player is not charged twice."""
+        earlier = await self._psp.find_charge(payment.id) if payment.epoch > 0 else None
+        if earlier is None:
+            return await self._psp.charge(charge_request(payment), idempotency_key(payment))
+        if earlier.kind != "transient":  # a failed lookup is retried like a failed charge
+            log.warning(
+                "earlier charge found at the PSP; not charging again",
+                payment_id=payment.id,
+                charge_id=earlier.charge_id,
+                status=earlier.kind,
+            )
+        return earlier
 
     async def _ready(self, payment: Payment) -> Payment | None:
         """The payment to charge now, or None when this message has nothing left to do."""

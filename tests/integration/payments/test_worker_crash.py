@@ -1,10 +1,13 @@
-"""A payment-worker PROCESS SIGKILLed after the PSP charged and before the outcome and the ack:
-the message comes back, the next worker calls the PSP again with the same key, the PSP replays
-the same charge — one charge in the ledger, one ``PaymentSucceeded``.
+"""Charges whose answer never reached the worker are never charged twice.
 
-The kill lands in that window on purpose: the worker reaches the PSP through a test proxy that
-forwards the charge, then holds the answer back (a slow network), so the ledger shows the charge
-while the worker is still waiting for its answer.
+- A payment-worker PROCESS SIGKILLed after the PSP charged and before the outcome and the ack:
+  the message comes back, the next worker calls the PSP again with the same key, the PSP replays
+  the same charge — one charge in the ledger, one ``PaymentSucceeded``.
+- Every answer lost to timeouts until the dead letter, then the dead letter replayed: the
+  re-opened payment finds the charge in the PSP's ledger instead of charging under its new key.
+
+The worker reaches the PSP through a test proxy that forwards the charge, then holds the answer
+back (a slow network): the ledger shows the charge while the worker still waits for its answer.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from gamestore.payments.domain import PROCESSING_ERROR
 from gamestore.payments.worker import QUEUE
-from tests.integration.payments.test_worker import VISA, Rig, free_port, rig_at
+from tests.integration.payments.test_worker import VISA, Rig, eventually, free_port, rig_at
 
 CHILD = (
     "import sys\n"
@@ -45,6 +49,13 @@ class HoldingProxy:
     charged: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
+    async def ledger(self, request: web.Request) -> web.Response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(self.psp_url + "/v1/charges", params=request.query) as answer,
+        ):
+            return web.Response(status=answer.status, body=await answer.read())
+
     async def charge(self, request: web.Request) -> web.Response:
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
         async with (
@@ -64,6 +75,7 @@ async def holding_proxy(psp_url: str) -> AsyncIterator[HoldingProxy]:
     proxy = HoldingProxy(psp_url)
     app = web.Application()
     app.router.add_post("/v1/charges", proxy.charge)
+    app.router.add_get("/v1/charges", proxy.ledger)
     runner = web.AppRunner(app, shutdown_timeout=1)
     await runner.setup()
     port = free_port()
@@ -128,3 +140,27 @@ async def test_a_worker_killed_after_the_charge_charges_once(rig: Rig) -> None:
     assert len(replay) == 1 and "replayed=True" in replay[0]
     killed_log = (rig.root / "logs" / "payment-worker.log").read_text()
     assert "payment worker consuming" in killed_log and "psp attempt" not in killed_log
+
+
+async def test_a_charge_whose_answers_were_lost_is_not_repeated_by_a_replay(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = await rig.request(VISA)
+    async with holding_proxy(os.environ["GAMESTORE_PSP_URL"]) as proxy:
+        monkeypatch.setenv("GAMESTORE_PSP_URL", proxy.url)
+        rig.settings = rig.settings.model_copy(update={"psp_timeout_seconds": 0.3})
+        async with rig.worker():
+            failed = await rig.payment(pid, lambda p: p.terminal)
+            assert (failed.status, failed.failure_reason) == ("failed", PROCESSING_ERROR)
+            await eventually(lambda: rig.queue.dead_letters(QUEUE))
+            assert len(await rig.ledger(pid)) == 1  # the PSP charged; every answer was lost
+            proxy.release.set()  # the network heals; an operator replays the dead letter
+            assert await rig.queue.replay(pid)
+            payment = await rig.payment(pid, lambda p: p.status == "succeeded")
+            await rig.drained()
+    (charge,) = await rig.ledger(pid)  # still the one charge
+    assert payment.charge_id == charge["id"] and payment.epoch == 1
+    assert [key for key, _ in rig.psp_keys(pid)] == [pid]  # nothing under the new key
+    types = [e.type for e in await rig.events(pid)]
+    assert types[-3:] == ["PaymentReopened", "PaymentAttempted", "PaymentSucceeded"]
+    assert any("earlier charge found" in line and f"payment_id={pid}" in line for line in rig.lines)

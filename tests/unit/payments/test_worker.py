@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gamestore.payments.domain import Payment
-from gamestore.payments.psp_client import classify
+from gamestore.payments.psp_client import classify, earlier_charge
 from gamestore.payments.worker import charge_request, idempotency_key, payment_id_of
 from gamestore.platform.queue import Message, PermanentError
 
@@ -106,3 +106,15 @@ def test_a_message_names_a_payment_by_uuid() -> None:
 def test_a_malformed_message_is_dead_lettered_at_once(body: dict[str, Any]) -> None:
     with pytest.raises(PermanentError, match="valid payment_id"):
         payment_id_of(message(body))
+
+
+def test_a_ledger_lookup_prefers_a_succeeded_charge() -> None:
+    listing = {"data": [CHARGE | {"id": "ch_0", "status": "processing"},
+                        CHARGE | {"id": "ch_1", "status": "succeeded"}]}  # fmt: skip
+    found = earlier_charge(listing)
+    assert found is not None and (found.kind, found.charge_id) == ("succeeded", "ch_1")
+
+
+@pytest.mark.parametrize("body", [{"data": []}, {}, None, {"data": [{"status": "failed"}]}])
+def test_a_ledger_without_a_settling_charge_finds_nothing(body: Any) -> None:
+    assert earlier_charge(body) is None
