@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table
 
 from gamestore.platform.db import UtcDateTime
+from gamestore.platform.idempotency import idempotency_table
 from gamestore.platform.inbox import inbox_table
 from gamestore.platform.outbox import Outbox, outbox_table
 
@@ -66,6 +67,15 @@ webhooks = Table(
     Column("received_at", UtcDateTime, nullable=False),
 )
 
+idempotency_keys = idempotency_table(metadata)  # Idempotency-Key of POST /pagamento
 inbox = inbox_table(metadata)
 outbox = Outbox(outbox_table(metadata))
-__all__ = ["inbox", "metadata", "outbox", "payment_orders", "payments_view", "webhooks"]
+__all__ = [
+    "idempotency_keys",
+    "inbox",
+    "metadata",
+    "outbox",
+    "payment_orders",
+    "payments_view",
+    "webhooks",
+]

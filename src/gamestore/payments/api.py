@@ -1,0 +1,117 @@
+"""HTTP routes of payments for players: start (again) and read payments.
+
+Every route needs a valid access token, checked by the service itself. Single payments are read
+by folding their event stream (always current); lists come from the ``payments_view``
+projection, which follows the stream within moments.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gamestore.payments.aggregate import Payments
+from gamestore.payments.orders import Orders, visible_payment
+from gamestore.payments.projection import PaymentsView
+from gamestore.payments.schemas import (
+    PaymentIn,
+    PaymentPage,
+    PaymentPublic,
+    PaymentStarted,
+    PaymentSummary,
+)
+from gamestore.platform.auth import CurrentUser
+from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
+
+router = APIRouter(tags=["payments"])
+ROUTE = "POST /pagamento"
+
+
+def _orders(request: Request) -> Orders:
+    orders: Orders = request.app.state.orders
+    return orders
+
+
+def _payments(request: Request) -> Payments:
+    payments: Payments = request.app.state.payments
+    return payments
+
+
+def _view(request: Request) -> PaymentsView:
+    view: PaymentsView = request.app.state.payments_view
+    return view
+
+
+def _keys(request: Request) -> Idempotency:
+    keys: Idempotency = request.app.state.idempotency
+    return keys
+
+
+OrdersDep = Annotated[Orders, Depends(_orders)]
+PaymentsDep = Annotated[Payments, Depends(_payments)]
+ViewDep = Annotated[PaymentsView, Depends(_view)]
+KeysDep = Annotated[Idempotency, Depends(_keys)]
+
+
+@router.post("/pagamento", status_code=202, response_model=PaymentStarted)
+async def start_payment(
+    body: PaymentIn,
+    user: CurrentUser,
+    orders: OrdersDep,
+    keys: KeysDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Pay again for one of the caller's orders, with a test payment method of the PSP.
+
+    202 with the new payment, which the payment worker charges shortly. 404 for an order that
+    is not the caller's; 409 when it is paid already or its current payment has no outcome yet.
+    With `Idempotency-Key`, a retry with the same key and body gets the first answer again."""
+    keyed = keys.request(idempotency_key, user.user_id, ROUTE, body.model_dump(mode="json"))
+
+    async def run(finish: Finish) -> Stored:
+        async def store_answer(conn: AsyncConnection, answer: dict[str, Any]) -> None:
+            await finish(conn, 202, answer)  # stored in the payment's own transaction
+
+        answer = await orders.start_payment(
+            user, str(body.order_id), body.payment_method, before_commit=store_answer
+        )
+        return Stored(202, answer)
+
+    return (await keys.run(keyed, run)).respond(response)
+
+
+def _public(payment_json: dict[str, object]) -> PaymentPublic:
+    return PaymentPublic.model_validate(payment_json)
+
+
+@router.get("/pagamento/{payment_id}", response_model=PaymentPublic)
+async def get_payment(payment_id: str, user: CurrentUser, payments: PaymentsDep) -> PaymentPublic:
+    """One payment, folded from its events: status, failure reason, attempts and history.
+    The owner or an admin; 404 for anyone else."""
+    return _public((await visible_payment(payments, user, payment_id)).public())
+
+
+@router.post("/pagamento/{payment_id}", response_model=PaymentPublic)
+async def query_payment(payment_id: str, user: CurrentUser, payments: PaymentsDep) -> PaymentPublic:
+    """The same as `GET /pagamento/{id}` (the status query the original design names)."""
+    return _public((await visible_payment(payments, user, payment_id)).public())
+
+
+@router.get("/pagamento", response_model=PaymentPage)
+async def list_payments(
+    user: CurrentUser,
+    view: ViewDep,
+    order_id: uuid.UUID | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> PaymentPage:
+    """The caller's payments (an admin's: everyone's), newest first; `order_id` narrows them
+    to one order."""
+    found = await view.page(user, str(order_id) if order_id else None, page, size)
+    items = [PaymentSummary.model_validate(item) for item in found.items]
+    return PaymentPage(items=items, total=found.total, page=page, size=size)

@@ -1,0 +1,169 @@
+"""The payments process's composition root: database, event store, relay, bus consumers,
+work queue, token checks, webhook verification and the app.
+
+``build(settings)`` wires everything and yields a running service; ``main`` serves it over
+HTTP. Besides HTTP, the process runs three bus consumers, each its own consumer group:
+
+- ``payments``: ``OrderCreated`` → the order's row + its first ``PaymentRequested`` (outbox),
+  with the inbox claim, in one transaction;
+- ``payment-dispatcher``: ``PaymentRequested`` → the command on the ``payments`` work queue;
+- ``payments-view``: every Payment event → the ``payments_view`` row (and ``paid``).
+
+Tests enter ``build`` themselves (``consumers=False`` to drive the handlers by hand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gamestore.payments.admin_api import router as admin_router
+from gamestore.payments.aggregate import Payments
+from gamestore.payments.api import router
+from gamestore.payments.dispatcher import PAYMENT_QUEUE, Dispatcher
+from gamestore.payments.domain import PAYMENT_EVENTS, PAYMENT_REQUESTED
+from gamestore.payments.errors import install_error_handlers
+from gamestore.payments.orders import ORDER_CREATED, Orders, record_order
+from gamestore.payments.projection import PaymentsView
+from gamestore.payments.tables import idempotency_keys, metadata, outbox
+from gamestore.payments.webhooks import (
+    WebhookInbox,
+    WebhookVerifier,
+    configured_secrets,
+)
+from gamestore.payments.webhooks import router as webhook_router
+from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
+from gamestore.platform.bus import EventBus, EventHandler, connect_bus
+from gamestore.platform.config import Settings, scheme
+from gamestore.platform.eventstore import EventStore, RecordedEvent
+from gamestore.platform.http import create_app, serve
+from gamestore.platform.idempotency import Idempotency
+from gamestore.platform.inbox import idempotent
+from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.queue import WorkQueue, connect_queue, open_work_queue
+from gamestore.platform.service import service_address, service_storage
+
+log = get_logger("payments")
+DESCRIPTION = "Payments of orders, the PSP's webhooks, and operations (dead letters, events)."
+
+
+@dataclass(frozen=True)
+class PaymentsService:
+    app: FastAPI
+    engine: AsyncEngine
+    store: EventStore
+    relay: OutboxRelay
+    queue: WorkQueue
+    orders: Orders
+    view: PaymentsView
+    dispatcher: Dispatcher
+    webhooks: WebhookInbox
+
+    def consumers(self) -> list[tuple[str, Collection[str], EventHandler]]:
+        """The bus consumers of this process: (group, event types, handler)."""
+
+        async def order_created(conn: AsyncConnection, event: RecordedEvent) -> None:
+            await record_order(conn, event)
+
+        async def recorded(event: RecordedEvent) -> None:
+            await apply_order(event)
+            self.relay.wake()
+
+        apply_order = idempotent(self.engine, "payments", order_created)
+        return [
+            ("payments", [ORDER_CREATED], recorded),
+            ("payment-dispatcher", [PAYMENT_REQUESTED], self.dispatcher.handle),
+            ("payments-view", PAYMENT_EVENTS, self.view.apply),
+        ]
+
+
+def _app(verifier: TokenVerifier, **state: Any) -> FastAPI:
+    app = create_app(
+        "GameStore payments", [router, webhook_router, admin_router], description=DESCRIPTION
+    )
+    install_error_handlers(app)
+    app.state.verifier = verifier
+    for name, value in state.items():
+        setattr(app.state, name, value)
+    return app
+
+
+async def open_queue(settings: Settings) -> WorkQueue:
+    """The work queue; on RabbitMQ it knows the payment queue for its dead-letter listing."""
+    if scheme(settings.work_queue_url) in ("amqp", "amqps"):
+        return await connect_queue(settings.work_queue_url, known_queues=(PAYMENT_QUEUE,))
+    return await open_work_queue(settings)
+
+
+@contextlib.asynccontextmanager
+async def build(
+    settings: Settings,
+    *,
+    verifier: TokenVerifier | None = None,
+    webhook_secrets: Sequence[str] | None = None,
+    consumers: bool = True,
+) -> AsyncIterator[PaymentsService]:
+    """The wired service, its relay (and, with ``consumers``, its bus consumers) running;
+    everything is stopped and closed on exit. ``verifier`` defaults to the users service's
+    JWKS, ``webhook_secrets`` to :func:`configured_secrets`."""
+    async with contextlib.AsyncExitStack() as stack:
+        storage = await stack.enter_async_context(
+            service_storage(settings, "payments", metadata, outbox.table)
+        )
+        queue = await open_queue(settings)
+        stack.push_async_callback(queue.close)
+        payments = Payments(storage.store)
+        secrets = list(webhook_secrets or configured_secrets(settings))
+        hooks = WebhookInbox(storage.engine, WebhookVerifier(secrets), on_commit=storage.relay.wake)
+        orders = Orders(storage.engine, payments, on_commit=storage.relay.wake)
+        view = PaymentsView(storage.engine, storage.store)
+        app = _app(
+            verifier or users_jwks_verifier(),
+            orders=orders,
+            payments=payments,
+            payments_view=view,
+            idempotency=Idempotency(storage.engine, idempotency_keys),
+            webhook_inbox=hooks,
+            queue=queue,
+            store=storage.store,
+        )
+        service = PaymentsService(
+            app, storage.engine, storage.store, storage.relay, queue, orders, view,
+            Dispatcher(queue), hooks,
+        )  # fmt: skip
+        if consumers:
+            await stack.enter_async_context(_consuming(settings, service))
+        yield service
+
+
+@contextlib.asynccontextmanager
+async def _consuming(settings: Settings, service: PaymentsService) -> AsyncIterator[EventBus]:
+    """Run the service's bus consumers in background tasks for the duration of the block."""
+    bus = await connect_bus(settings.bus_url, service.store)
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(bus.consume(group, types, handler, stop=stop), name=group)
+        for group, types, handler in service.consumers()
+    ]
+    log.info("payments consuming", groups=",".join(t.get_name() for t in tasks))
+    try:
+        yield bus
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bus.close()
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    """The ``payments`` process: serve the payments API and run its consumers until ``stop``."""
+    host, port = service_address("payments")
+    async with build(settings) as service:
+        log.info("payments service listening", host=host, port=port)
+        await serve(service.app, host, port, stop)

@@ -1,0 +1,66 @@
+"""Browsing the event store for operators (``GET /admin/events``): global order, filters.
+
+A page holds up to ``limit`` events after position ``after`` that match every filter given.
+Filters the store cannot apply itself (correlation id; a type together with a stream) are applied
+while reading, over at most ``MAX_SCAN`` events per request, so a rare match never makes one
+request read the whole log: ``next_after`` is then the last position READ, and the client goes
+on from there (an empty page with a larger ``next_after`` means "nothing yet, read on").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gamestore.platform.eventstore import EventStore, RecordedEvent
+
+MAX_LIMIT = 1000
+MAX_SCAN = 10_000
+_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    stream: str | None = None
+    type: str | None = None
+    correlation_id: str | None = None
+
+    def matches(self, event: RecordedEvent) -> bool:
+        return (
+            (self.stream is None or event.stream_id == self.stream)
+            and (self.type is None or event.type == self.type)
+            and (self.correlation_id is None or event.correlation_id == self.correlation_id)
+        )
+
+
+async def browse(
+    store: EventStore, after: int, limit: int, where: EventFilter
+) -> tuple[list[RecordedEvent], int]:
+    """Matching events after ``after`` (at most ``limit``) and the position to read on from."""
+    if where.stream is not None:
+        return await _from_stream(store, after, limit, where)
+    found: list[RecordedEvent] = []
+    position, scanned = after, 0
+    types = [where.type] if where.type is not None else None
+    while len(found) < limit and scanned < MAX_SCAN:
+        batch = await store.read_all(position, _PAGE, types=types)
+        if not batch:
+            break
+        for event in batch:
+            position, scanned = event.position, scanned + 1
+            if where.matches(event):
+                found.append(event)
+                if len(found) == limit:
+                    break
+    return found, position
+
+
+async def _from_stream(
+    store: EventStore, after: int, limit: int, where: EventFilter
+) -> tuple[list[RecordedEvent], int]:
+    assert where.stream is not None
+    events = [e for e in await store.read_stream(where.stream) if e.position > after]
+    events.sort(key=lambda e: e.position)
+    found = [e for e in events if where.matches(e)][:limit]
+    if len(found) == limit:
+        return found, found[-1].position
+    return found, max([after, *(e.position for e in events)])

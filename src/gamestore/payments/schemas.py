@@ -1,0 +1,127 @@
+"""Request and response shapes of the payments API (CONTRACT.md "Payments"), apart from the
+domain (``payments.domain``) and the tables (``payments.tables``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PaymentMethod = Literal[
+    "pm_card_visa",
+    "pm_card_chargeDeclined",
+    "pm_card_chargeDeclinedInsufficientFunds",
+    "pm_card_chargeDeclinedProcessingError",
+    "pm_card_async",
+]
+"""The PSP's test payment-method tokens; anything else is refused before any queueing."""
+
+Status = Literal["pending", "processing", "succeeded", "failed"]
+
+
+class PaymentIn(BaseModel):
+    """``POST /pagamento``: pay (again) for one of the caller's orders."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: uuid.UUID
+    payment_method: PaymentMethod
+
+
+class PaymentStarted(BaseModel):
+    payment_id: str
+    order_id: str
+    status: Literal["pending"] = "pending"
+
+
+class HistoryItem(BaseModel):
+    type: str
+    at: datetime
+
+
+class PaymentPublic(BaseModel):
+    """One payment as its event stream tells it (``GET /pagamento/{id}``)."""
+
+    id: str
+    order_id: str
+    user_id: str
+    amount_cents: int
+    currency: str
+    status: Status
+    failure_reason: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    history: list[HistoryItem]
+
+
+class PaymentSummary(BaseModel):
+    """A payment in a list (``GET /pagamento``): the view's row, without the history."""
+
+    id: str
+    order_id: str
+    user_id: str
+    amount_cents: int
+    currency: str
+    status: Status
+    failure_reason: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentSummary]
+    total: int
+    page: int
+    size: int
+
+
+class DeadLetterPublic(BaseModel):
+    id: str
+    queue: str
+    message: dict[str, Any]
+    error: str
+    attempts: int
+    dead_lettered_at: datetime
+
+
+class DeadLetterList(BaseModel):
+    items: list[DeadLetterPublic]
+    total: int
+
+
+class EventEnvelope(BaseModel):
+    event_id: str
+    stream_id: str
+    version: int
+    position: int
+    type: str
+    occurred_at: datetime
+    correlation_id: str | None
+    causation_id: str | None
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    """Events in global order; pass ``next_after`` as ``after`` to read on."""
+
+    items: list[EventEnvelope]
+    next_after: int
+
+
+class WebhookData(BaseModel):
+    charge_id: str = Field(min_length=1, max_length=255)
+    payment_id: str = Field(min_length=1, max_length=255)
+    amount_cents: int = Field(ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    failure_code: str | None = Field(default=None, max_length=100)
+
+
+class PspWebhook(BaseModel):
+    """The PSP's signed webhook body (CONTRACT.md "Webhook wire format")."""
+
+    type: Literal["charge.succeeded", "charge.failed"]
+    data: WebhookData

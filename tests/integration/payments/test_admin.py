@@ -1,0 +1,116 @@
+"""Admin routes: the payment queue's dead letters and the event log; players get 403."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from gamestore.payments.dispatcher import PAYMENT_QUEUE
+from gamestore.platform.eventstore import NO_STREAM, NewEvent
+from gamestore.platform.queue import Message, PermanentError
+from tests.integration.games.support import problem
+from tests.integration.payments.support import PaymentsApi
+
+ADMIN_ROUTES = [
+    ("GET", "/admin/dlq"),
+    ("POST", f"/admin/dlq/{uuid.uuid4()}/replay"),
+    ("DELETE", f"/admin/dlq/{uuid.uuid4()}"),
+    ("GET", "/admin/events"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
+async def test_players_get_403_and_strangers_401(api: PaymentsApi, method: str, path: str) -> None:
+    problem(await api.client.request(method, path, headers=api.player(str(uuid.uuid4()))), 403)
+    problem(await api.client.request(method, path), 401)
+
+
+async def dead_letter(api: PaymentsApi, payment_id: str) -> None:
+    """A payment command that failed for good, as the worker leaves it."""
+    queue = api.service.queue
+    await queue.enqueue(PAYMENT_QUEUE, {"payment_id": payment_id}, message_id=payment_id)
+    stop = asyncio.Event()
+
+    async def refuse(message: Message) -> None:
+        stop.set()
+        raise PermanentError("psp down")
+
+    await asyncio.wait_for(queue.consume(PAYMENT_QUEUE, refuse, stop=stop), 10)
+    for _ in range(200):
+        if await queue.dead_letters(PAYMENT_QUEUE):
+            return
+        await asyncio.sleep(0.02)
+
+
+async def test_dead_letters_list_replay_discard(api: PaymentsApi) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    await dead_letter(api, first)
+    await dead_letter(api, second)
+    listed = (await api.client.get("/admin/dlq", headers=api.admin)).json()
+    assert listed["total"] == 2
+    letter = next(item for item in listed["items"] if item["id"] == first)
+    assert letter["queue"] == PAYMENT_QUEUE and letter["message"] == {"payment_id": first}
+    assert "psp down" in letter["error"] and letter["dead_lettered_at"].endswith("Z")
+    replay = await api.client.post(f"/admin/dlq/{first}/replay", headers=api.admin)
+    assert replay.status_code == 202
+    assert await api.service.queue.pending(PAYMENT_QUEUE) == 1
+    problem(await api.client.post(f"/admin/dlq/{first}/replay", headers=api.admin), 404)
+    assert (await api.client.delete(f"/admin/dlq/{second}", headers=api.admin)).status_code == 204
+    problem(await api.client.delete(f"/admin/dlq/{second}", headers=api.admin), 404)
+    assert (await api.client.get("/admin/dlq", headers=api.admin)).json()["total"] == 0
+
+
+async def test_events_in_global_order_with_filters(api: PaymentsApi) -> None:
+    store = api.service.store
+    for n in range(5):
+        kind = "Even" if n % 2 == 0 else "Odd"
+        corr = "corr-x" if n in (1, 4) else "corr-y"
+        await store.append(f"s-{n % 2}", [NewEvent(kind, {"n": n}, correlation_id=corr)])
+
+    async def page(**params: str | int) -> dict[str, Any]:
+        response = await api.client.get("/admin/events", params=params, headers=api.admin)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def numbers(body: dict[str, Any]) -> list[int]:
+        return [item["data"]["n"] for item in body["items"]]
+
+    everything = await page()
+    assert numbers(everything) == [0, 1, 2, 3, 4] and everything["next_after"] == 5
+    item = everything["items"][0]
+    assert set(item) == {
+        "event_id", "stream_id", "version", "position", "type", "occurred_at",
+        "correlation_id", "causation_id", "data",
+    }  # fmt: skip
+    first_two = await page(limit=2)
+    assert numbers(first_two) == [0, 1] and first_two["next_after"] == 2
+    assert numbers(await page(after=2, limit=2)) == [2, 3]
+    assert numbers(await page(stream="s-0")) == [0, 2, 4]
+    assert numbers(await page(stream="s-0", after=1, limit=1)) == [2]
+    assert numbers(await page(type="Odd")) == [1, 3]
+    assert numbers(await page(correlation_id="corr-x")) == [1, 4]
+    assert numbers(await page(stream="s-1", type="Odd", correlation_id="corr-y")) == [3]
+    nothing = await page(after=5)
+    assert numbers(nothing) == [] and nothing["next_after"] == 5
+    assert numbers(await page(stream="nope")) == []
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 1001}, {"after": -1}, {"type": ""}, {"stream": "x" * 256}]
+)
+async def test_events_bad_parameters_are_422(api: PaymentsApi, params: dict[str, Any]) -> None:
+    problem(await api.client.get("/admin/events", params=params, headers=api.admin), 422)
+
+
+async def test_a_stream_with_many_events(api: PaymentsApi) -> None:
+    await api.service.store.append("big", [NewEvent("E", {"n": n}) for n in range(30)], NO_STREAM)
+    response = await api.client.get(
+        "/admin/events", params={"stream": "big", "after": 10, "limit": 5}, headers=api.admin
+    )
+    body = response.json()
+    assert [e["version"] for e in body["items"]] == [11, 12, 13, 14, 15]
+    assert body["next_after"] == 15
