@@ -12,8 +12,9 @@ Every message ``{payment_id}`` means "make this payment terminal" (docs/adr/008)
    us (the calls timed out until the dead letter): that charge is its outcome, not a new one.
 3. Record the call (``PaymentAttempted``), then its outcome: ``PaymentSucceeded``, ``PaymentFailed``
    (declined), ``PaymentProcessing`` (the webhook finishes it), or for a transient failure a
-   retry with backoff — after ``max_attempts`` deliveries ``PaymentDeadLettered`` +
-   ``PaymentFailed(processing_error)`` and the queue dead-letters the message.
+   retry with backoff — after ``max_attempts`` deliveries (unless the PSP's ledger shows the
+   charge went through unanswered) ``PaymentDeadLettered`` + ``PaymentFailed(processing_error)``
+   and the queue dead-letters the message.
 
 Crash safety: the message is acked only after the outcome is appended. A worker killed after
 the PSP charged gets the message again; the same key makes the PSP replay the same charge, and
@@ -121,10 +122,16 @@ class PaymentWorker:
         """Charge at the PSP. A re-opened payment is charged under a new key, so it first asks
         the PSP for a charge of an earlier epoch whose answer was lost (timeouts until the dead
         letter): that charge is the outcome, and the player is not charged twice."""
-        earlier = await self._psp.find_charge(payment.id) if payment.epoch > 0 else None
-        if earlier is None:
-            return await self._psp.charge(charge_request(payment), idempotency_key(payment))
-        if earlier.kind != "transient":  # a failed lookup is retried like a failed charge
+        earlier = await self._earlier_charge(payment) if payment.epoch > 0 else None
+        if earlier is not None:
+            return earlier  # (a failed lookup is transient: retried like a failed charge)
+        return await self._psp.charge(charge_request(payment), idempotency_key(payment))
+
+    async def _earlier_charge(self, payment: Payment) -> ChargeResult | None:
+        """The PSP's charge for this payment if it holds one, None if not, transient if the
+        lookup failed."""
+        earlier = await self._psp.find_charge(payment.id)
+        if earlier is not None and earlier.kind != "transient":
             log.warning(
                 "earlier charge found at the PSP; not charging again",
                 payment_id=payment.id,
@@ -167,12 +174,15 @@ class PaymentWorker:
             log.warning("psp attempt", **fields, error=result.error)
             return await self._failed(payment, attempt, result)
         log.info("psp attempt", **fields, charge_id=result.charge_id, replayed=result.replayed)
-        if result.kind == "processing":
-            charge_id = result.charge_id or ""
-            await self._payments.change(payment.id, lambda p: decide_processing(p, charge_id))
-            log.info("payment processing", **fields, charge_id=charge_id)
-            return
-        await self._conclude(payment, attempt, result)
+        await self._settle(payment, attempt, result)
+
+    async def _settle(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
+        """Append what a succeeded, declined or processing answer means for the payment."""
+        if result.kind != "processing":
+            return await self._conclude(payment, attempt, result)
+        charge_id = result.charge_id or ""
+        await self._payments.change(payment.id, lambda p: decide_processing(p, charge_id))
+        log.info("payment processing", payment_id=payment.id, attempt=attempt, charge_id=charge_id)
 
     async def _conclude(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
         succeeded = result.kind == "succeeded"
@@ -192,6 +202,10 @@ class PaymentWorker:
         error = result.error or "transient PSP failure"
         if attempt < self._max_attempts and result.kind == "transient":
             raise TransientPspError(error)
+        if result.kind == "transient":  # the last try: did a charge go through unanswered?
+            earlier = await self._earlier_charge(payment)
+            if earlier is not None and earlier.kind != "transient":
+                return await self._settle(payment, attempt, earlier)
         await self._payments.change(payment.id, lambda p: decide_dead_letter(p, attempt, error))
         log.error("payment dead-lettered", payment_id=payment.id, attempt=attempt, error=error)
         raise PermanentError(error)

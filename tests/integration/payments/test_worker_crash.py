@@ -3,8 +3,10 @@
 - A payment-worker PROCESS SIGKILLed after the PSP charged and before the outcome and the ack:
   the message comes back, the next worker calls the PSP again with the same key, the PSP replays
   the same charge — one charge in the ledger, one ``PaymentSucceeded``.
-- Every answer lost to timeouts until the dead letter, then the dead letter replayed: the
-  re-opened payment finds the charge in the PSP's ledger instead of charging under its new key.
+- Every answer lost to timeouts: at the last attempt the worker finds the charge in the PSP's
+  ledger and takes it as the outcome; if the ledger is unreachable too, the payment is
+  dead-lettered, and the replayed dead letter's re-opened payment finds the charge there
+  instead of charging under its new key.
 
 The worker reaches the PSP through a test proxy that forwards the charge, then holds the answer
 back (a slow network): the ledger shows the charge while the worker still waits for its answer.
@@ -27,7 +29,14 @@ from aiohttp import web
 
 from gamestore.payments.domain import PROCESSING_ERROR
 from gamestore.payments.worker import QUEUE
-from tests.integration.payments.test_worker import VISA, Rig, eventually, free_port, rig_at
+from tests.integration.payments.test_worker import (
+    MAX_ATTEMPTS,
+    VISA,
+    Rig,
+    eventually,
+    free_port,
+    rig_at,
+)
 
 CHILD = (
     "import sys\n"
@@ -48,8 +57,11 @@ class HoldingProxy:
     url: str = ""
     charged: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    hold_ledger: bool = False  # hold ledger lookups too (until release)
 
     async def ledger(self, request: web.Request) -> web.Response:
+        if self.hold_ledger:
+            await self.release.wait()
         async with (
             aiohttp.ClientSession() as session,
             session.get(self.psp_url + "/v1/charges", params=request.query) as answer,
@@ -142,22 +154,46 @@ async def test_a_worker_killed_after_the_charge_charges_once(rig: Rig) -> None:
     assert "payment worker consuming" in killed_log and "psp attempt" not in killed_log
 
 
+@asynccontextmanager
+async def lost_answers(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, *, hold_ledger: bool
+) -> AsyncIterator[HoldingProxy]:
+    """The in-process worker behind a proxy that never answers a charge (until released)."""
+    async with holding_proxy(os.environ["GAMESTORE_PSP_URL"]) as proxy:
+        proxy.hold_ledger = hold_ledger
+        monkeypatch.setenv("GAMESTORE_PSP_URL", proxy.url)
+        rig.settings = rig.settings.model_copy(update={"psp_timeout_seconds": 0.3})
+        async with rig.worker():
+            yield proxy
+
+
+async def test_a_charge_whose_answers_were_lost_is_found_before_the_dead_letter(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = await rig.request(VISA)
+    async with lost_answers(rig, monkeypatch, hold_ledger=False):
+        payment = await rig.payment(pid, lambda p: p.terminal)
+        await rig.drained()
+    (charge,) = await rig.ledger(pid)
+    assert (payment.status, payment.charge_id) == ("succeeded", charge["id"])
+    types = [e.type for e in await rig.events(pid)]
+    assert types == ["PaymentRequested", *["PaymentAttempted"] * MAX_ATTEMPTS, "PaymentSucceeded"]
+    assert await rig.queue.dead_letters(QUEUE) == []
+
+
 async def test_a_charge_whose_answers_were_lost_is_not_repeated_by_a_replay(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid = await rig.request(VISA)
-    async with holding_proxy(os.environ["GAMESTORE_PSP_URL"]) as proxy:
-        monkeypatch.setenv("GAMESTORE_PSP_URL", proxy.url)
-        rig.settings = rig.settings.model_copy(update={"psp_timeout_seconds": 0.3})
-        async with rig.worker():
-            failed = await rig.payment(pid, lambda p: p.terminal)
-            assert (failed.status, failed.failure_reason) == ("failed", PROCESSING_ERROR)
-            await eventually(lambda: rig.queue.dead_letters(QUEUE))
-            assert len(await rig.ledger(pid)) == 1  # the PSP charged; every answer was lost
-            proxy.release.set()  # the network heals; an operator replays the dead letter
-            assert await rig.queue.replay(pid)
-            payment = await rig.payment(pid, lambda p: p.status == "succeeded")
-            await rig.drained()
+    async with lost_answers(rig, monkeypatch, hold_ledger=True) as proxy:
+        failed = await rig.payment(pid, lambda p: p.terminal)
+        assert (failed.status, failed.failure_reason) == ("failed", PROCESSING_ERROR)
+        await eventually(lambda: rig.queue.dead_letters(QUEUE))
+        assert len(await rig.ledger(pid)) == 1  # the PSP charged; every answer was lost
+        proxy.release.set()  # the network heals; an operator replays the dead letter
+        assert await rig.queue.replay(pid)
+        payment = await rig.payment(pid, lambda p: p.status == "succeeded")
+        await rig.drained()
     (charge,) = await rig.ledger(pid)  # still the one charge
     assert payment.charge_id == charge["id"] and payment.epoch == 1
     assert [key for key, _ in rig.psp_keys(pid)] == [pid]  # nothing under the new key
