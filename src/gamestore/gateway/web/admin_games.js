@@ -9,7 +9,7 @@ const PAGE_SIZE = 20;
 const list = (text) => String(text || '').split(',').map((s) => s.trim()).filter(Boolean);
 
 function deleteCell(game, onDeleted) {
-  const cell = h('td', { class: 'actions' });
+  const cell = h('div', { class: 'actions' });
   const ask = () => replace(cell,
     h('span', { text: 'Excluir? ' }),
     h('button', { type: 'button', class: 'danger', text: 'Sim, excluir', 'aria-label': `Confirmar exclusão de ${game.title}`, onclick: remove }),
@@ -40,7 +40,7 @@ export async function adminGamesView({ query }) {
   const rows = data.items.map((game) => h('tr', {},
     h('td', { text: game.title }), h('td', { text: price(game.price_cents) }),
     h('td', { text: (game.genres || []).join(', ') }), h('td', { text: game.version }),
-    deleteCell(game, again)));
+    h('td', {}, deleteCell(game, again))));
   return h('section', {},
     h('h1', { text: 'Admin: jogos' }),
     h('p', {}, h('a', { href: '#/admin/jogos/novo', class: 'button primary', text: 'Novo jogo' }),

@@ -8,7 +8,7 @@ import { go } from './router.js';
 const pretty = (value) => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 
 function letterRow(letter, reload) {
-  const actions = h('td', { class: 'actions' });
+  const actions = h('div', { class: 'actions' });
   const act = (label, busyText, method, path, done) => h('button', {
     type: 'button', text: label, class: method === 'DELETE' ? 'danger' : '',
     'aria-label': `${label} a mensagem ${letter.id}`,
@@ -33,7 +33,7 @@ function letterRow(letter, reload) {
     h('td', { text: letter.error || '—' }),
     h('td', { text: dateTime(letter.dead_lettered_at) }),
     h('td', {}, h('details', {}, h('summary', { text: 'Ver' }), h('pre', { text: pretty(letter.message) }))),
-    actions);
+    h('td', {}, actions));
 }
 
 export async function dlqView() {
@@ -73,17 +73,21 @@ function matches(event, f) {
     && (!f.correlation_id || event.correlation_id === f.correlation_id);
 }
 
-/** Up to a page of matching events from ``after`` on (the filters go to the server too; what it
- * ignores is filtered here, scanning a few pages). */
+/** Up to a page of matching events from ``after`` on. The filters go to the server; what an
+ * older server ignores is filtered here too. A filtered page may come back short while more
+ * follow, so a few pages are read; ``next_after`` not moving means the end of the log. */
 async function scan(f) {
   const found = [];
   let cursor = f.after;
   let end = false;
   for (let i = 0; i < SCAN_PAGES && found.length < PAGE && !end; i += 1) {
     const path = withQuery('/admin/events', { after: cursor, limit: PAGE, stream: f.stream, type: f.type, correlation_id: f.correlation_id });
-    const events = itemsOf(await authed('GET', path));
-    end = events.length < PAGE;
-    if (events.length) cursor = Math.max(cursor, ...events.map((e) => Number(e.position) || 0));
+    const body = await authed('GET', path);
+    const events = itemsOf(body);
+    const last = Math.max(cursor, ...events.map((e) => Number(e.position) || 0));
+    const next = body && Number.isFinite(body.next_after) ? Math.max(body.next_after, last) : last;
+    end = next <= cursor;
+    cursor = next;
     found.push(...events.filter((e) => matches(e, f)));
   }
   return { events: found, cursor, end };

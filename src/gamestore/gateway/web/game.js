@@ -47,7 +47,9 @@ function buyForm(game, panel) {
           orderTracker(order.order_id, order.payment_id));
       } catch (error) {
         if (error instanceof ApiError && error.status) key = newKey();
-        replace(message, errorBox(error));
+        const open = error.problem && typeof error.problem.order_id === 'string' ? error.problem.order_id : null;
+        replace(message, errorBox(error), open
+          ? h('p', {}, h('a', { href: `#/pedidos/${encodeURIComponent(open)}`, text: 'Ver o pedido em andamento' })) : null);
       }
     });
   });

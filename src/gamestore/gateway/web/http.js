@@ -2,13 +2,14 @@
 
 /** An API failure: ``message`` is the problem+json detail (or a Portuguese fallback). */
 export class ApiError extends Error {
-  constructor(status, message, { errors = [], requestId = null, title = '' } = {}) {
+  constructor(status, message, { errors = [], requestId = null, title = '', problem = {} } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.errors = errors;
     this.requestId = requestId;
     this.title = title;
+    this.problem = problem;  // the whole problem document (e.g. the order_id of a 409)
   }
 }
 
@@ -68,6 +69,7 @@ async function read(response) {
     errors: Array.isArray(problem.errors) ? problem.errors : [],
     requestId,
     title: typeof problem.title === 'string' ? problem.title : '',
+    problem,
   });
 }
 

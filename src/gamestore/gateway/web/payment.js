@@ -83,7 +83,7 @@ export function describe(order, payment) {
     return { key: 'failed', text: `falhou: ${reasonText(payment.failure_reason)}` };
   }
   if (!payment && order && order.status === 'payment_failed') {
-    return { key: 'failed', text: 'falhou: pagamento não aprovado' };
+    return { key: 'failed', text: `falhou: ${reasonText(order.failure_reason)}` };
   }
   return { key: 'pending', text: 'aguardando pagamento' };
 }
