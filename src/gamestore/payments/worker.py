@@ -100,7 +100,7 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 class PaymentWorker:
-    """The queue handler: one message → at most one PSP call → events on the payment's stream."""
+    """The queue handler: one message → one charge attempt → events on the payment's stream."""
 
     def __init__(
         self, payments: Payments, engine: AsyncEngine, psp: PspClient, *, max_attempts: int
