@@ -152,6 +152,8 @@ async def _consuming(settings: Settings, service: PaymentsService) -> AsyncItera
         asyncio.create_task(bus.consume(group, types, handler, stop=stop), name=group)
         for group, types, handler in service.consumers()
     ]
+    for task in tasks:
+        task.add_done_callback(_report_end)
     log.info("payments consuming", groups=",".join(t.get_name() for t in tasks))
     try:
         yield bus
@@ -159,6 +161,12 @@ async def _consuming(settings: Settings, service: PaymentsService) -> AsyncItera
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await bus.close()
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A consumer that ends by itself is worth a loud line (the process keeps serving HTTP)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("bus consumer stopped", group=task.get_name(), error=repr(task.exception()))
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from standardwebhooks import Webhook
 
 from gamestore.payments.aggregate import Payments
@@ -23,6 +24,8 @@ from gamestore.platform.logs import correlation
 from tests.integration.games.support import Issuer
 
 DEADLINE = 20.0
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For tests of input checks that never reach the database engine (they stay fast)."""
 
 
 def new_secret() -> str:

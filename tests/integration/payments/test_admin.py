@@ -12,7 +12,7 @@ from gamestore.payments.dispatcher import PAYMENT_QUEUE
 from gamestore.platform.eventstore import NO_STREAM, NewEvent
 from gamestore.platform.queue import Message, PermanentError
 from tests.integration.games.support import problem
-from tests.integration.payments.support import PaymentsApi
+from tests.integration.payments.support import PaymentsApi, sqlite_only
 
 ADMIN_ROUTES = [
     ("GET", "/admin/dlq"),
@@ -22,6 +22,7 @@ ADMIN_ROUTES = [
 ]
 
 
+@sqlite_only
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
 async def test_players_get_403_and_strangers_401(api: PaymentsApi, method: str, path: str) -> None:
     problem(await api.client.request(method, path, headers=api.player(str(uuid.uuid4()))), 403)
@@ -99,6 +100,7 @@ async def test_events_in_global_order_with_filters(api: PaymentsApi) -> None:
     assert numbers(await page(stream="nope")) == []
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "params", [{"limit": 0}, {"limit": 1001}, {"after": -1}, {"type": ""}, {"stream": "x" * 256}]
 )

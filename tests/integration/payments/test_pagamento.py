@@ -9,7 +9,7 @@ import pytest
 
 from gamestore.payments.domain import PAYMENT_REQUESTED, Outcome, decide_outcome
 from tests.integration.games.support import problem
-from tests.integration.payments.support import PaymentsApi
+from tests.integration.payments.support import PaymentsApi, sqlite_only
 
 USER = str(uuid.uuid4())
 
@@ -21,6 +21,7 @@ async def failed_order(api: PaymentsApi, user_id: str = USER) -> dict[str, str]:
     return data
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "body",
     [
@@ -44,6 +45,7 @@ async def test_an_unknown_token_is_422_even_for_a_real_order(api: PaymentsApi) -
     assert len(await api.stream(data["payment_id"])) == 2
 
 
+@sqlite_only
 async def test_without_a_token_401(api: PaymentsApi) -> None:
     body = {"order_id": str(uuid.uuid4()), "payment_method": "pm_card_visa"}
     response = await api.client.post("/pagamento", json=body)

@@ -22,6 +22,7 @@ from tests.integration.payments.support import (
     charge_body,
     new_secret,
     signed_headers,
+    sqlite_only,
 )
 
 
@@ -67,6 +68,7 @@ def _headers_without(name: str, body: bytes, secret: str) -> dict[str, str]:
     return headers
 
 
+@sqlite_only
 @pytest.mark.parametrize("missing", ["webhook-id", "webhook-timestamp", "webhook-signature"])
 async def test_missing_headers_are_401(api: PaymentsApi, missing: str) -> None:
     body = charge_body(str(uuid.uuid4()))
@@ -74,6 +76,7 @@ async def test_missing_headers_are_401(api: PaymentsApi, missing: str) -> None:
     problem(await api.client.post("/webhooks/psp", content=body, headers=headers), 401)
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "signature",
     [
@@ -92,6 +95,7 @@ async def test_bad_signatures_are_401(api: PaymentsApi, signature: str) -> None:
     assert await stored_webhooks(api) == 0
 
 
+@sqlite_only
 async def test_a_tampered_body_or_id_is_401(api: PaymentsApi) -> None:
     body = charge_body(str(uuid.uuid4()), "charge.failed")
     headers = signed_headers(api.secret, body, "msg_t")
@@ -101,12 +105,14 @@ async def test_a_tampered_body_or_id_is_401(api: PaymentsApi) -> None:
     problem(await api.client.post("/webhooks/psp", content=body, headers=other_id), 401)
 
 
+@sqlite_only
 @pytest.mark.parametrize("offset", [-600, 600])
 async def test_a_timestamp_ten_minutes_off_is_401(api: PaymentsApi, offset: int) -> None:
     body = charge_body(str(uuid.uuid4()))
     problem(await api.webhook(body, timestamp=time.time() + offset), 401)
 
 
+@sqlite_only
 @pytest.mark.parametrize("timestamp", ["yesterday", "nan", "1e400", "-1"])
 async def test_a_garbage_timestamp_is_401(api: PaymentsApi, timestamp: str) -> None:
     body = charge_body(str(uuid.uuid4()))
@@ -114,10 +120,12 @@ async def test_a_garbage_timestamp_is_401(api: PaymentsApi, timestamp: str) -> N
     problem(await api.client.post("/webhooks/psp", content=body, headers=headers), 401)
 
 
+@sqlite_only
 async def test_another_secret_is_401(api: PaymentsApi) -> None:
     problem(await api.webhook(charge_body(str(uuid.uuid4())), secret=new_secret()), 401)
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "body",
     [
@@ -135,10 +143,12 @@ async def test_signed_but_malformed_is_400(api: PaymentsApi, body: bytes) -> Non
     assert await stored_webhooks(api) == 0
 
 
+@sqlite_only
 async def test_an_overlong_webhook_id_is_400(api: PaymentsApi) -> None:
     problem(await api.webhook(charge_body(str(uuid.uuid4())), webhook_id="m" * 256), 400)
 
 
+@sqlite_only
 async def test_a_non_utf8_body_is_refused(api: PaymentsApi) -> None:
     body = b"\xff\xfe{}"
     headers = signed_headers(api.secret, b"{}", "msg_bin")
@@ -163,6 +173,7 @@ async def test_rotation_old_and_new_secrets_while_both_are_listed(settings: Sett
                 problem(await api.webhook(charge_body("p"), secret=secret), 401)
 
 
+@sqlite_only
 async def test_secrets_from_the_environment_or_the_data_dir(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
