@@ -8,7 +8,7 @@ import { remember } from './router.js';
 import * as session from './session.js';
 
 const PAGE_SIZE = 12;
-const DEBOUNCE_MS = 150;
+const DEBOUNCE_MS = 120;
 const SORTS = [
   ['relevance', 'Relevância'],
   ['popular', 'Mais vendidos'],
