@@ -65,7 +65,13 @@ def browser(playwright: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def web_stack(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Stack]:
     """The real processes with a demo catalog, searchable before the first test starts."""
-    extra = {"GAMESTORE_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL)}
+    extra = {
+        "GAMESTORE_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL),
+        # a payment that keeps failing reaches the dead-letter queue in well under a second
+        "GAMESTORE_PAYMENT_MAX_ATTEMPTS": "2",
+        "GAMESTORE_PAYMENT_RETRY_BASE_SECONDS": "0.1",
+        "GAMESTORE_PAYMENT_RETRY_MAX_SECONDS": "0.2",
+    }
     with running_stack(tmp_path_factory.mktemp("web-stack"), extra) as stack:
         seeded = stack.cli("seed", "--games", str(DEMO_GAMES), timeout=120)
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr

@@ -93,3 +93,28 @@ def test_a_declined_card_shows_the_reason_and_a_retry_with_visa_succeeds(
     payments.nth(1).wait_for(timeout=SAGA_MS)
     text = page.locator("main").inner_text()
     assert "cartão recusado" in text and "aprovado" in text
+
+
+def test_a_payment_that_keeps_failing_reaches_the_dead_letters_and_an_admin_clears_it(
+    page: Any, context: Any, web_stack: Stack, web_admin: Account
+) -> None:
+    register(page, web_stack)
+    order = buy(page, web_stack, "Stardew Valley", "Visa 0119… (erro de processamento)")
+    assert wait_status(page, "failed") == "falhou: erro no processamento do pagamento"
+    open_app(page, web_stack, "#/notificacoes")
+    page.locator("main li").first.wait_for(timeout=SAGA_MS)
+
+    admin = context.browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    sign_in(admin, web_stack, web_admin.email, web_admin.password)
+    open_app(admin, web_stack, "#/admin/dlq")
+    rows = admin.locator("main tbody tr")
+    mine = rows.filter(has_text=order) if rows.filter(has_text=order).count() else rows
+    assert mine.count() >= 1, admin.locator("main").inner_text()
+    screenshot(admin, "admin-dlq")
+    before = rows.count()
+    mine.first.get_by_role("button", name="Excluir").click()
+    admin.get_by_text("Mensagem excluída.").wait_for()
+    admin.wait_for_function(
+        "n => document.querySelectorAll('main tbody tr').length === n", arg=before - 1
+    )
+    admin.context.close()

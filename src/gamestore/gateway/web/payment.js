@@ -127,6 +127,7 @@ class Tracker {
       terminal = await this.poll();
     } catch (error) {
       replace(this.details, errorBox(error));
+      if (error instanceof ApiError && error.status === 401) return;  // signed out: stop
     }
     if (!terminal) this.timer = setTimeout(() => this.tick(), delay(Date.now() - this.started));
   }
