@@ -139,3 +139,46 @@ def fresh_auth(stack: Stack, account: Account) -> dict[str, str]:
     response = httpx.post(f"{stack.gateway_url}/login/auth", json=body)
     assert response.status_code == 200, response.text
     return bearer(response.json()["access_token"])
+
+
+def test_an_admin_deletes_a_game_and_search_forgets_it(
+    page: Any, web_stack: Stack, web_admin: Account
+) -> None:
+    title = unique_title("Descartavel")
+    game = create_game(web_stack, web_admin, title)
+    wait_searchable(web_stack, 1, query=title)
+    sign_in(page, web_stack, web_admin.email, web_admin.password)
+    open_app(page, web_stack, "#/admin/jogos?pagina=1")
+    for _ in range(10):  # the game is on some page of the title-ordered catalog
+        if page.get_by_role("button", name=f"Excluir {title}").count():
+            break
+        page.get_by_role("link", name="Próxima →").click()
+        page.wait_for_timeout(100)
+        wait_view(page, "/admin/jogos")
+    page.get_by_role("button", name=f"Excluir {title}").click()
+    confirm = page.get_by_role("button", name=f"Confirmar exclusão de {title}")
+    assert confirm.evaluate("el => el === document.activeElement")
+    confirm.click()
+    page.get_by_text(f"“{title}” foi excluído do catálogo.").wait_for()
+    gone = httpx.get(f"{web_stack.gateway_url}/jogos/{game['id']}")
+    assert gone.status_code == 404
+
+
+def test_pages_fit_a_phone_screen(browser: Any, web_stack: Stack, watch: Watch) -> None:
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = phone.new_page()
+    watch.attach(page)
+    try:
+        for path in ("#/jogos", "#/cadastro", f"#/jogos/{some_game(web_stack)}"):
+            open_app(page, web_stack, path)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+        screenshot(page, "phone-game")
+    finally:
+        phone.close()
+    assert not watch.errors, watch.errors
+
+
+def some_game(stack: Stack) -> str:
+    found = httpx.get(f"{stack.gateway_url}/jogos/busca", params={"q": "witcher"}).json()
+    return str(found["items"][0]["id"])
