@@ -48,7 +48,7 @@ from gamestore.platform.inbox import idempotent
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.platform.queue import WorkQueue, connect_queue, open_work_queue
-from gamestore.platform.service import service_address, service_storage
+from gamestore.platform.service import ServiceStorage, service_address, service_storage
 
 log = get_logger("payments")
 DESCRIPTION = "Payments of orders, the PSP's webhooks, and operations (dead letters, events)."
@@ -102,6 +102,31 @@ async def open_queue(settings: Settings) -> WorkQueue:
     return await open_work_queue(settings)
 
 
+def _wire(
+    storage: ServiceStorage, queue: WorkQueue, verifier: TokenVerifier, secrets: list[str]
+) -> PaymentsService:
+    """The use cases over the opened storage and queue, and the app that serves them."""
+    wake = storage.relay.wake
+    payments = Payments(storage.store)
+    hooks = WebhookInbox(storage.engine, WebhookVerifier(secrets), on_commit=wake)
+    orders = Orders(storage.engine, payments, on_commit=wake)
+    view = PaymentsView(storage.engine, storage.store)
+    app = _app(
+        verifier,
+        orders=orders,
+        payments=payments,
+        payments_view=view,
+        idempotency=Idempotency(storage.engine, idempotency_keys),
+        webhook_inbox=hooks,
+        queue=queue,
+        store=storage.store,
+    )
+    return PaymentsService(
+        app, storage.engine, storage.store, storage.relay, queue, orders, view,
+        Dispatcher(queue), hooks,
+    )  # fmt: skip
+
+
 @contextlib.asynccontextmanager
 async def build(
     settings: Settings,
@@ -119,25 +144,8 @@ async def build(
         )
         queue = await open_queue(settings)
         stack.push_async_callback(queue.close)
-        payments = Payments(storage.store)
         secrets = list(webhook_secrets or configured_secrets(settings))
-        hooks = WebhookInbox(storage.engine, WebhookVerifier(secrets), on_commit=storage.relay.wake)
-        orders = Orders(storage.engine, payments, on_commit=storage.relay.wake)
-        view = PaymentsView(storage.engine, storage.store)
-        app = _app(
-            verifier or users_jwks_verifier(),
-            orders=orders,
-            payments=payments,
-            payments_view=view,
-            idempotency=Idempotency(storage.engine, idempotency_keys),
-            webhook_inbox=hooks,
-            queue=queue,
-            store=storage.store,
-        )
-        service = PaymentsService(
-            app, storage.engine, storage.store, storage.relay, queue, orders, view,
-            Dispatcher(queue), hooks,
-        )  # fmt: skip
+        service = _wire(storage, queue, verifier or users_jwks_verifier(), secrets)
         if consumers:
             await stack.enter_async_context(_consuming(settings, service))
         yield service

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gamestore.payments.dispatcher import PAYMENT_QUEUE
 from gamestore.payments.domain import Outcome, decide_outcome
 from gamestore.payments.tables import payment_orders
-from gamestore.platform.queue import Message
+from gamestore.platform.queue import Message, WorkQueue
 from tests.integration.payments.support import PaymentsApi
 
 DEADLINE = 15.0
@@ -25,19 +25,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_an_order_flows_to_the_queue_and_the_view(live: PaymentsApi) -> None:
-    user_id = "6f4c6a0e-0000-4000-8000-000000000001"
-    created = await live.order_created(user_id)
-    payment_id = str(created.data["payment_id"])
-    headers = live.player(user_id)
-
-    async def listed() -> bool:
-        page = (await live.client.get("/pagamento", headers=headers)).json()
-        return bool(page["total"] == 1 and page["items"][0]["id"] == payment_id)
-
-    await eventually(listed, "the payment in the caller's list")
-    [requested] = await live.stream(payment_id, 1)
-    assert requested.correlation_id == created.correlation_id
+async def take_one(queue: WorkQueue) -> Message:
+    """The next message of the payment queue (acknowledged)."""
     taken: list[Message] = []
     stop = asyncio.Event()
 
@@ -45,24 +34,33 @@ async def test_an_order_flows_to_the_queue_and_the_view(live: PaymentsApi) -> No
         taken.append(message)
         stop.set()
 
-    await asyncio.wait_for(live.service.queue.consume(PAYMENT_QUEUE, take, stop=stop), DEADLINE)
-    assert [(m.id, m.body, m.correlation_id) for m in taken] == [
-        (payment_id, {"payment_id": payment_id}, created.correlation_id)
-    ]
+    await asyncio.wait_for(queue.consume(PAYMENT_QUEUE, take, stop=stop), DEADLINE)
+    return taken[0]
+
+
+async def is_paid(api: PaymentsApi, order_id: str) -> bool:
+    async with api.service.engine.connect() as conn:
+        query = select(payment_orders.c.paid).where(payment_orders.c.order_id == order_id)
+        return bool(await conn.scalar(query))
+
+
+async def test_an_order_flows_to_the_queue_and_the_view(live: PaymentsApi) -> None:
+    user_id = "6f4c6a0e-0000-4000-8000-000000000001"
+    created = await live.order_created(user_id)
+    payment_id, order_id = str(created.data["payment_id"]), str(created.data["order_id"])
+    headers = live.player(user_id)
+
+    async def listed_as(status: str) -> bool:
+        page = (await live.client.get("/pagamento", headers=headers)).json()
+        return bool(page["total"] == 1 and page["items"][0]["status"] == status)
+
+    await eventually(lambda: listed_as("pending"), "the payment in the caller's list")
+    [requested] = await live.stream(payment_id, 1)
+    assert requested.correlation_id == created.correlation_id
+    message = await take_one(live.service.queue)
+    assert (message.id, message.body) == (payment_id, {"payment_id": payment_id})
+    assert message.correlation_id == created.correlation_id
     success = Outcome(True, "worker", "worker:attempt-1", charge_id="ch_1")
     await live.payments.change(payment_id, lambda p: decide_outcome(p, success))  # the worker
-
-    async def succeeded() -> bool:
-        page = (await live.client.get("/pagamento", headers=headers)).json()
-        return bool(page["items"][0]["status"] == "succeeded")
-
-    await eventually(succeeded, "the view to follow the outcome")
-
-    async def paid() -> bool:
-        async with live.service.engine.connect() as conn:
-            query = select(payment_orders.c.paid).where(
-                payment_orders.c.order_id == created.data["order_id"]
-            )
-            return bool(await conn.scalar(query))
-
-    await eventually(paid, "the order marked paid")
+    await eventually(lambda: listed_as("succeeded"), "the view to follow the outcome")
+    await eventually(lambda: is_paid(live, order_id), "the order marked paid")
