@@ -186,3 +186,10 @@ async def test_secrets_from_the_environment_or_the_data_dir(
     assert configured_secrets(settings) == ["whsec_c2luZ2xl"]
     monkeypatch.setenv("GAMESTORE_PSP_WEBHOOK_SECRETS", " whsec_bmV3 , whsec_b2xk ,")
     assert configured_secrets(settings) == ["whsec_bmV3", "whsec_b2xk"]
+
+
+@sqlite_only
+async def test_a_body_over_one_mebibyte_is_413(api: PaymentsApi) -> None:
+    body = b'{"pad": "' + b"x" * (1024 * 1024) + b'"}'
+    problem(await api.webhook(body), 413)
+    assert await stored_webhooks(api) == 0
