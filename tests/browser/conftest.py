@@ -179,9 +179,16 @@ def register(page: Any, stack: Stack, name: str = "Ana Jogadora") -> Account:
     page.get_by_label("Senha").fill(PASSWORD)
     page.get_by_role("button", name="Criar conta").click()
     page.get_by_role("button", name="Sair").wait_for()
+    wait_view(page, "/jogos")
     return Account(
         id="", name=name, email=email, password=PASSWORD, access_token="", refresh_token=""
     )
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sair").click()
+    wait_view(page, "/jogos")
+    page.get_by_role("link", name="Entrar").wait_for()
 
 
 def sign_in(page: Any, stack: Stack, email: str, password: str) -> None:
@@ -190,6 +197,7 @@ def sign_in(page: Any, stack: Stack, email: str, password: str) -> None:
     page.get_by_label("Senha").fill(password)
     page.get_by_role("button", name="Entrar", exact=True).click()
     page.get_by_role("button", name="Sair").wait_for()
+    wait_view(page, "/jogos")
 
 
 def search(page: Any, text: str) -> None:

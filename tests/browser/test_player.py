@@ -7,15 +7,22 @@ from typing import Any
 
 import httpx
 
-from tests.browser.conftest import open_app, register, screenshot, search, sign_in, wait_view
+from tests.browser.conftest import (
+    open_app,
+    register,
+    screenshot,
+    search,
+    sign_in,
+    sign_out,
+    wait_view,
+)
 from tests.e2e.api import PASSWORD
 from tests.e2e.stack import Stack
 
 
 def test_register_log_in_search_with_a_typo_and_open_the_game(page: Any, web_stack: Stack) -> None:
     account = register(page, web_stack)
-    page.get_by_role("button", name="Sair").click()
-    page.get_by_role("link", name="Entrar").wait_for()
+    sign_out(page)
     sign_in(page, web_stack, account.email, account.password)
 
     open_app(page, web_stack)
@@ -41,7 +48,7 @@ def test_api_errors_show_their_detail_never_raw_json(page: Any, web_stack: Stack
     assert "{" not in page.locator("main").inner_text()
 
     account = register(page, web_stack)
-    page.get_by_role("button", name="Sair").click()
+    sign_out(page)
     open_app(page, web_stack, "#/cadastro")
     page.get_by_label("Nome").fill("Outra Pessoa")
     page.get_by_label("E-mail").fill(account.email.upper())

@@ -39,10 +39,11 @@ function markCurrent() {
   }
 }
 
-async function signOut() {
-  await session.logout();
+function signOut() {
+  const done = session.logout();  // forgets the tokens at once; tells the server meanwhile
   announce('Você saiu da sua conta.');
   go('#/jogos');
+  return done;
 }
 
 document.getElementById('pular').addEventListener('click', (event) => {
