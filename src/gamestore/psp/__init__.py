@@ -1,0 +1,5 @@
+"""The PSP simulator: stands in for the outside payment provider.
+
+It plays another company's system, so it imports nothing of ours but its own modules; the one
+piece both sides share is ``gamestore.psp.wire``. See ``app.py`` for the HTTP surface.
+"""

@@ -1,0 +1,68 @@
+"""The PSP's TXT log: ``<RFC 3339 UTC> <LEVEL> psp corr=<X-Request-ID or -> <message> key=value…``.
+
+Its own few lines of stdlib logging (an outside system shares a format with us, not code).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+corr: contextvars.ContextVar[str] = contextvars.ContextVar("psp_corr", default="-")
+_logger = logging.getLogger("psp")
+
+
+def _value(value: object) -> str:
+    text = str(value)
+    if text == "" or any(c.isspace() or c in '"=' for c in text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return text
+
+
+class LineFormatter(logging.Formatter):
+    """One record, one line; fields passed as ``extra={"fields": {...}}``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        fields: dict[str, Any] = getattr(record, "fields", {})
+        pairs = "".join(f" {key}={_value(val)}" for key, val in fields.items())
+        message = record.getMessage().replace("\n", "\\n")
+        line = f"{when.replace('+00:00', 'Z')} {record.levelname} psp corr={corr.get()} {message}"
+        if record.exc_info:
+            failure = self.formatException(record.exc_info).replace("\n", "\\n")
+            pairs += f" error={_value(failure)}"
+        return line + pairs
+
+
+def configure(log_dir: Path, level: str = "INFO", *, stderr: bool = True) -> Path:
+    """Send the PSP's records to ``<log_dir>/psp.log`` (and stderr)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "psp.log"
+    for handler in list(_logger.handlers):
+        _logger.removeHandler(handler)
+        handler.close()
+    handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
+    if stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(LineFormatter())
+        _logger.addHandler(handler)
+    _logger.setLevel(level.upper())
+    _logger.propagate = False
+    return path
+
+
+def info(message: str, **fields: Any) -> None:
+    _logger.info(message, extra={"fields": fields})
+
+
+def warning(message: str, **fields: Any) -> None:
+    _logger.warning(message, extra={"fields": fields})
+
+
+def error(message: str, **fields: Any) -> None:
+    _logger.error(message, extra={"fields": fields}, exc_info=True)

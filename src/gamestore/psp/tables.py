@@ -1,0 +1,106 @@
+"""The PSP's own database: its ledger, idempotency keys and webhook outbox (SQLite or PostgreSQL).
+
+Times are Unix seconds (floats): the same on both engines, compared as numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+metadata = MetaData()
+
+charges = Table(
+    "psp_charges",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("payment_id", String(255), nullable=False, index=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payment_method", String(100), nullable=False),
+    Column("description", String(1000)),
+    Column("status", String(20), nullable=False),
+    Column("failure_code", String(40)),
+    Column("request_id", String(128)),
+    Column("complete_at", Float, index=True),  # an async charge's outcome is due then
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# A key is claimed (charge_id NULL, locked_at set) while its charge is decided, then bound to the
+# charge and its first response; a claim that dies with its process expires after a while.
+idempotency_keys = Table(
+    "psp_idempotency_keys",
+    metadata,
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("locked_at", Float, nullable=False),
+    Column("charge_id", String(40)),
+    Column("response_status", Integer),
+    Column("response_body", Text),
+)
+
+webhooks = Table(
+    "psp_webhooks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("charge_id", String(40), nullable=False, unique=True),
+    Column("payment_id", String(255), nullable=False),
+    Column("body", Text, nullable=False),  # exactly the bytes signed and sent
+    Column("request_id", String(128)),
+    Column("status", String(20), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False, index=True),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``sqlite:///path`` or ``postgresql://…``; nothing connects yet."""
+    kind, _, rest = url.partition("://")
+    if kind in ("postgresql", "postgres"):
+        return create_async_engine("postgresql+asyncpg://" + rest, pool_pre_ping=True)
+    if kind != "sqlite":
+        raise ValueError(f"GAMESTORE_PSP_DB_URL: sqlite:/// or postgresql:// expected, got {url!r}")
+    engine = create_async_engine(
+        "sqlite+aiosqlite://" + rest, connect_args={"timeout": 30, "isolation_level": None}
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_conn: Any, _: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlock
+
+    return engine
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        from pathlib import Path
+
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
