@@ -56,20 +56,17 @@ def _public_port(settings: Settings) -> int:
     return settings.port
 
 
-def _users_port(settings: Settings) -> int:
-    from urllib.parse import urlsplit
+def _port_of(service: str) -> Callable[[Settings], int]:
+    """The port ``service`` listens on: the one in ``GAMESTORE_<SERVICE>_URL`` or its default."""
 
-    from gamestore.platform.config import service_url
+    def port(settings: Settings) -> int:
+        from urllib.parse import urlsplit
 
-    return urlsplit(service_url("users")).port or 8001
+        from gamestore.platform.config import SERVICE_PORTS, service_url
 
+        return urlsplit(service_url(service)).port or SERVICE_PORTS[service]
 
-def _games_port(settings: Settings) -> int:
-    from urllib.parse import urlsplit
-
-    from gamestore.platform.config import service_url
-
-    return urlsplit(service_url("games")).port or 8002
+    return port
 
 
 REGISTRY: tuple[ProcessSpec, ...] = (
@@ -78,19 +75,17 @@ REGISTRY: tuple[ProcessSpec, ...] = (
         target="gamestore.platform.bus.publisher:main",
         enabled=_bus_is_rabbitmq,
     ),
+    ProcessSpec(name="users", target="gamestore.users.bootstrap:main", port=_port_of("users")),
+    ProcessSpec(name="games", target="gamestore.games.bootstrap:main", port=_port_of("games")),
+    ProcessSpec(name="indexer", target="gamestore.games.indexer:main"),
+    ProcessSpec(name="psp", target="gamestore.psp.server:main", port=_port_of("psp")),
     ProcessSpec(
-        name="users",
-        target="gamestore.users.bootstrap:main",
-        port=_users_port,
+        name="payments", target="gamestore.payments.bootstrap:main", port=_port_of("payments")
     ),
+    ProcessSpec(name="payment-worker", target="gamestore.payments.worker:main"),
+    ProcessSpec(name="webhook-function", target="gamestore.payments.webhook_function:main"),
     ProcessSpec(
-        name="games",
-        target="gamestore.games.bootstrap:main",
-        port=_games_port,
-    ),
-    ProcessSpec(
-        name="indexer",
-        target="gamestore.games.indexer:main",
+        name="notifier", target="gamestore.notifications.bootstrap:main", port=_port_of("notifier")
     ),
     ProcessSpec(
         name="gateway",

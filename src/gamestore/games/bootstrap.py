@@ -27,14 +27,13 @@ from gamestore.games.search import SearchIndex, open_search
 from gamestore.games.search_api import router as search_router
 from gamestore.games.tables import idempotency_keys, metadata, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
-from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
-from gamestore.platform.http import create_app, serve
+from gamestore.platform.http import create_app
 from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
-from gamestore.platform.service import service_address, service_storage
+from gamestore.platform.service import consuming, serve_and_consume, service_storage
 
 log = get_logger("games")
 DESCRIPTION = "The game catalog (public reads, admin writes) and players' libraries."
@@ -74,31 +73,6 @@ def _app(
     return app
 
 
-def _report_consumer_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("saga consumer died; payment outcomes wait for a restart", error=task.exception())
-
-
-@contextlib.asynccontextmanager
-async def _consuming(
-    settings: Settings, store: EventStore, saga: PurchaseSaga
-) -> AsyncIterator[None]:
-    """The saga's bus consumer (group ``games``) in a background task for the block."""
-    bus = await connect_bus(settings.bus_url, store)
-    stop = asyncio.Event()
-    task = asyncio.create_task(bus.consume(GROUP, EVENT_TYPES, saga.handle, stop=stop))
-    task.add_done_callback(_report_consumer_end)
-    log.info("games consuming", group=GROUP, types=",".join(EVENT_TYPES))
-    try:
-        yield
-    finally:
-        stop.set()
-        try:
-            await task
-        finally:
-            await bus.close()
-
-
 @contextlib.asynccontextmanager
 async def build(
     settings: Settings, *, verifier: TokenVerifier | None = None, consume: bool = False
@@ -122,7 +96,8 @@ async def build(
         keys = Idempotency(storage.engine, idempotency_keys)
         app = _app(verifier or users_jwks_verifier(), catalog, libraries, search, orders, keys)
         if consume:
-            await stack.enter_async_context(_consuming(settings, storage.store, saga))
+            consumers = [(GROUP, EVENT_TYPES, saga.handle)]
+            await stack.enter_async_context(consuming(settings, storage.store, consumers))
         yield GamesService(
             app,
             storage.engine,
@@ -137,8 +112,7 @@ async def build(
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    """The ``games`` process: serve the games API until ``stop``."""
-    host, port = service_address("games")
-    async with build(settings, consume=True) as service:
-        log.info("games service listening", host=host, port=port)
-        await serve(service.app, host, port, stop)
+    """The ``games`` process: serve the games API and run the saga's consumer until ``stop``."""
+    async with build(settings) as service:
+        consumers = [(GROUP, EVENT_TYPES, service.saga.handle)]
+        await serve_and_consume(service.app, "games", settings, service.store, consumers, stop)

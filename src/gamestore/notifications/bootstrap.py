@@ -17,16 +17,16 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.notifications.api import router
-from gamestore.notifications.notifier import Notifier
+from gamestore.notifications.domain import EVENT_TYPES
+from gamestore.notifications.notifier import GROUP, Notifier
 from gamestore.notifications.tables import metadata, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
-from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
-from gamestore.platform.http import create_app, serve
+from gamestore.platform.http import create_app
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
-from gamestore.platform.service import service_address, service_storage
+from gamestore.platform.service import serve_and_consume, service_storage
 
 log = get_logger("notifier")
 DESCRIPTION = "Players' notifications: purchases, refused payments, welcome messages."
@@ -64,14 +64,7 @@ async def build(
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     """The ``notifier`` process: consume the bus and serve the API until ``stop``."""
-    host, port = service_address("notifier")
     async with build(settings) as service:
-        bus = await connect_bus(settings.bus_url, service.store)
-        try:
-            log.info("notifier service listening", host=host, port=port)
-            async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(service.notifier.consume(bus, stop))
-                tasks.create_task(serve(service.app, host, port, stop))
-        finally:
-            await bus.close()
+        consumers = [(GROUP, EVENT_TYPES, service.notifier.handle)]
+        await serve_and_consume(service.app, "notifier", settings, service.store, consumers, stop)
     log.info("notifier stopped")

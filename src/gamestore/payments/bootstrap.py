@@ -39,16 +39,21 @@ from gamestore.payments.webhooks import (
 )
 from gamestore.payments.webhooks import router as webhook_router
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
-from gamestore.platform.bus import EventBus, EventHandler, connect_bus
+from gamestore.platform.bus import EventHandler
 from gamestore.platform.config import Settings, scheme
 from gamestore.platform.eventstore import EventStore, RecordedEvent
-from gamestore.platform.http import create_app, serve
+from gamestore.platform.http import create_app
 from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.inbox import idempotent
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.platform.queue import WorkQueue, connect_queue, open_work_queue
-from gamestore.platform.service import ServiceStorage, service_address, service_storage
+from gamestore.platform.service import (
+    ServiceStorage,
+    consuming,
+    serve_and_consume,
+    service_storage,
+)
 
 log = get_logger("payments")
 DESCRIPTION = "Payments of orders, the PSP's webhooks, and operations (dead letters, events)."
@@ -147,39 +152,12 @@ async def build(
         secrets = list(webhook_secrets or configured_secrets(settings))
         service = _wire(storage, queue, verifier or users_jwks_verifier(), secrets)
         if consumers:
-            await stack.enter_async_context(_consuming(settings, service))
+            await stack.enter_async_context(consuming(settings, service.store, service.consumers()))
         yield service
-
-
-@contextlib.asynccontextmanager
-async def _consuming(settings: Settings, service: PaymentsService) -> AsyncIterator[EventBus]:
-    """Run the service's bus consumers in background tasks for the duration of the block."""
-    bus = await connect_bus(settings.bus_url, service.store)
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(bus.consume(group, types, handler, stop=stop), name=group)
-        for group, types, handler in service.consumers()
-    ]
-    for task in tasks:
-        task.add_done_callback(_report_end)
-    log.info("payments consuming", groups=",".join(t.get_name() for t in tasks))
-    try:
-        yield bus
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await bus.close()
-
-
-def _report_end(task: asyncio.Task[None]) -> None:
-    """A consumer that ends by itself is worth a loud line (the process keeps serving HTTP)."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("bus consumer stopped", group=task.get_name(), error=repr(task.exception()))
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     """The ``payments`` process: serve the payments API and run its consumers until ``stop``."""
-    host, port = service_address("payments")
-    async with build(settings) as service:
-        log.info("payments service listening", host=host, port=port)
-        await serve(service.app, host, port, stop)
+    async with build(settings, consumers=False) as service:
+        consumers = service.consumers()
+        await serve_and_consume(service.app, "payments", settings, service.store, consumers, stop)

@@ -1,19 +1,25 @@
 """What every service process shares: its own database with an outbox, the event store, and
-the relay between them running for as long as the service does."""
+the relay between them running for as long as the service does; serving its API and running
+its bus consumers as one unit."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
+from gamestore.platform.bus import EventHandler, connect_bus
 from gamestore.platform.config import SERVICE_PORTS, Settings, service_url
 from gamestore.platform.db import create_engine, create_tables
 from gamestore.platform.eventstore import EventStore, connect
+from gamestore.platform.http import serve
+from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
 
 
@@ -45,3 +51,59 @@ def service_address(service: str) -> tuple[str, int]:
     """Where ``service`` listens: the host and port of ``service_url(service)``."""
     address = urlsplit(service_url(service))
     return address.hostname or "127.0.0.1", address.port or SERVICE_PORTS[service]
+
+
+Consumer = tuple[str, Collection[str], EventHandler]
+"""A bus consumer of a service process: (consumer group, event types, handler)."""
+
+
+async def serve_and_consume(
+    app: ASGIApp,
+    service: str,
+    settings: Settings,
+    store: EventStore,
+    consumers: Sequence[Consumer],
+    stop: asyncio.Event,
+) -> None:
+    """Serve ``app`` at ``service``'s address and run its bus consumers until ``stop``.
+
+    They live and die together: if a consumer fails (its database or broker is gone), the
+    server stops too and the error ends the process, so the supervisor restarts it whole
+    instead of leaving an API up whose events nobody handles.
+    """
+    host, port = service_address(service)
+    bus = await connect_bus(settings.bus_url, store)
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(serve(app, host, port, stop), name=f"{service}-http")
+            for group, types, handler in consumers:
+                consuming = bus.consume(group, types, handler, stop=stop)
+                tasks.create_task(consuming, name=group)
+            get_logger(service).info(
+                f"{service} listening and consuming",
+                host=host,
+                port=port,
+                groups=",".join(group for group, _, _ in consumers),
+            )
+    finally:
+        await bus.close()
+
+
+@contextlib.asynccontextmanager
+async def consuming(
+    settings: Settings, store: EventStore, consumers: Sequence[Consumer]
+) -> AsyncIterator[None]:
+    """Run ``consumers`` in background tasks for the block (in-process tests; a process uses
+    :func:`serve_and_consume`, where a failed consumer ends the process)."""
+    bus = await connect_bus(settings.bus_url, store)
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(bus.consume(group, types, handler, stop=stop), name=group)
+        for group, types, handler in consumers
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bus.close()
