@@ -36,8 +36,12 @@ def buy(page: Any, stack: Stack, title: str, card: str) -> str:
 
 
 def wait_status(page: Any, key: str) -> str:
+    """Waits for the order's status ``key``; fails at once with the page's message when the
+    tracker shows an error instead (e.g. the payments service is not running)."""
     status = page.locator(f".order-status[data-status={key}]")
-    status.wait_for(timeout=SAGA_MS)
+    status.or_(page.locator(".tracker-details .error")).first.wait_for(timeout=SAGA_MS)
+    if not status.count():
+        raise AssertionError(page.locator(".tracker-details .error").inner_text())
     return str(status.inner_text())
 
 
