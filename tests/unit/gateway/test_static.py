@@ -163,3 +163,23 @@ def test_gzip_is_deterministic(site: StaticSite) -> None:
     page = site.assets["index.html"]
     assert page.gzipped is not None
     assert gzip.decompress(page.gzipped) == page.body
+
+
+async def test_the_gateway_serves_the_site_and_nothing_else_changes(site: StaticSite) -> None:
+    from gamestore.gateway.bootstrap import build_app
+    from gamestore.platform.config import Settings
+
+    app = build_app(Settings())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+        page = await http.get("/")
+        assert page.status_code == 200
+        assert page.headers["content-security-policy"] == CSP.decode()
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert "x-request-id" in page.headers
+        script = await http.get(f"/app/{site.version}/main.js")
+        assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+        missing = await http.get("/nothing")
+        assert missing.status_code == 404
+        assert missing.headers["content-security-policy"].startswith("default-src 'none'")
+        assert (await http.post("/")).status_code == 405
