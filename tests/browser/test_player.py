@@ -98,6 +98,8 @@ def tab_until(page: Any, predicate: str, presses: int) -> bool:
 
 def test_filters_sorts_and_pages_follow_the_facets(page: Any, web_stack: Stack) -> None:
     open_app(page, web_stack)
+    page.locator(".shelf ul li").first.wait_for()
+    screenshot(page, "catalog-home")
     genre = page.get_by_label("Gênero")
     options = genre.locator("option").all_inner_texts()
     assert any(text.startswith("RPG (") for text in options), options

@@ -84,7 +84,7 @@ function row(title, id, load) {
   const list = h('ul', { class: 'row', 'aria-labelledby': id });
   const section = h('section', { class: 'shelf' }, h('h2', { id, text: title }), list);
   load().then((items) => {
-    if (!items.length) replace(list, h('li', { class: 'muted', text: 'Nada por aqui ainda.' }));
+    if (!items.length) replace(list, h('li', { class: 'muted', text: 'Ainda não há jogos nesta lista.' }));
     else replace(list, items.map((game) => gameCard(game, { highlight: false })));
   }).catch((error) => replace(list, h('li', {}, errorBox(error))));
   return section;
