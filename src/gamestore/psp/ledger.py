@@ -97,15 +97,18 @@ async def create_charge(
     if replay is not None:
         return replay
     try:
-        if latency > 0:
-            await asyncio.sleep(latency)
         if outcome is Outcome.PROCESSING_ERROR:
             raise ProcessingError(outcome.value)
         row = _new_charge(request, outcome, key, request_id, async_delay)
-        return await _record(engine, key, locked_at, row)
+        answer = await _record(engine, key, locked_at, row)
     except BaseException:
         await asyncio.shield(_release(engine, key, locked_at))
         raise
+    if latency > 0:
+        # the charge is taken; its answer is slow to come back (a caller that gives up or dies
+        # now has been charged without knowing it: what idempotency keys are for)
+        await asyncio.sleep(latency)
+    return answer
 
 
 async def _claim(engine: AsyncEngine, key: str, digest: str, now: float) -> Answer | None:
