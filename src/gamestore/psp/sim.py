@@ -1,7 +1,8 @@
 """Fault injection for tests and operations: outages, latency, and the webhook delivery report.
 
 ``POST /v1/_sim/outage {seconds, status?}`` answers every charge with ``status`` (503) until the
-outage ends (``seconds: 0`` heals); ``POST /v1/_sim/latency {ms}`` delays every charge's answer (after the charge is taken);
+outage ends (``seconds: 0`` heals); ``POST /v1/_sim/latency {ms}`` delays every charge's answer
+(after the charge is taken);
 ``GET /v1/_sim/webhooks`` lists each webhook with its delivery state. These are not part of a
 real provider's API; they exist so failure paths can be exercised on purpose.
 """
