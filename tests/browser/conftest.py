@@ -5,6 +5,9 @@ The stack's access tokens live 3 seconds, so every test also exercises the silen
 Without Chromium or Playwright the tests are skipped with the reason, and fail under
 ``GAMESTORE_REQUIRE_SERVICES=1``. Every page fails its test on an uncaught script error or a
 Content-Security-Policy violation.
+
+Playwright's sync API keeps its own event loop running while it is open, so it lives only as
+long as this package's tests (package-scoped fixtures), never while async tests run.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
@@ -53,7 +56,7 @@ def playwright() -> Iterator[Any]:
         runner.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Any) -> Iterator[Any]:
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
     try:
@@ -62,7 +65,7 @@ def browser(playwright: Any) -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_stack(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Stack]:
     """The real processes with a demo catalog, searchable before the first test starts."""
     extra = {
@@ -88,7 +91,7 @@ def wait_searchable(stack: Stack, total: int, query: str = "", timeout: float = 
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_admin(web_stack: Stack) -> Account:
     return create_admin(web_stack)
 
