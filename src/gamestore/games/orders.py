@@ -64,7 +64,7 @@ class Orders:
         game_id = canonical_id(game_id)
         try:
             order = await self._place_once(user_id, game_id, payment_method, before_commit)
-        except IntegrityError as error:  # a concurrent purchase won the open-order index
+        except IntegrityError as error:  # a concurrent purchase won the one-order index
             raise PurchaseInProgress(await self._open_order_id(user_id, game_id)) from error
         self._on_commit()
         log.info(

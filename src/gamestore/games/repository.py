@@ -165,7 +165,7 @@ def _order(row: Row[Any] | None) -> Order | None:
 
 
 async def insert_order(conn: AsyncConnection, order: Order) -> None:
-    """Insert a new order; IntegrityError if the player has an open order for the game."""
+    """Insert a new order; IntegrityError if the player has an order for the game already."""
     await conn.execute(orders.insert().values(**_order_columns(order), id=order.id))
 
 

@@ -79,17 +79,12 @@ orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 Index("ix_orders_user_created", orders.c.user_id, orders.c.created_at)
-# One open order per (player, game): concurrent purchases of one game by one player give one
-# order, the others lose on this index. A completed order leaves it (the library then refuses).
-_open = orders.c.status.in_(["pending_payment", "payment_failed"])
-Index(
-    "uq_orders_open_per_user_game",
-    orders.c.user_id,
-    orders.c.game_id,
-    unique=True,
-    sqlite_where=_open,
-    postgresql_where=_open,
-)
+# One order per (player, game), whatever its status: concurrent purchases of one game by one
+# player give one order, the others lose on this index. A completed order keeps its row here, so
+# a purchase racing the completion (it saw no library row, then no open order) still loses: only
+# the index is checked at the moment of the insert. A failed order is paid again through
+# POST /pagamento, never replaced.
+Index("uq_orders_per_user_game", orders.c.user_id, orders.c.game_id, unique=True)
 
 # Payments reported failed, kept so a PaymentRequested delivered after its own PaymentFailed
 # (RabbitMQ may reorder redeliveries) still ends with the order failed.

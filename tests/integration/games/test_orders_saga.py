@@ -11,8 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import IntegrityError
 
+from gamestore.games import repository as repo
 from gamestore.games.bootstrap import GamesService, build
+from gamestore.games.domain import new_order
 from gamestore.games.saga import PoisonEvent
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NewEvent, RecordedEvent
@@ -207,3 +210,20 @@ async def test_the_process_consumes_payment_events_from_the_bus(
                 await asyncio.sleep(0.05)
             assert len(await service.libraries.of(user)) == 1
             assert len(await order_stream(service, placed["order_id"], 2)) == 2
+
+
+async def test_a_purchase_racing_the_completion_of_the_same_game_loses(api: GamesApi) -> None:
+    """A purchase that checked the library and the open orders just BEFORE the first order
+    completed (so it saw neither) must still lose at its insert: one order per player and game
+    whatever its status, or the player is charged twice for one game."""
+    user = str(uuid.uuid4())
+    placed = await place(api, user)
+    await api.service.saga.handle(payment_event("PaymentSucceeded", placed, placed["payment_id"]))
+    assert (await order_of(api, placed["order_id"]))["status"] == "completed"
+    game = await api.service.catalog.get(placed["game_id"])
+    late = new_order(user, game, "pm_card_visa", datetime.now(UTC))
+    with pytest.raises(IntegrityError):
+        async with api.service.engine.begin() as conn:
+            await repo.insert_order(conn, late)  # past the checks, as the racing request was
+    refused = await buy(api, placed["game_id"], buyer(api, user))
+    assert refused.status_code == 409, refused.text
