@@ -162,6 +162,6 @@ async def _send(
 
 
 def site_paths(site: StaticSite) -> Mapping[str, Asset]:
-    """Every asset URL of ``site`` (for tests and the benchmark), the page at ``/``."""
+    """Every URL ``site`` answers, with its asset (the page at ``/``)."""
     urls = {f"{PREFIX}{site.version}/{n}": a for n, a in site.assets.items() if n != PAGE}
     return {"/": site.assets[PAGE], **urls}
