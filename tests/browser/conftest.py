@@ -1,7 +1,8 @@
 """Browser tests: the web app in real Chromium (Debian's ``/usr/bin/chromium``, headless) driven
-by Playwright, against the real processes (``tests/e2e/stack.py``) with a small demo catalog.
+by Playwright, against the whole store as real processes (``tests/e2e/stack.py``, the purchase
+saga included) with a small demo catalog.
 
-The stack's access tokens live 3 seconds, so every test also exercises the silent refresh.
+The stack's access tokens live 2 seconds, so every test also exercises the silent refresh.
 Without Chromium or Playwright the tests are skipped with the reason, and fail under
 ``GAMESTORE_REQUIRE_SERVICES=1``. Every page fails its test on an uncaught script error or a
 Content-Security-Policy violation.
@@ -30,8 +31,8 @@ from tests.e2e.stack import Stack, running_stack
 
 CHROMIUM = os.environ.get("GAMESTORE_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-TOKEN_TTL = 3  # seconds: short, so that sessions expire during the tests
-DEMO_GAMES = 40
+TOKEN_TTL = 2  # seconds: short, so that sessions expire during the tests
+DEMO_GAMES = 30
 TIMEOUT_MS = 10_000
 
 
@@ -67,7 +68,7 @@ def browser(playwright: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="package")
 def web_stack(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Stack]:
-    """The real processes with a demo catalog, searchable before the first test starts."""
+    """The whole store with a demo catalog, searchable before the first test starts."""
     extra = {
         "GAMESTORE_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL),
         # a payment that keeps failing reaches the dead-letter queue in well under a second
@@ -75,7 +76,7 @@ def web_stack(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterato
         "GAMESTORE_PAYMENT_RETRY_BASE_SECONDS": "0.1",
         "GAMESTORE_PAYMENT_RETRY_MAX_SECONDS": "0.2",
     }
-    with running_stack(tmp_path_factory.mktemp("web-stack"), extra) as stack:
+    with running_stack(tmp_path_factory.mktemp("web-stack"), extra, saga=True) as stack:
         seeded = stack.cli("seed", "--games", str(DEMO_GAMES), timeout=120)
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr
         wait_searchable(stack, DEMO_GAMES)

@@ -134,7 +134,7 @@ def create_game(stack: Stack, admin: Account, title: str) -> dict[str, Any]:
 
 
 def fresh_auth(stack: Stack, account: Account) -> dict[str, str]:
-    """A bearer header with a new access token (they live 3 seconds in this stack)."""
+    """A bearer header with a new access token (they live 2 seconds in this stack)."""
     body = {"email": account.email, "password": account.password}
     response = httpx.post(f"{stack.gateway_url}/login/auth", json=body)
     assert response.status_code == 200, response.text

@@ -1,8 +1,8 @@
 """Buying in the browser, through the whole saga (games, payments, the payment worker, the PSP
 simulator, the notifier): the order's status changes on the page without a reload.
 
-These need the payment processes in ``tests/e2e/stack.py``; without them the purchase answers
-an error, which the page shows, and the tests fail saying so.
+When a payment process is missing, the page shows the API's message and the test fails with
+it at once.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sessions in the browser: access tokens live 3 seconds here, and the player never notices.
+"""Sessions in the browser: access tokens live 2 seconds here, and the player never notices.
 
 Before expiry the page refreshes on its own; with the page's clock stopped it cannot know, so
 the API's 401 triggers the refresh and the call is retried; concurrent calls share one refresh
