@@ -23,6 +23,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bus.py
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/purchase.py
+	$(BIN)/python bench/web.py
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -49,7 +49,7 @@ CONTRACT = [
     ("POST", "/admin/dlq/7f3c/replay", "payments", A),
     ("DELETE", "/admin/dlq/7f3c", "payments", A),
     ("GET", "/admin/events", "payments", A),
-    ("GET", "/notificacoes", "payments", U),
+    ("GET", "/notificacoes", "notifier", U),
     ("GET", "/healthz", GATEWAY, P),
     ("GET", "/readyz", GATEWAY, P),
     ("GET", "/openapi.json", GATEWAY, P),
@@ -114,4 +114,4 @@ def test_static_path_wins_over_parameter_in_table_order() -> None:
 
 
 def test_services_in_table_order() -> None:
-    assert TABLE.services() == ["users", "games", "payments"]
+    assert TABLE.services() == ["users", "games", "payments", "notifier"]
