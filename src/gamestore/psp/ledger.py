@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -25,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.psp import logs
-from gamestore.psp.tables import charges, idempotency_keys
+from gamestore.psp.tables import charges, idempotency_keys, rfc3339
 from gamestore.psp.webhooks import new_webhook
 from gamestore.psp.wire import Charge, ChargeRequest, Outcome
 
@@ -52,11 +51,6 @@ class Answer:
     status_code: int
     body: dict[str, Any]
     replayed: bool = False
-
-
-def rfc3339(when: float) -> str:
-    text = datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
 
 
 def request_hash(request: ChargeRequest) -> str:

@@ -5,6 +5,7 @@ Times are Unix seconds (floats): the same on both engines, compared as numbers.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -70,6 +71,14 @@ webhooks = Table(
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float),
 )
+
+
+def rfc3339(when: float | None) -> str | None:
+    """A stored time as RFC 3339 UTC (None stays None)."""
+    if when is None:
+        return None
+    text = datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
 
 
 def create_engine(url: str) -> AsyncEngine:

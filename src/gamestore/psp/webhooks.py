@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
 from gamestore.psp import logs
-from gamestore.psp.tables import webhooks
+from gamestore.psp.tables import rfc3339, webhooks
 from gamestore.psp.wire import (
     CHARGE_FAILED,
     CHARGE_SUCCEEDED,
@@ -136,7 +136,9 @@ class Deliverer:
         status: int | None = None
         error: str | None = None
         try:
-            async with session.post(self.config.url, data=row["body"], headers=headers) as resp:
+            async with session.post(
+                self.config.url, data=row["body"], headers=headers, allow_redirects=False
+            ) as resp:
                 status = resp.status
                 await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -178,4 +180,8 @@ async def webhook_report(engine: AsyncEngine) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         query = select(webhooks).order_by(webhooks.c.created_at, webhooks.c.id)
         rows = (await conn.execute(query)).mappings().all()
-    return [{**row, "body": json.loads(row["body"])} for row in rows]
+    times = ("created_at", "next_attempt_at", "delivered_at")
+    return [
+        {**row, "body": json.loads(row["body"]), **{k: rfc3339(row[k]) for k in times}}
+        for row in rows
+    ]
