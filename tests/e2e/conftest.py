@@ -18,7 +18,7 @@ from tests.e2e.stack import Stack, running_stack
 ADMIN_PASSWORD = "Adm1n!secret"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Users and gateway on the embedded default (SQLite files under a temporary data dir)."""
     with running_stack(tmp_path_factory.mktemp("stack")) as running:
@@ -49,7 +49,7 @@ def create_admin(stack: Stack) -> Account:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(stack: Stack) -> Account:
     return create_admin(stack)
 

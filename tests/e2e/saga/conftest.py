@@ -29,17 +29,17 @@ def saga_env() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def saga_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("saga"), saga_env(), saga=True) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(saga_stack: Stack) -> Stack:
     return saga_stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(saga_stack: Stack) -> Account:
     return create_admin(saga_stack)

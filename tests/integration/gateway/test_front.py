@@ -89,7 +89,11 @@ async def test_openapi_merges_exposed_operations_and_renames_components(
     )
     games = Echo(openapi=service_document("Game", {"/jogos": ["get"], "/jogos/{game_id}": ["get"]}))
     async with served(games) as games_url:
-        services = {"games": games_url, "payments": closed_port_url()}
+        services = {
+            "games": games_url,
+            "payments": closed_port_url(),
+            "notifier": closed_port_url(),
+        }
         async with start_gateway(services=services) as client:
             document = (await client.get("/openapi.json")).json()
             again = (await client.get("/openapi.json")).json()
@@ -104,17 +108,18 @@ async def test_openapi_merges_exposed_operations_and_renames_components(
     assert paths["/users"]["get"]["security"] == [{"bearer": []}]
     assert paths["/users"]["get"]["x-access"] == "admin"
     assert "security" not in paths["/jogos"]["get"]
-    assert document["x-unavailable-services"] == ["payments"]
+    assert document["x-unavailable-services"] == ["notifier", "payments"]
     assert again == document
     assert users.openapi_fetches == 1  # cached
 
 
 async def test_openapi_is_served_with_every_upstream_down(start_gateway: StartGateway) -> None:
-    down = {name: closed_port_url() for name in ("users", "games", "payments")}
+    down = {name: closed_port_url() for name in ("users", "games", "payments", "notifier")}
     async with start_gateway(services=down) as client:
         response = await client.get("/openapi.json")
     assert response.status_code == 200
-    assert response.json()["x-unavailable-services"] == ["games", "payments", "users"]
+    unavailable = ["games", "notifier", "payments", "users"]
+    assert response.json()["x-unavailable-services"] == unavailable
 
 
 @pytest.mark.parametrize("asset", ["swagger-ui-bundle.js", "swagger-ui.css", "init.js"])
