@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.payments import tables
-from gamestore.payments.aggregate import Payments
+from gamestore.payments.aggregate import Decision, Payments
 from gamestore.payments.domain import (
     PROCESSING_ERROR,
     Outcome,
@@ -47,7 +47,7 @@ from gamestore.payments.domain import (
 from gamestore.payments.psp_client import ChargeResult, PspClient
 from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine, create_tables
-from gamestore.platform.eventstore import EventStore, connect
+from gamestore.platform.eventstore import EventStore, NewEvent, connect
 from gamestore.platform.logs import get_logger
 from gamestore.platform.queue import (
     Message,
@@ -97,6 +97,10 @@ def retry_policy(settings: Settings) -> RetryPolicy:
         base_delay=settings.payment_retry_base_seconds,
         max_delay=settings.payment_retry_max_seconds,
     )
+
+
+def _nothing(payment: Payment) -> list[NewEvent]:
+    return []
 
 
 class PaymentWorker:
@@ -164,31 +168,43 @@ class PaymentWorker:
         return None if reopened.terminal else reopened
 
     async def _record(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
-        """Append the attempt, then its outcome; a transient failure raises (retry or DLQ)."""
+        """Append the attempt with its outcome (one append); a transient failure raises
+        (retry or DLQ)."""
         outcome = ATTEMPT_OUTCOME.get(result.kind, result.kind)
-        await self._payments.change(
-            payment.id, lambda p: decide_attempt(p, attempt, outcome, result.error)
-        )
+
+        def tried(p: Payment) -> list[NewEvent]:
+            return decide_attempt(p, attempt, outcome, result.error)
+
         fields = {"payment_id": payment.id, "attempt": attempt, "outcome": result.kind}
         if result.kind in ("transient", "rejected"):
+            await self._payments.change(payment.id, tried)
             log.warning("psp attempt", **fields, error=result.error)
             return await self._failed(payment, attempt, result)
         log.info("psp attempt", **fields, charge_id=result.charge_id, replayed=result.replayed)
-        await self._settle(payment, attempt, result)
+        await self._settle(payment, attempt, result, tried)
 
-    async def _settle(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
-        """Append what a succeeded, declined or processing answer means for the payment."""
+    async def _settle(
+        self, payment: Payment, attempt: int, result: ChargeResult, tried: Decision = _nothing
+    ) -> None:
+        """Append what a succeeded, declined or processing answer means for the payment
+        (after ``tried``'s events, in the same append)."""
         if result.kind != "processing":
-            return await self._conclude(payment, attempt, result)
+            return await self._conclude(payment, attempt, result, tried)
         charge_id = result.charge_id or ""
-        await self._payments.change(payment.id, lambda p: decide_processing(p, charge_id))
+        await self._payments.change(
+            payment.id, lambda p: [*tried(p), *decide_processing(p, charge_id)]
+        )
         log.info("payment processing", payment_id=payment.id, attempt=attempt, charge_id=charge_id)
 
-    async def _conclude(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
+    async def _conclude(
+        self, payment: Payment, attempt: int, result: ChargeResult, tried: Decision
+    ) -> None:
         succeeded = result.kind == "succeeded"
         cause = f"worker:{payment.epoch}"
         outcome = Outcome(succeeded, "worker", cause, result.charge_id, result.failure_code)
-        after = await self._payments.change(payment.id, lambda p: decide_outcome(p, outcome))
+        after = await self._payments.change(
+            payment.id, lambda p: [*tried(p), *decide_outcome(p, outcome)]
+        )
         log.info(
             "payment succeeded" if succeeded else "payment declined",
             payment_id=payment.id,

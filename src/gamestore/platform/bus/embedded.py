@@ -9,6 +9,7 @@ member per group is active at a time (a lease); the others stand by and take ove
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Collection, Sequence
 
 from gamestore.platform.bus.deadletters import DeadLetterTable
@@ -25,6 +26,8 @@ from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_ti
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
+
+SKIP_SAVE_INTERVAL = 1.0  # seconds between checkpoint writes that only skip other types
 
 
 def checkpoint_name(group: str) -> str:
@@ -148,13 +151,15 @@ class _Follower:
         self.stop, self.lease, self.max_attempts = stop, lease, max_attempts
         self.name = checkpoint_name(group)
         self.position = 0
+        self.saved = 0  # the position last written to the checkpoint
+        self.saved_at = 0.0
 
     def over(self) -> bool:
         return self.stop.is_set() or self.lease.lost.is_set()
 
     async def follow(self, types: Sequence[str]) -> None:
         store = self.bus._store
-        self.position = await store.load_checkpoint(self.name)
+        self.position = self.saved = await store.load_checkpoint(self.name)
         fresh = True  # nothing handled yet by this member: a predecessor may have died here
         while not self.over():
             head = await store.head()  # read first: every event up to it is visible below
@@ -179,10 +184,11 @@ class _Follower:
             if full_page:
                 continue
             if head > self.position:  # skip past the events of other types (none is pending)
-                await self._advance(head)
+                await self._skip_to(head)
             await wait_for_news(
                 store, self.position, self.bus._idle_timeout, self.stop, self.lease.lost
             )
+        await self._flush()
 
     async def _after_a_death(self, events: list[RecordedEvent]) -> tuple[list[RecordedEvent], bool]:
         """A fresh member records where it starts. Members that keep starting on the same event
@@ -212,5 +218,24 @@ class _Follower:
         return False
 
     async def _advance(self, position: int) -> None:
+        """Past a HANDLED event: written at once (a restart must not hand it out again)."""
         self.position = position
-        await self.bus._store.save_checkpoint(self.name, position)
+        await self._save()
+
+    async def _skip_to(self, position: int) -> None:
+        """Past events of other types only: kept in memory and written at most once per
+        ``SKIP_SAVE_INTERVAL``. Every group sees every append, so writing each skip made the
+        store's single writer do one checkpoint per group per event; a restart that re-reads
+        skipped positions finds nothing of its types there (the last handled event is always
+        written, so a restart still starts right after it)."""
+        self.position = position
+        if time.monotonic() - self.saved_at >= SKIP_SAVE_INTERVAL:
+            await self._save()
+
+    async def _flush(self) -> None:
+        if self.position != self.saved and not self.lease.lost.is_set():
+            await self._save()
+
+    async def _save(self) -> None:
+        await self.bus._store.save_checkpoint(self.name, self.position)
+        self.saved, self.saved_at = self.position, time.monotonic()
