@@ -126,7 +126,8 @@ class Indexer:
 
     async def handle_batch(self, events: list[RecordedEvent]) -> None:
         """Apply a page of events: every game document in ONE index commit (the index keeps the
-        newest version per game, whatever the order), then deletes and purchases one by one.
+        newest version per game, whatever the order), the page's purchases in one more, then
+        deletes one by one.
         Any poison event fails the batch; the bus then delivers its events one at a time."""
         upserts = [e for e in events if e.type in ("GameCreated", "GameUpdated")]
         if upserts:
@@ -141,9 +142,26 @@ class Indexer:
                     position=event.position,
                 )
             log.info("batch applied", documents=len(documents), newer=applied)
+        purchases = [e for e in events if e.type == PURCHASE]
+        if purchases:
+            await self._count_purchases(purchases)
         for event in events:
-            if event.type not in ("GameCreated", "GameUpdated"):
+            if event.type not in ("GameCreated", "GameUpdated", PURCHASE):
                 await self.handle(event)
+
+    async def _count_purchases(self, events: list[RecordedEvent]) -> None:
+        """Purchases of a page in ONE transaction and ONE index commit (each still claimed
+        once in the inbox: a redelivered one adds nothing)."""
+        game_ids = [_game_id(event.data.get("game_id")) for event in events]  # poison first
+        deltas: dict[str, int] = {}
+        async with self._engine.begin() as conn:
+            for event, game_id in zip(events, game_ids, strict=True):
+                if await claim(conn, GROUP, event.event_id):
+                    await _add_purchase(conn, game_id)
+                    deltas[game_id] = deltas.get(game_id, 0) + 1
+            if deltas:  # inside the transaction, as for one purchase (see the module doc)
+                await self._index.add_popularity_many(deltas)
+        log.info("purchases counted", events=len(events), counted=sum(deltas.values()))
 
     async def _count_purchase(self, event: RecordedEvent, game_id: str) -> bool:
         async with self._engine.begin() as conn:

@@ -232,6 +232,15 @@ async def test_popularity_survives_updates_and_may_come_first(
     assert [h.id for h in await search_index.popular(5)] == ["g01", "g02"]
 
 
+async def test_many_games_counted_at_once_add_up_with_single_counts(catalog: SearchIndex) -> None:
+    await catalog.add_popularity("g05")
+    await catalog.add_popularity_many({"g05": 2, "g07": 4, "not-indexed-yet": 9})
+    await catalog.add_popularity_many({})
+    assert [h.id for h in await catalog.popular(2)] == ["g07", "g05"]
+    await catalog.upsert(replace(BY_ID["g01"], id="not-indexed-yet", title="Late Arrival"))
+    assert [h.id for h in await catalog.popular(1)] == ["not-indexed-yet"]
+
+
 async def test_popular_leaves_out_deleted_games(catalog: SearchIndex) -> None:
     await catalog.add_popularity("g03", 9)
     await catalog.add_popularity("g04", 1)

@@ -11,7 +11,7 @@ Purchase counters are separate documents updated by script; the game document's
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -102,6 +102,10 @@ class ElasticSearch(SearchIndex):
             upsert={"kind": m.COUNTER, "id": game_id, "count": delta},
         )  # fmt: skip
         await self._sync_popularity(game_id)
+
+    async def add_popularity_many(self, deltas: Mapping[str, int]) -> None:
+        for game_id, delta in deltas.items():
+            await self.add_popularity(game_id, delta)
 
     async def search(self, query: SearchQuery) -> SearchResult:
         checked = query.validated()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -67,7 +67,10 @@ class EmbeddedSearch(SearchIndex):
         return await self._write(lambda: self._delete(game_id, version))
 
     async def add_popularity(self, game_id: str, delta: int = 1) -> None:
-        await self._write(lambda: self._count(game_id, delta))
+        await self._write(lambda: self._count({game_id: delta}))
+
+    async def add_popularity_many(self, deltas: Mapping[str, int]) -> None:
+        await self._write(lambda: self._count(dict(deltas)))
 
     async def search(self, query: SearchQuery) -> SearchResult:
         checked = query.validated()
@@ -150,13 +153,18 @@ class EmbeddedSearch(SearchIndex):
         versions.record_delete(game_id, version)
         return True
 
-    def _count(self, game_id: str, delta: int) -> None:
+    def _count(self, deltas: dict[str, int]) -> None:
+        """Add purchases to each game's count; re-index the indexed ones in ONE commit."""
         writer, versions = self._open_writer()
-        popularity = versions.add_popularity(game_id, delta)
-        doc = versions.document(game_id)
-        if doc is not None:
-            writer.delete_documents_by_term("id", game_id)
-            writer.add_document(ts.to_document(doc, popularity))
+        changed = False
+        for game_id, delta in deltas.items():
+            popularity = versions.add_popularity(game_id, delta)
+            doc = versions.document(game_id)
+            if doc is not None:
+                writer.delete_documents_by_term("id", game_id)
+                writer.add_document(ts.to_document(doc, popularity))
+                changed = True
+        if changed:
             self._commit(writer)
 
     def _commit(self, writer: tantivy.IndexWriter) -> None:

@@ -8,7 +8,7 @@ set that ``total`` counts), never over the page alone.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol, get_args
@@ -130,6 +130,10 @@ class SearchIndex(Protocol):
 
     async def add_popularity(self, game_id: str, delta: int = 1) -> None:
         """Count ``delta`` more purchases of the game (kept even before it is indexed)."""
+        ...
+
+    async def add_popularity_many(self, deltas: Mapping[str, int]) -> None:
+        """:meth:`add_popularity` for many games at once (one commit where the engine has them)."""
         ...
 
     async def search(self, query: SearchQuery) -> SearchResult:
