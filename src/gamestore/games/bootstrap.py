@@ -33,7 +33,12 @@ from gamestore.platform.http import create_app
 from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
-from gamestore.platform.service import consuming, serve_and_consume, service_storage
+from gamestore.platform.service import (
+    Consumer,
+    consuming,
+    serve_and_consume,
+    service_storage,
+)
 
 log = get_logger("games")
 DESCRIPTION = "The game catalog (public reads, admin writes) and players' libraries."
@@ -96,7 +101,7 @@ async def build(
         keys = Idempotency(storage.engine, idempotency_keys)
         app = _app(verifier or users_jwks_verifier(), catalog, libraries, search, orders, keys)
         if consume:
-            consumers = [(GROUP, EVENT_TYPES, saga.handle)]
+            consumers = [Consumer.pages(GROUP, EVENT_TYPES, saga.handle_batch)]
             await stack.enter_async_context(consuming(settings, storage.store, consumers))
         yield GamesService(
             app,
@@ -114,5 +119,5 @@ async def build(
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     """The ``games`` process: serve the games API and run the saga's consumer until ``stop``."""
     async with build(settings) as service:
-        consumers = [(GROUP, EVENT_TYPES, service.saga.handle)]
+        consumers = [Consumer.pages(GROUP, EVENT_TYPES, service.saga.handle_batch)]
         await serve_and_consume(service.app, "games", settings, service.store, consumers, stop)

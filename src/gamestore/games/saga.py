@@ -12,10 +12,12 @@ Consumer group ``games`` on the bus:
   with the reason, and ``OrderFailed``. The failure is remembered either way, so a
   ``PaymentRequested`` delivered after its own failure still ends failed.
 
-Each event is ONE transaction of the games database: the inbox claim, the order and library
-rows, the outgoing events (outbox). A redelivery finds its claim and changes nothing; a
-reordered delivery meets an order whose state already says what to do. The decisions are plain
-functions (``on_*``), the handler only loads, decides and writes.
+Each event is applied in a transaction of the games database with its inbox claim, the order
+and library rows and the outgoing events (outbox); the bus hands over pages of events, and a page
+is ONE transaction (events in order, each claimed then applied). A redelivery finds its claim and
+changes nothing; a reordered delivery meets an order whose state already says what to do; a
+poison event fails its page, which the bus then redelivers one event at a time. The decisions
+are plain functions (``on_*``), the handler only loads, decides and writes.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from gamestore.games import repository as repo
 from gamestore.games.domain import COMPLETED, FAILED, PENDING, Order
 from gamestore.games.tables import outbox
 from gamestore.platform.eventstore import ANY, NewEvent, RecordedEvent
-from gamestore.platform.inbox import claim
+from gamestore.platform.inbox import idempotent_batch
 from gamestore.platform.logs import get_logger
 
 log = get_logger("games")
@@ -149,8 +151,7 @@ class PurchaseSaga:
     """The bus handler of group ``games``."""
 
     def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = _nothing) -> None:
-        self._engine = engine
-        self._on_commit = on_commit  # wakes the outbox relay
+        self._batch = idempotent_batch(engine, GROUP, self.apply, on_commit=on_commit)
         self._apply: dict[str, Apply] = {
             "PaymentRequested": self._requested,
             "PaymentSucceeded": self._succeeded,
@@ -158,24 +159,28 @@ class PurchaseSaga:
         }
 
     async def handle(self, event: RecordedEvent) -> None:
-        """Apply one payment event, exactly once (other types are ignored)."""
+        """Apply one payment event, exactly once (a page of one: see :meth:`handle_batch`)."""
+        await self._batch([event])
+
+    async def handle_batch(self, events: list[RecordedEvent]) -> None:
+        """The bus handler: a page of payment events in ONE games transaction, in order, each
+        claimed in the inbox then applied; the relay is woken once after the commit."""
+        await self._batch(events)
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        """Apply one claimed payment event on ``conn`` (other types are ignored);
+        :class:`PoisonEvent` when it carries no usable ids."""
         apply = self._apply.get(event.type)
         if apply is None:
             return
         order_id, payment_id = _text(event.data, "order_id"), _text(event.data, "payment_id")
         fields = {"event_type": event.type, "order_id": order_id, "payment_id": payment_id}
-        async with self._engine.begin() as conn:
-            if not await claim(conn, GROUP, event.event_id):
-                log.info("payment event already handled", **fields)
-                return
-            order = await repo.order_by_id(conn, order_id, lock=True)
-            if order is None:
-                log.warning("payment event for an unknown order ignored", **fields)
-                return
-            step = await apply(conn, order, payment_id, event)
-            await self._write(conn, order, step)
-        if step.changed:
-            self._on_commit()
+        order = await repo.order_by_id(conn, order_id, lock=True)
+        if order is None:
+            log.warning("payment event for an unknown order ignored", **fields)
+            return
+        step = await apply(conn, order, payment_id, event)
+        await self._write(conn, order, step)
         log.info(step.note, **fields, status=step.order.status)
 
     async def _write(self, conn: AsyncConnection, before: Order, step: Step) -> None:

@@ -26,7 +26,7 @@ from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import create_app
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
-from gamestore.platform.service import serve_and_consume, service_storage
+from gamestore.platform.service import Consumer, serve_and_consume, service_storage
 
 log = get_logger("notifier")
 DESCRIPTION = "Players' notifications: purchases, refused payments, welcome messages."
@@ -65,6 +65,6 @@ async def build(
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     """The ``notifier`` process: consume the bus and serve the API until ``stop``."""
     async with build(settings) as service:
-        consumers = [(GROUP, EVENT_TYPES, service.notifier.handle)]
+        consumers = [Consumer.pages(GROUP, EVENT_TYPES, service.notifier.handle_batch)]
         await serve_and_consume(service.app, "notifier", settings, service.store, consumers, stop)
     log.info("notifier stopped")

@@ -1,9 +1,11 @@
 """The notifier's use cases: turn one event into one notification; read a player's page.
 
-Per event, ONE transaction of the notifier's database: the inbox claim of the event id, the
-notification row and its ``NotificationSent`` (through the outbox). A redelivered event finds
-its claim and adds nothing; a crash before the commit leaves nothing behind, and the bus
-delivers the event again. An event without a valid ``user_id`` raises
+Per event, in ONE transaction of the notifier's database: the inbox claim of the event id, the
+notification row and its ``NotificationSent`` (through the outbox); the bus hands over pages of
+events, and a page is one transaction (each event claimed then applied, in order). A redelivered
+event finds its claim and adds nothing; a crash before the commit leaves nothing behind, and the
+bus delivers the events again; a poison event fails its page, delivered again one event at a
+time. An event without a valid ``user_id`` raises
 :class:`~gamestore.notifications.domain.PoisonEvent`: the bus retries it, then dead-letters it.
 """
 
@@ -14,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.notifications import repository as repo
 from gamestore.notifications.domain import (
@@ -28,7 +30,7 @@ from gamestore.notifications.tables import outbox
 from gamestore.platform.bus import EventBus
 from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
-from gamestore.platform.inbox import claim
+from gamestore.platform.inbox import claim, idempotent_batch
 from gamestore.platform.logs import get_logger
 
 log = get_logger("notifier")
@@ -43,10 +45,15 @@ class Notifier:
     def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = _nothing) -> None:
         self._engine = engine
         self._on_commit = on_commit  # wakes the outbox relay
+        self._batch = idempotent_batch(engine, GROUP, self.apply, on_commit=on_commit)
 
     async def handle(self, event: RecordedEvent) -> None:
-        """The bus handler: notify about ``event`` once, whatever the number of deliveries."""
+        """Notify about ``event`` once, whatever the number of deliveries."""
         await self.notify(event)
+
+    async def handle_batch(self, events: list[RecordedEvent]) -> None:
+        """The bus handler: a page of events in ONE transaction, each claimed then notified."""
+        await self._batch(events)
 
     async def notify(self, event: RecordedEvent) -> Notification | None:
         """The notification ``event`` caused now, or None (a redelivery, an ignored type)."""
@@ -57,18 +64,15 @@ class Notifier:
             if not await claim(conn, GROUP, event.event_id):
                 log.info("event already notified", event_id=event.event_id, cause=event.type)
                 return None
-            await repo.insert(conn, notification)
-            sent = notification_sent(notification, event)
-            await outbox.add(conn, stream_of(notification.id), [sent], NO_STREAM)
+            await _write(conn, notification, event)
         self._on_commit()
-        log.info(
-            "notification sent",
-            user_id=notification.user_id,
-            type=notification.type,
-            cause=event.type,
-            notification_id=notification.id,
-        )
         return notification
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        """Notify about a claimed ``event`` on ``conn`` (nothing for an ignored type)."""
+        notification = notification_for(event, datetime.now(UTC))
+        if notification is not None:
+            await _write(conn, notification, event)
 
     async def page(self, user_id: str, page: int, size: int) -> tuple[list[Notification], int]:
         """``user_id``'s notifications, newest first; none for an id that is not a UUID."""
@@ -84,4 +88,20 @@ class Notifier:
     ) -> None:
         """Follow ``group`` on ``bus`` until ``stop``: every event the notifier cares about."""
         log.info("notifier consuming", group=group, types=",".join(EVENT_TYPES))
-        await bus.consume(group, EVENT_TYPES, self.handle, stop=stop, max_attempts=max_attempts)
+        await bus.consume_batches(
+            group, EVENT_TYPES, self.handle_batch, stop=stop, max_attempts=max_attempts
+        )
+
+
+async def _write(conn: AsyncConnection, notification: Notification, event: RecordedEvent) -> None:
+    """The notification row and its ``NotificationSent``, on ``conn``."""
+    await repo.insert(conn, notification)
+    sent = notification_sent(notification, event)
+    await outbox.add(conn, stream_of(notification.id), [sent], NO_STREAM)
+    log.info(
+        "notification sent",
+        user_id=notification.user_id,
+        type=notification.type,
+        cause=event.type,
+        notification_id=notification.id,
+    )

@@ -5,9 +5,10 @@ work queue, token checks, webhook verification and the app.
 HTTP. Besides HTTP, the process runs three bus consumers, each its own consumer group:
 
 - ``payments``: ``OrderCreated`` → the order's row + its first ``PaymentRequested`` (outbox),
-  with the inbox claim, in one transaction;
+  with the inbox claim, in one transaction (one per page of events);
 - ``payment-dispatcher``: ``PaymentRequested`` → the command on the ``payments`` work queue;
-- ``payments-view``: every Payment event → the ``payments_view`` row (and ``paid``).
+- ``payments-view``: every Payment event → the ``payments_view`` row (and ``paid``), a page of
+  events per transaction.
 
 Tests enter ``build`` themselves (``consumers=False`` to drive the handlers by hand).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,16 +40,16 @@ from gamestore.payments.webhooks import (
 )
 from gamestore.payments.webhooks import router as webhook_router
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
-from gamestore.platform.bus import EventHandler
 from gamestore.platform.config import Settings, scheme
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.http import create_app
 from gamestore.platform.idempotency import Idempotency
-from gamestore.platform.inbox import idempotent
+from gamestore.platform.inbox import idempotent_batch
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.platform.queue import WorkQueue, connect_queue, open_work_queue
 from gamestore.platform.service import (
+    Consumer,
     ServiceStorage,
     consuming,
     serve_and_consume,
@@ -71,21 +72,17 @@ class PaymentsService:
     dispatcher: Dispatcher
     webhooks: WebhookInbox
 
-    def consumers(self) -> list[tuple[str, Collection[str], EventHandler]]:
-        """The bus consumers of this process: (group, event types, handler)."""
+    def consumers(self) -> list[Consumer]:
+        """The bus consumers of this process (``payments`` and ``payments-view`` take pages)."""
 
         async def order_created(conn: AsyncConnection, event: RecordedEvent) -> None:
             await record_order(conn, event)
 
-        async def recorded(event: RecordedEvent) -> None:
-            await apply_order(event)
-            self.relay.wake()
-
-        apply_order = idempotent(self.engine, "payments", order_created)
+        orders = idempotent_batch(self.engine, "payments", order_created, on_commit=self.relay.wake)
         return [
-            ("payments", [ORDER_CREATED], recorded),
-            ("payment-dispatcher", [PAYMENT_REQUESTED], self.dispatcher.handle),
-            ("payments-view", PAYMENT_EVENTS, self.view.apply),
+            Consumer.pages("payments", [ORDER_CREATED], orders),
+            Consumer("payment-dispatcher", [PAYMENT_REQUESTED], self.dispatcher.handle),
+            Consumer.pages("payments-view", PAYMENT_EVENTS, self.view.apply_batch),
         ]
 
 

@@ -1,7 +1,8 @@
 """``payments_view``: one row per payment, for lists (``GET /pagamento?order_id``).
 
-The consumer group ``payments-view`` hands every Payment event to :meth:`PaymentsView.apply`,
-which folds the payment's whole stream and upserts the row at the folded version; an older
+The consumer group ``payments-view`` hands pages of Payment events to
+:meth:`PaymentsView.apply_batch`, which folds each payment's whole stream and upserts the rows at
+the folded versions, one transaction per page; an older
 version never overwrites a newer one, so duplicated or reordered deliveries cannot take the row
 backwards. ``PaymentSucceeded`` also marks the order paid. Single payments are never read from
 here: ``GET /pagamento/{id}`` folds the stream, always current.
@@ -22,7 +23,7 @@ from gamestore.payments.tables import payment_orders, payments_view
 from gamestore.platform.auth import Principal
 from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import EventStore, RecordedEvent
-from gamestore.platform.logs import get_logger
+from gamestore.platform.logs import correlation, get_logger
 
 log = get_logger("payments")
 VIEW_COLUMNS = (
@@ -85,23 +86,19 @@ class PaymentsView:
 
     async def apply(self, event: RecordedEvent) -> None:
         """Bring the row of the event's payment up to date (idempotent, never backwards)."""
-        payment = fold(await self._store.read_stream(event.stream_id))
-        if payment is None:
-            return
+        await self.apply_batch([event])
+
+    async def apply_batch(self, events: list[RecordedEvent]) -> None:
+        """The bus handler: the rows of a page's payments in ONE transaction, each payment's
+        stream folded once (its newest state serves every event of it in the page)."""
+        newest = {event.stream_id: event for event in events}  # per payment, its last event
+        succeeded = {event.stream_id for event in events if event.type == PAYMENT_SUCCEEDED}
+        folded = [(e, fold(await self._store.read_stream(s))) for s, e in newest.items()]
         async with self._engine.begin() as conn:
-            written = await upsert_view(conn, payment)
-            if event.type == PAYMENT_SUCCEEDED:
-                await conn.execute(
-                    update(payment_orders)
-                    .where(payment_orders.c.order_id == payment.order_id)
-                    .values(paid=True, updated_at=payment.updated_at)
-                )
-        log.info(
-            "payment view updated" if written else "payment view already current",
-            payment_id=payment.id,
-            version=payment.version,
-            status=payment.status,
-        )
+            for event, payment in folded:
+                if payment is not None:
+                    with correlation(event.correlation_id):
+                        await _project(conn, payment, paid=event.stream_id in succeeded)
 
     async def page(
         self, caller: Principal, order_id: str | None, page: int, size: int
@@ -120,3 +117,20 @@ class PaymentsView:
             rows = (await conn.execute(ordered)).mappings().all()
         items = [{k: v for k, v in row.items() if k != "version"} for row in rows]
         return PaymentsPage(items, int(total or 0))
+
+
+async def _project(conn: AsyncConnection, payment: Payment, *, paid: bool) -> None:
+    """Upsert the payment's row; ``paid``: a success of it was delivered, the order is paid."""
+    written = await upsert_view(conn, payment)
+    if paid:
+        await conn.execute(
+            update(payment_orders)
+            .where(payment_orders.c.order_id == payment.order_id)
+            .values(paid=True, updated_at=payment.updated_at)
+        )
+    log.info(
+        "payment view updated" if written else "payment view already current",
+        payment_id=payment.id,
+        version=payment.version,
+        status=payment.status,
+    )

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
-from gamestore.platform.bus import EventHandler, connect_bus
+from gamestore.platform.bus import BatchHandler, EventBus, EventHandler, connect_bus
+from gamestore.platform.bus.model import one_at_a_time
 from gamestore.platform.config import SERVICE_PORTS, Settings, service_url
 from gamestore.platform.db import create_engine, create_tables
 from gamestore.platform.eventstore import EventStore, connect
@@ -53,8 +55,30 @@ def service_address(service: str) -> tuple[str, int]:
     return address.hostname or "127.0.0.1", address.port or SERVICE_PORTS[service]
 
 
-Consumer = tuple[str, Collection[str], EventHandler]
-"""A bus consumer of a service process: (consumer group, event types, handler)."""
+@dataclass(frozen=True, slots=True)
+class Consumer:
+    """A bus consumer of a service process: its group, its event types and its handler.
+
+    With ``batch`` set, the bus hands pages of events to it (:meth:`EventBus.consume_batches`:
+    one transaction per page amortizes the per-event cost under load); ``handler`` is then the
+    same handler one event at a time (what tests drive by hand). Build those with :meth:`pages`.
+    """
+
+    group: str
+    types: Collection[str]
+    handler: EventHandler
+    batch: BatchHandler | None = None
+
+    @classmethod
+    def pages(cls, group: str, types: Collection[str], batch: BatchHandler) -> Consumer:
+        """A consumer fed pages of events by ``batch``."""
+        return cls(group, types, one_at_a_time(batch), batch)
+
+    def run(self, bus: EventBus, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+        """Consume on ``bus`` until ``stop`` (pages if it has a batch handler)."""
+        if self.batch is not None:
+            return bus.consume_batches(self.group, self.types, self.batch, stop=stop)
+        return bus.consume(self.group, self.types, self.handler, stop=stop)
 
 
 async def serve_and_consume(
@@ -76,14 +100,13 @@ async def serve_and_consume(
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(serve(app, host, port, stop), name=f"{service}-http")
-            for group, types, handler in consumers:
-                consuming = bus.consume(group, types, handler, stop=stop)
-                tasks.create_task(consuming, name=group)
+            for consumer in consumers:
+                tasks.create_task(consumer.run(bus, stop), name=consumer.group)
             get_logger(service).info(
                 f"{service} listening and consuming",
                 host=host,
                 port=port,
-                groups=",".join(group for group, _, _ in consumers),
+                groups=",".join(consumer.group for consumer in consumers),
             )
     finally:
         await bus.close()
@@ -98,8 +121,7 @@ async def consuming(
     bus = await connect_bus(settings.bus_url, store)
     stop = asyncio.Event()
     tasks = [
-        asyncio.create_task(bus.consume(group, types, handler, stop=stop), name=group)
-        for group, types, handler in consumers
+        asyncio.create_task(consumer.run(bus, stop), name=consumer.group) for consumer in consumers
     ]
     try:
         yield

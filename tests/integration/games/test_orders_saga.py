@@ -16,9 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from gamestore.games import repository as repo
 from gamestore.games.bootstrap import GamesService, build
 from gamestore.games.domain import new_order
-from gamestore.games.saga import PoisonEvent
+from gamestore.games.saga import EVENT_TYPES, GROUP, PoisonEvent
+from gamestore.platform.bus import EventBus
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NewEvent, RecordedEvent
+from tests.integration.bus.support import eventually
+from tests.integration.bus.test_inbox import consuming_pages
 from tests.integration.games.support import GamesApi, Issuer, problem
 from tests.integration.games.test_orders import buy, buyer, order_stream
 
@@ -227,3 +230,71 @@ async def test_a_purchase_racing_the_completion_of_the_same_game_loses(api: Game
             await repo.insert_order(conn, late)  # past the checks, as the racing request was
     refused = await buy(api, placed["game_id"], buyer(api, user))
     assert refused.status_code == 409, refused.text
+
+
+async def test_a_page_applies_each_payment_event_once_and_in_order(api: GamesApi) -> None:
+    """One transaction for the page: a redelivered success changes nothing, and the events of
+    one order apply in their order (each sees what the one before it wrote)."""
+    first_user, second_user = str(uuid.uuid4()), str(uuid.uuid4())
+    first, second = await place(api, first_user), await place(api, second_user)
+    saga, retry = api.service.saga, str(uuid.uuid4())
+    succeeded = payment_event("PaymentSucceeded", first, first["payment_id"])
+    await saga.handle(succeeded)
+
+    await saga.handle_batch(
+        [
+            succeeded,  # redelivered
+            payment_event("PaymentFailed", second, second["payment_id"], reason="card_declined"),
+            payment_event("PaymentRequested", second, retry),
+            payment_event("PaymentSucceeded", second, retry),
+        ]
+    )
+
+    assert len(await api.service.libraries.of(first_user)) == 1
+    assert len(await settled(api.service, f"order-{first['order_id']}")) == 2
+    done = await order_of(api, second["order_id"])
+    assert (done["status"], done["payment_id"]) == ("completed", retry)
+    events = await settled(api.service, f"order-{second['order_id']}")
+    assert [(e.type, e.version) for e in events] == [
+        ("OrderCreated", 1),
+        ("OrderFailed", 2),
+        ("OrderCompleted", 3),
+    ]
+    [purchase] = await settled(api.service, f"library-{second_user}")
+    assert purchase.data["payment_id"] == retry
+
+
+async def test_a_poison_event_in_a_page_is_dead_lettered_and_the_rest_applied(
+    api: GamesApi,
+) -> None:
+    users = [str(uuid.uuid4()), str(uuid.uuid4())]
+    placed = [await place(api, user) for user in users]
+    store = api.service.store
+    poison = NewEvent("PaymentSucceeded", {"payment_id": "x", "order_id": "nope"})
+    good = [
+        NewEvent("PaymentSucceeded", {k: p[k] for k in ("payment_id", "order_id")}) for p in placed
+    ]
+    for event in (good[0], poison, good[1]):  # appended before the consumer starts: one page
+        await store.append(f"payment-{uuid.uuid4()}", [event])
+
+    async with consuming_pages(store, GROUP, EVENT_TYPES, api.service.saga.handle_batch) as bus:
+        for p in placed:
+            await wait_for_status(api, p["order_id"], "completed")
+        await eventually(lambda: _dead(bus), what="the poison's dead letter")
+        [dead] = await bus.dead_letters(GROUP)
+
+    assert dead.message["data"] == poison.data and "PoisonEvent" in dead.error
+    for user, p in zip(users, placed, strict=True):
+        assert len(await api.service.libraries.of(user)) == 1
+        assert len(await settled(api.service, f"order-{p['order_id']}")) == 2
+
+
+async def _dead(bus: EventBus) -> bool:
+    return bool(await bus.dead_letters(GROUP))
+
+
+async def wait_for_status(api: GamesApi, order_id: str, status: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while (await order_of(api, order_id))["status"] != status:
+        assert time.monotonic() < deadline, f"the order never became {status}"
+        await asyncio.sleep(0.05)

@@ -158,3 +158,41 @@ async def test_each_notification_is_logged_under_its_events_correlation_id(
     [line] = [ln for ln in lines.getvalue().splitlines() if "notification sent" in ln]
     assert " corr=req-log-42 notification sent " in line
     assert f"user_id={user} type=purchase_completed cause=PurchaseCompleted" in line
+
+
+async def test_a_page_notifies_a_fresh_event_and_skips_a_redelivered_one(
+    service: NotifierService,
+) -> None:
+    old, new = await record(
+        service.store, purchase_completed(str(uuid.uuid4())), user_registered(str(uuid.uuid4()))
+    )
+    await service.notifier.handle(old)
+
+    await service.notifier.handle_batch([old, new, new])
+    await service.relay.relay_once()
+
+    rows = await notification_rows(service.engine)
+    assert sorted(row["cause_event_id"] for row in rows) == sorted(
+        [str(old.event_id), str(new.event_id)]
+    )
+    assert len(await sent_events(service.store)) == 2
+
+
+async def test_a_poison_event_amid_a_page_is_dead_lettered_and_the_others_notified(
+    service: NotifierService,
+) -> None:
+    ana, bia = str(uuid.uuid4()), str(uuid.uuid4())
+    first, poison, last = await record(  # recorded before the bus starts: one page
+        service.store, user_registered(ana), user_registered("not-a-uuid"), user_registered(bia)
+    )
+    async with consuming(service, max_attempts=2) as bus:
+        await eventually(lambda: notification_rows(service.engine), _count(2))
+        [dead] = await eventually(lambda: bus.dead_letters("notifier"), _count(1))
+        await eventually(lambda: sent_events(service.store), _count(2))
+
+    rows = await notification_rows(service.engine)
+    assert sorted(row["cause_event_id"] for row in rows) == sorted(
+        [str(first.event_id), str(last.event_id)]
+    )
+    assert dead.message["event_id"] == str(poison.event_id) and "PoisonEvent" in dead.error
+    assert len(await sent_events(service.store)) == 2

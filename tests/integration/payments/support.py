@@ -96,7 +96,7 @@ class PaymentsApi:
         return recorded
 
     def handler(self, group: str) -> Any:
-        return next(h for g, _, h in self.service.consumers() if g == group)
+        return next(c.handler for c in self.service.consumers() if c.group == group)
 
     async def deliver(self, group: str, event: RecordedEvent) -> None:
         """Hand ``event`` to ``group``'s handler as the bus does, then relay the outbox."""
