@@ -32,7 +32,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -49,29 +48,6 @@ CEILING_P95 = 1.0  # seconds from POST /jogos/compra to the game in /biblioteca
 def quantiles(samples: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
-
-
-@contextlib.contextmanager
-def production_env(loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, str]]:
-    """Fresh PostgreSQL databases for every service and the event store, a RabbitMQ vhost."""
-    from tests.conftest import fresh_postgres_database
-    from tests.e2e.saga.test_postgres_rabbitmq import DATABASES, rabbitmq_vhost
-
-    with contextlib.ExitStack() as cleanup:
-        env: dict[str, str] = {}
-        for name in (*DATABASES, "events"):
-            database = fresh_postgres_database()
-            url = loop.run_until_complete(database.__aenter__())
-            cleanup.callback(loop.run_until_complete, database.__aexit__(None, None, None))
-            key = (
-                "GAMESTORE_EVENTSTORE_URL"
-                if name == "events"
-                else f"GAMESTORE_{name.upper()}_DB_URL"
-            )
-            env[key] = url
-        amqp = cleanup.enter_context(rabbitmq_vhost())
-        env |= {"GAMESTORE_BUS_URL": amqp, "GAMESTORE_QUEUE_URL": f"{amqp}?queues=payments"}
-        yield env
 
 
 async def post_purchase(
@@ -220,6 +196,8 @@ def run(profile: str, args: argparse.Namespace) -> dict[str, Any]:
         with contextlib.ExitStack() as cleanup:
             env = {"GAMESTORE_PSP_LATENCY_MS": "0", "GAMESTORE_LOG_LEVEL": "INFO"}
             if profile == "production":
+                from tests.e2e.saga.test_postgres_rabbitmq import production_env
+
                 env |= cleanup.enter_context(production_env(loop))
             root = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gs-bench-")))
             stack = cleanup.enter_context(running_stack(root, env, saga=True))

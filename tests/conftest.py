@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from gamestore.platform.config import Settings, scheme
+
 REQUIRE_SERVICES = os.environ.get("GAMESTORE_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get(
     "GAMESTORE_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
@@ -113,3 +115,17 @@ def redis_url() -> str:
     """The Redis server; tests use unique key prefixes."""
     require("Redis", REDIS_URL, 6379)
     return REDIS_URL
+
+
+def service_settings(
+    service: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings for ``service`` on ``database_url``, its event store beside it (the same
+    PostgreSQL database, or an SQLite file next to the service's)."""
+    monkeypatch.setenv(f"GAMESTORE_{service.upper()}_DB_URL", database_url)
+    events = database_url if scheme(database_url) != "sqlite" else None
+    return Settings(
+        data_dir=tmp_path / "data",
+        log_dir=tmp_path / "logs",
+        eventstore_url=events or f"sqlite:///{tmp_path / 'events.db'}",
+    )

@@ -47,26 +47,30 @@ def rabbitmq_vhost() -> Iterator[str]:
             ctl("delete_vhost", vhost)
 
 
+@contextlib.contextmanager
+def production_env(loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, str]]:
+    """Fresh PostgreSQL databases for every service and the event store, and a RabbitMQ vhost
+    for the bus and the payment queue: the environment that points the store at them."""
+    with contextlib.ExitStack() as cleanup:
+        env: dict[str, str] = {}
+        for name in (*DATABASES, "events"):
+            database = fresh_postgres_database()
+            url = loop.run_until_complete(database.__aenter__())
+            cleanup.callback(loop.run_until_complete, database.__aexit__(None, None, None))
+            events = name == "events"
+            env["GAMESTORE_EVENTSTORE_URL" if events else f"GAMESTORE_{name.upper()}_DB_URL"] = url
+        amqp = cleanup.enter_context(rabbitmq_vhost())
+        env |= {"GAMESTORE_BUS_URL": amqp, "GAMESTORE_QUEUE_URL": f"{amqp}?queues=payments"}
+        yield env
+
+
 @pytest.fixture(scope="module")
 def saga_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     loop = asyncio.new_event_loop()  # one loop for both ends of the database context managers
     try:
-        with contextlib.ExitStack() as cleanup:
-            env = saga_env()
-            for name in (*DATABASES, "events"):
-                database = fresh_postgres_database()
-                url = loop.run_until_complete(database.__aenter__())
-                cleanup.callback(loop.run_until_complete, database.__aexit__(None, None, None))
-                key = (
-                    "GAMESTORE_EVENTSTORE_URL"
-                    if name == "events"
-                    else f"GAMESTORE_{name.upper()}_DB_URL"
-                )
-                env[key] = url
-            amqp = cleanup.enter_context(rabbitmq_vhost())
-            env |= {"GAMESTORE_BUS_URL": amqp, "GAMESTORE_QUEUE_URL": f"{amqp}?queues=payments"}
+        with production_env(loop) as env:
             root = tmp_path_factory.mktemp("saga-pg-rabbitmq")
-            with running_stack(root, env, saga=True) as running:
+            with running_stack(root, saga_env() | env, saga=True) as running:
                 yield running
     finally:
         loop.close()

@@ -9,20 +9,15 @@ import httpx
 import pytest
 
 from gamestore.games.bootstrap import GamesService, build
-from gamestore.platform.config import Settings, scheme
+from gamestore.platform.config import Settings
+from tests.conftest import service_settings
 from tests.integration.games.support import GamesApi, Issuer
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings for a games service on ``database_url`` (its event store beside it)."""
-    monkeypatch.setenv("GAMESTORE_GAMES_DB_URL", database_url)
-    events = database_url if scheme(database_url) != "sqlite" else None
-    return Settings(
-        data_dir=tmp_path / "data",
-        log_dir=tmp_path / "logs",
-        eventstore_url=events or f"sqlite:///{tmp_path / 'events.db'}",
-    )
+    return service_settings("games", database_url, tmp_path, monkeypatch)
 
 
 @pytest.fixture
