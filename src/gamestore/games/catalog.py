@@ -37,6 +37,7 @@ from gamestore.games.tables import outbox
 from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import NO_STREAM
 from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import no_wake
 
 log = get_logger("games")
 T = TypeVar("T")
@@ -45,10 +46,6 @@ ATTEMPTS = 5  # a write without If-Match retries a lost race this many times
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _nothing() -> None:
-    return None
 
 
 async def _retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T:
@@ -64,7 +61,7 @@ async def _retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T
 
 
 class Catalog:
-    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = _nothing) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = no_wake) -> None:
         self._engine = engine
         self._on_commit = on_commit  # wakes the outbox relay
 

@@ -34,14 +34,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.games.search import GameDocument, SearchIndex, open_search
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine, create_tables, insert
 from gamestore.platform.eventstore import RecordedEvent, connect
 from gamestore.platform.inbox import claim, inbox_table
 from gamestore.platform.logs import get_logger
@@ -174,8 +172,7 @@ class Indexer:
 
 
 async def _add_purchase(conn: AsyncConnection, game_id: str) -> None:
-    insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(purchases).values(game_id=game_id, count=1)
+    statement = insert(conn, purchases).values(game_id=game_id, count=1)
     await conn.execute(
         statement.on_conflict_do_update(
             index_elements=["game_id"], set_={"count": purchases.c.count + 1}

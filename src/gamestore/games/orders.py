@@ -29,13 +29,10 @@ from gamestore.games.tables import outbox
 from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import NO_STREAM
 from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import no_wake
 
 log = get_logger("games")
 BeforeCommit = Callable[[AsyncConnection, Order], Awaitable[None]]
-
-
-def _nothing() -> None:
-    return None
 
 
 async def _no_hook(conn: AsyncConnection, order: Order) -> None:
@@ -43,7 +40,7 @@ async def _no_hook(conn: AsyncConnection, order: Order) -> None:
 
 
 class Orders:
-    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = _nothing) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = no_wake) -> None:
         self._engine = engine
         self._on_commit = on_commit  # wakes the outbox relay
 

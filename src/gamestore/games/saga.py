@@ -36,6 +36,7 @@ from gamestore.games.tables import outbox
 from gamestore.platform.eventstore import ANY, NewEvent, RecordedEvent
 from gamestore.platform.inbox import idempotent_batch
 from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import no_wake
 
 log = get_logger("games")
 GROUP = "games"
@@ -143,14 +144,10 @@ def _text(data: dict[str, Any], name: str) -> str:
 Apply = Callable[[AsyncConnection, Order, str, RecordedEvent], Awaitable[Step]]
 
 
-def _nothing() -> None:
-    return None
-
-
 class PurchaseSaga:
     """The bus handler of group ``games``."""
 
-    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = _nothing) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = no_wake) -> None:
         self._batch = idempotent_batch(engine, GROUP, self.apply, on_commit=on_commit)
         self._apply: dict[str, Apply] = {
             "PaymentRequested": self._requested,

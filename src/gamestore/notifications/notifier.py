@@ -32,17 +32,14 @@ from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.inbox import claim, idempotent_batch
 from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import no_wake
 
 log = get_logger("notifier")
 GROUP = "notifier"
 
 
-def _nothing() -> None:
-    return None
-
-
 class Notifier:
-    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = _nothing) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = no_wake) -> None:
         self._engine = engine
         self._on_commit = on_commit  # wakes the outbox relay
         self._batch = idempotent_batch(engine, GROUP, self.apply, on_commit=on_commit)

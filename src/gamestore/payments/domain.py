@@ -120,8 +120,9 @@ def _rfc3339(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
-def requested(data: Mapping[str, Any]) -> NewEvent:
-    """``PaymentRequested`` for a new payment (``data`` per ADR 008, payment method included)."""
+def requested(data: Mapping[str, Any], causation_id: str | None = None) -> NewEvent:
+    """``PaymentRequested`` for a new payment (``data`` per ADR 008, payment method included),
+    with an id derived from the payment: staged twice, stored once."""
     keys = ("payment_id", "order_id", "user_id", "game_id", "game_title")
     body: dict[str, Any] = {key: str(data[key]) for key in keys}
     body |= {
@@ -129,7 +130,8 @@ def requested(data: Mapping[str, Any]) -> NewEvent:
         "currency": str(data["currency"]),
         "payment_method": str(data["payment_method"]),
     }
-    return NewEvent(PAYMENT_REQUESTED, body)
+    event_id = derived_id(body["payment_id"], "requested")
+    return NewEvent(PAYMENT_REQUESTED, body, event_id, causation_id=causation_id)
 
 
 def fold(events: Iterable[RecordedEvent]) -> Payment | None:

@@ -11,14 +11,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.payments.aggregate import Payments
@@ -26,15 +24,15 @@ from gamestore.payments.domain import (
     Payment,
     PaymentError,
     PaymentNotFound,
-    derived_id,
     requested,
     stream_of,
 )
 from gamestore.payments.tables import outbox, payment_orders
 from gamestore.platform.auth import Principal
-from gamestore.platform.db import read_only
-from gamestore.platform.eventstore import NO_STREAM, NewEvent, RecordedEvent
+from gamestore.platform.db import insert, read_only
+from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import no_wake
 
 log = get_logger("payments")
 ORDER_CREATED = "OrderCreated"
@@ -71,17 +69,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _nothing() -> None:
-    return None
-
-
-def requested_event(data: Mapping[str, Any], causation_id: str | None = None) -> NewEvent:
-    """``PaymentRequested`` with an id derived from its payment: staged twice, stored once."""
-    event = requested(data)
-    payment_id = str(data["payment_id"])
-    return replace(event, event_id=derived_id(payment_id, "requested"), causation_id=causation_id)
-
-
 async def record_order(conn: AsyncConnection, event: RecordedEvent) -> bool:
     """Apply ``OrderCreated`` on ``conn``: the order row and its first ``PaymentRequested``.
     False (and nothing written) when the order is known already."""
@@ -100,14 +87,13 @@ async def record_order(conn: AsyncConnection, event: RecordedEvent) -> bool:
         "created_at": now,
         "updated_at": now,
     }
-    insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(payment_orders).values(row).on_conflict_do_nothing(index_elements=["order_id"])
+        insert(conn, payment_orders).values(row).on_conflict_do_nothing(index_elements=["order_id"])
     )
     if (await conn.execute(statement)).rowcount != 1:
         log.warning("order already known; nothing requested", order_id=row["order_id"])
         return False
-    first = requested_event(data, causation_id=str(event.event_id))
+    first = requested(data, causation_id=str(event.event_id))
     await outbox.add(conn, stream_of(payment_id), [first], NO_STREAM)
     log.info("payment requested", order_id=row["order_id"], payment_id=payment_id)
     return True
@@ -135,7 +121,7 @@ class Orders:
     """The order view and ``POST /pagamento``."""
 
     def __init__(
-        self, engine: AsyncEngine, payments: Payments, *, on_commit: Callable[[], None] = _nothing
+        self, engine: AsyncEngine, payments: Payments, *, on_commit: Callable[[], None] = no_wake
     ) -> None:
         self._engine = engine
         self._payments = payments
@@ -181,7 +167,7 @@ class Orders:
         async with self._engine.begin() as conn:
             if not await _swap_current(conn, order, payment_id):
                 raise PaymentInFlight(order.order_id)
-            await outbox.add(conn, stream_of(payment_id), [requested_event(data)], NO_STREAM)
+            await outbox.add(conn, stream_of(payment_id), [requested(data)], NO_STREAM)
             if before_commit is not None:
                 await before_commit(conn, answer)
         self._on_commit()

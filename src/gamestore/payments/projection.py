@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.payments.domain import PAYMENT_SUCCEEDED, Payment, fold
 from gamestore.payments.tables import payment_orders, payments_view
 from gamestore.platform.auth import Principal
-from gamestore.platform.db import read_only
+from gamestore.platform.db import insert, read_only
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
 
@@ -60,9 +58,8 @@ def view_row(payment: Payment) -> dict[str, Any]:
 
 async def upsert_view(conn: AsyncConnection, payment: Payment) -> bool:
     """Write the payment's row unless the stored one is as new or newer; True if written."""
-    insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
     row = view_row(payment)
-    statement = insert(payments_view).values(row)
+    statement = insert(conn, payments_view).values(row)
     statement = statement.on_conflict_do_update(
         index_elements=["id"],
         set_={name: statement.excluded[name] for name in VIEW_COLUMNS if name != "id"},

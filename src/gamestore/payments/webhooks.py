@@ -18,14 +18,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
 from gamestore.payments.schemas import PspWebhook
 from gamestore.payments.tables import outbox, webhooks
 from gamestore.platform.config import Settings
+from gamestore.platform.db import insert
 from gamestore.platform.eventstore import NO_STREAM, NewEvent
 from gamestore.platform.http import ProblemError
 from gamestore.platform.logs import get_logger
@@ -158,9 +157,10 @@ class WebhookInbox:
             "received_at": datetime.now(UTC),
         }
         async with self._engine.begin() as conn:
-            insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
             statement = (
-                insert(webhooks).values(row).on_conflict_do_nothing(index_elements=["webhook_id"])
+                insert(conn, webhooks)
+                .values(row)
+                .on_conflict_do_nothing(index_elements=["webhook_id"])
             )
             if (await conn.execute(statement)).rowcount != 1:
                 return False

@@ -55,11 +55,9 @@ from typing import Annotated, Any
 from fastapi import Header, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.platform.db import UtcDateTime
+from gamestore.platform.db import UtcDateTime, insert
 from gamestore.platform.http import ProblemError
 from gamestore.platform.logs import get_logger
 
@@ -224,10 +222,9 @@ class Idempotency:
                     return None
 
     async def _insert(self, conn: AsyncConnection, request: KeyedRequest, owner: str) -> bool:
-        insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
         now = _now()
         statement = (
-            insert(self._table)
+            insert(conn, self._table)
             .values(
                 user_id=request.user_id,
                 route=request.route,

@@ -22,13 +22,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.platform.bus.model import BatchHandler, EventHandler
+from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
+from gamestore.platform.db import insert
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.outbox import no_wake
 
 Effect = Callable[[AsyncConnection, RecordedEvent], Awaitable[None]]
 log = get_logger("inbox")
@@ -60,9 +60,8 @@ async def claim(conn: AsyncConnection, consumer: str, event_id: uuid.UUID | str)
     Call it inside the effect's transaction: a rollback forgets the claim with the effect.
     Two concurrent claims of one id: one inserts, the other waits for it and then gets False.
     """
-    insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(inbox)
+        insert(conn, inbox)
         .values(consumer=consumer, event_id=str(event_id), handled_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
     )
@@ -72,18 +71,9 @@ async def claim(conn: AsyncConnection, consumer: str, event_id: uuid.UUID | str)
 
 def idempotent(engine: AsyncEngine, consumer: str, effect: Effect) -> EventHandler:
     """A handler that runs ``effect(conn, event)`` once per event id, in one transaction
-    with the inbox row: both commit together or neither does."""
-
-    async def handle(event: RecordedEvent) -> None:
-        async with engine.begin() as conn:
-            if await claim(conn, consumer, event.event_id):
-                await effect(conn, event)
-
-    return handle
-
-
-def _nothing() -> None:
-    return None
+    with the inbox row: both commit together or neither does (a page of one of
+    :func:`idempotent_batch`)."""
+    return one_at_a_time(idempotent_batch(engine, consumer, effect))
 
 
 def idempotent_batch(
@@ -91,7 +81,7 @@ def idempotent_batch(
     consumer: str,
     effect: Effect,
     *,
-    on_commit: Callable[[], None] = _nothing,
+    on_commit: Callable[[], None] = no_wake,
 ) -> BatchHandler:
     """A batch handler that applies a page of events in ONE transaction: for each event in
     order, its inbox claim then ``effect(conn, event)`` (under the event's correlation id, so

@@ -38,6 +38,11 @@ from gamestore.platform.logs import current_correlation, get_logger
 log = get_logger("outbox")
 
 
+def no_wake() -> None:
+    """The ``on_commit`` of a use case with no relay to wake (the default; tests relay by hand)."""
+    return None
+
+
 def outbox_table(metadata: MetaData) -> Table:
     """The ``outbox`` table, declared on the service's own metadata."""
     return Table(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import NO_STREAM
 from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import no_wake
 from gamestore.users import repository as repo
 from gamestore.users.domain import (
     ADMIN,
@@ -43,17 +44,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _nothing() -> None:
-    return None
-
-
 class Accounts:
     def __init__(
         self,
         engine: AsyncEngine,
         passwords: Passwords,
         *,
-        on_commit: Callable[[], None] = _nothing,
+        on_commit: Callable[[], None] = no_wake,
     ) -> None:
         self._engine = engine
         self._passwords = passwords
