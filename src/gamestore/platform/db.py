@@ -1,8 +1,11 @@
 """A service's own database, by URL: SQLite (embedded default) or PostgreSQL.
 
-SQLAlchemy Core with async drivers (aiosqlite, asyncpg). On SQLite every transaction that
-``engine.begin()`` opens is ``BEGIN IMMEDIATE``: it takes the write lock up front, so two
-processes never deadlock upgrading a read lock; ``read_only(engine)`` opens plain ``BEGIN``.
+SQLAlchemy Core with async drivers: asyncpg, and for SQLite the ``sqlite+aiosqlite`` dialect over
+``platform.inline_sqlite`` (statements run on the loop's thread, no hop per statement; ADR 009).
+On SQLite a process holds one connection per database (a pool of one: two transactions of one
+process never wait on each other inside SQLite), and every transaction that ``engine.begin()``
+opens is ``BEGIN IMMEDIATE``: it takes the write lock up front, so two processes never deadlock
+upgrading a read lock; ``read_only(engine)`` opens plain ``BEGIN``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from gamestore.platform import inline_sqlite
 from gamestore.platform.config import scheme, sqlite_path
 
 READ_ONLY = "gamestore_read_only"
@@ -40,9 +44,12 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         options.setdefault("pool_size", 10)
         options.setdefault("pool_pre_ping", True)
         return create_async_engine(sqlalchemy_url(url), **options)
-    sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options.setdefault("pool_size", 1)
+    options.setdefault("max_overflow", 0)
     engine = create_async_engine(
-        sqlalchemy_url(url), connect_args={"timeout": 30, "isolation_level": None}, **options
+        sqlalchemy_url(url), async_creator=lambda: inline_sqlite.connect(path), **options
     )
     sync_engine = engine.sync_engine
 

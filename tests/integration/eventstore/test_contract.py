@@ -283,7 +283,10 @@ async def test_a_process_starting_while_others_append_does_not_block_them(
         return count
 
     appending = asyncio.create_task(keep_appending())
-    newcomers = [await connect(database_url) for _ in range(5)]
+    newcomers = []
+    for _ in range(5):
+        newcomers.append(await connect(database_url))
+        await asyncio.sleep(0.01)  # the appender's turn (SQLite connects without yielding)
     stop.set()
     assert await asyncio.wait_for(appending, 10) > 0
     for store in (*newcomers, writer):

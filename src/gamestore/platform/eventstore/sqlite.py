@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 
-import aiosqlite
-
+from gamestore.platform import inline_sqlite
 from gamestore.platform.config import sqlite_path
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
@@ -29,7 +27,7 @@ _COLUMNS = (
 POLL_INTERVAL = 0.02  # seconds between looks at the head while waiting for new events
 
 
-def _record(row: sqlite3.Row) -> RecordedEvent:
+def _record(row: inline_sqlite.Row) -> RecordedEvent:
     return RecordedEvent(
         position=row[0],
         event_id=uuid.UUID(row[1]),
@@ -43,11 +41,11 @@ def _record(row: sqlite3.Row) -> RecordedEvent:
     )
 
 
-async def open_sqlite(url: str) -> aiosqlite.Connection:
+async def open_sqlite(url: str) -> inline_sqlite.Connection:
     """Open an SQLite database for many processes: WAL, a busy timeout, autocommit."""
     path = sqlite_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+    conn = await inline_sqlite.connect(path, timeout=30)
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=NORMAL")
     await conn.execute("PRAGMA busy_timeout=30000")
@@ -72,7 +70,9 @@ def _new_records(request: AppendRequest, last_position: int, version: int) -> li
     ]
 
 
-async def _fetchone(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> sqlite3.Row:
+async def _fetchone(
+    conn: inline_sqlite.Connection, sql: str, params: Sequence[object]
+) -> inline_sqlite.Row:
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     assert row is not None
@@ -81,7 +81,10 @@ async def _fetchone(conn: aiosqlite.Connection, sql: str, params: Sequence[objec
 
 class SqliteEventStore:
     def __init__(
-        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, url: str | None = None
+        self,
+        writer: inline_sqlite.Connection,
+        reader: inline_sqlite.Connection,
+        url: str | None = None,
     ) -> None:
         # Two connections: reads never run inside a half-done write transaction (they would
         # see events that may yet roll back), and writes are serialized by one lock.
