@@ -117,6 +117,7 @@ async def run_load(
     plan = [(players[i % len(players)], games[i // len(players)]) for i in range(args.purchases)]
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(base_url=str(client.base_url), connector=connector) as session:
+        after = await newest_position(client, admin)  # before the first purchase is sent
         begin = time.monotonic()
 
         async def scheduled(i: int, player: Account, game_id: str) -> tuple[str, str, float]:
@@ -124,7 +125,7 @@ async def run_load(
             return await post_purchase(session, player, game_id)
 
         sending = asyncio.gather(*(scheduled(i, p, g) for i, (p, g) in enumerate(plan)))
-        done, after = 0, await newest_position(client, admin)
+        done = 0
         deadline = time.monotonic() + 300
         while done < args.purchases or not sending.done():
             if time.monotonic() > deadline:
@@ -239,7 +240,7 @@ def run(profile: str, args: argparse.Namespace) -> dict[str, Any]:
                 from tests.e2e.saga.test_postgres_rabbitmq import production_env
 
                 env |= cleanup.enter_context(production_env(loop))
-            root = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gs-bench-")))
+            root = Path(tempfile.mkdtemp(prefix="gs-bench-")); print("root", root, flush=True)
             stack = cleanup.enter_context(running_stack(root, env, saga=True))
             return loop.run_until_complete(bench_profile(stack, args))
     finally:

@@ -1,7 +1,7 @@
 """A service's own database, by URL: SQLite (embedded default) or PostgreSQL.
 
 SQLAlchemy Core with async drivers: asyncpg, and for SQLite the ``sqlite+aiosqlite`` dialect over
-``platform.inline_sqlite`` (statements run on the loop's thread, no hop per statement; ADR 009).
+``inline_sqlite`` (statements run on the loop's thread, no hop per statement; ADR 009).
 On SQLite a process holds one connection per database (a pool of one: two transactions of one
 process never wait on each other inside SQLite), and every transaction that ``engine.begin()``
 opens is ``BEGIN IMMEDIATE``: it takes the write lock up front, so two processes never deadlock
@@ -22,7 +22,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from gamestore.platform import inline_sqlite
+import inline_sqlite
 from gamestore.platform.config import scheme, sqlite_path
 
 READ_ONLY = "gamestore_read_only"

@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import inline_sqlite
+
 metadata = MetaData()
 
 charges = Table(
@@ -88,8 +90,12 @@ def create_engine(url: str) -> AsyncEngine:
         return create_async_engine("postgresql+asyncpg://" + rest, pool_pre_ping=True)
     if kind != "sqlite":
         raise ValueError(f"GAMESTORE_PSP_DB_URL: sqlite:/// or postgresql:// expected, got {url!r}")
-    engine = create_async_engine(
-        "sqlite+aiosqlite://" + rest, connect_args={"timeout": 30, "isolation_level": None}
+    path = rest.removeprefix("/")
+    engine = create_async_engine(  # sqlite3 on the loop's thread, one connection (inline_sqlite)
+        "sqlite+aiosqlite://" + rest,
+        async_creator=lambda: inline_sqlite.connect(path),
+        pool_size=1,
+        max_overflow=0,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -1,5 +1,8 @@
 """SQLite for asyncio without a thread hop per statement.
 
+A small driver library of its own (it imports nothing of GameStore): the services' databases,
+the event store and the PSP simulator all use it.
+
 aiosqlite runs every call on a thread of its own and hands the answer back through the event
 loop: per statement a queue put, a thread wake-up, ``call_soon_threadsafe`` and a loop wake-up.
 SQLite in WAL mode answers most statements in microseconds, so that hand-off is most of the
