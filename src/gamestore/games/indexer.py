@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gamestore.games.search import GameDocument, SearchIndex, open_search
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, create_tables, insert
+from gamestore.platform.db import Upsert, create_engine, create_tables
 from gamestore.platform.eventstore import RecordedEvent, connect
 from gamestore.platform.inbox import claim, inbox_table
 from gamestore.platform.logs import get_logger
@@ -171,13 +171,16 @@ class Indexer:
         return True
 
 
+_COUNT_PURCHASE = Upsert(
+    purchases,
+    lambda insert: insert.on_conflict_do_update(
+        index_elements=["game_id"], set_={"count": purchases.c.count + 1}
+    ),
+)
+
+
 async def _add_purchase(conn: AsyncConnection, game_id: str) -> None:
-    statement = insert(conn, purchases).values(game_id=game_id, count=1)
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["game_id"], set_={"count": purchases.c.count + 1}
-        )
-    )
+    await _COUNT_PURCHASE.execute(conn, {"game_id": game_id, "count": 1})
 
 
 async def purchase_counts(engine: AsyncEngine) -> dict[str, int]:

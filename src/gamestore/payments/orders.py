@@ -29,11 +29,14 @@ from gamestore.payments.domain import (
 )
 from gamestore.payments.tables import outbox, payment_orders
 from gamestore.platform.auth import Principal
-from gamestore.platform.db import insert, read_only
+from gamestore.platform.db import Upsert, read_only
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import no_wake
 
+_REMEMBER = Upsert(
+    payment_orders, lambda insert: insert.on_conflict_do_nothing(index_elements=["order_id"])
+)
 log = get_logger("payments")
 ORDER_CREATED = "OrderCreated"
 BeforeCommit = Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]]
@@ -87,10 +90,7 @@ async def record_order(conn: AsyncConnection, event: RecordedEvent) -> bool:
         "created_at": now,
         "updated_at": now,
     }
-    statement = (
-        insert(conn, payment_orders).values(row).on_conflict_do_nothing(index_elements=["order_id"])
-    )
-    if (await conn.execute(statement)).rowcount != 1:
+    if (await _REMEMBER.execute(conn, row)).rowcount != 1:
         log.warning("order already known; nothing requested", order_id=row["order_id"])
         return False
     first = requested(data, causation_id=str(event.event_id))

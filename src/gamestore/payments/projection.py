@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gamestore.payments.domain import PAYMENT_SUCCEEDED, Payment, fold
 from gamestore.payments.tables import payment_orders, payments_view
 from gamestore.platform.auth import Principal
-from gamestore.platform.db import insert, read_only
+from gamestore.platform.db import Upsert, read_only
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
 
@@ -56,16 +56,19 @@ def view_row(payment: Payment) -> dict[str, Any]:
     }
 
 
+_UPSERT_VIEW = Upsert(
+    payments_view,
+    lambda insert: insert.on_conflict_do_update(
+        index_elements=["id"],
+        set_={name: insert.excluded[name] for name in VIEW_COLUMNS if name != "id"},
+        where=payments_view.c.version < insert.excluded.version,
+    ),
+)
+
+
 async def upsert_view(conn: AsyncConnection, payment: Payment) -> bool:
     """Write the payment's row unless the stored one is as new or newer; True if written."""
-    row = view_row(payment)
-    statement = insert(conn, payments_view).values(row)
-    statement = statement.on_conflict_do_update(
-        index_elements=["id"],
-        set_={name: statement.excluded[name] for name in VIEW_COLUMNS if name != "id"},
-        where=payments_view.c.version < statement.excluded.version,
-    )
-    return bool((await conn.execute(statement)).rowcount)
+    return bool((await _UPSERT_VIEW.execute(conn, view_row(payment))).rowcount)
 
 
 @dataclass(frozen=True, slots=True)

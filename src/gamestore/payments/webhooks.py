@@ -24,11 +24,14 @@ from standardwebhooks import Webhook
 from gamestore.payments.schemas import PspWebhook
 from gamestore.payments.tables import outbox, webhooks
 from gamestore.platform.config import Settings
-from gamestore.platform.db import insert
+from gamestore.platform.db import Upsert
 from gamestore.platform.eventstore import NO_STREAM, NewEvent
 from gamestore.platform.http import ProblemError
 from gamestore.platform.logs import get_logger
 
+_STORE = Upsert(
+    webhooks, lambda insert: insert.on_conflict_do_nothing(index_elements=["webhook_id"])
+)
 log = get_logger("payments")
 PSP_WEBHOOK_RECEIVED = "PspWebhookReceived"
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -157,12 +160,7 @@ class WebhookInbox:
             "received_at": datetime.now(UTC),
         }
         async with self._engine.begin() as conn:
-            statement = (
-                insert(conn, webhooks)
-                .values(row)
-                .on_conflict_do_nothing(index_elements=["webhook_id"])
-            )
-            if (await conn.execute(statement)).rowcount != 1:
+            if (await _STORE.execute(conn, row)).rowcount != 1:
                 return False
             event = received_event(webhook_id, webhook)
             await outbox.add(conn, f"webhook-{webhook_id}", [event], NO_STREAM)

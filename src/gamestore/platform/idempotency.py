@@ -57,7 +57,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.platform.db import UtcDateTime, insert
+from gamestore.platform.db import Upsert, UtcDateTime
 from gamestore.platform.http import ProblemError
 from gamestore.platform.logs import get_logger
 
@@ -164,6 +164,12 @@ class Idempotency:
     def __init__(self, engine: AsyncEngine, table: Table, *, lease: float = 60.0) -> None:
         self._engine = engine
         self._table = table
+        self._insert_key = Upsert(
+            table,
+            lambda insert: insert.on_conflict_do_nothing(
+                index_elements=["user_id", "route", "key"]
+            ),
+        )
         self._lease = timedelta(seconds=lease)
 
     def request(self, key: str | None, user_id: str, route: str, body: Any) -> KeyedRequest | None:
@@ -223,21 +229,17 @@ class Idempotency:
 
     async def _insert(self, conn: AsyncConnection, request: KeyedRequest, owner: str) -> bool:
         now = _now()
-        statement = (
-            insert(conn, self._table)
-            .values(
-                user_id=request.user_id,
-                route=request.route,
-                key=request.key,
-                fingerprint=request.fingerprint,
-                state=IN_PROGRESS,
-                owner=owner,
-                locked_until=now + self._lease,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "route", "key"])
-        )
-        return (await conn.execute(statement)).rowcount == 1
+        row = {
+            "user_id": request.user_id,
+            "route": request.route,
+            "key": request.key,
+            "fingerprint": request.fingerprint,
+            "state": IN_PROGRESS,
+            "owner": owner,
+            "locked_until": now + self._lease,
+            "created_at": now,
+        }
+        return (await self._insert_key.execute(conn, row)).rowcount == 1
 
     async def _take_over(
         self, conn: AsyncConnection, request: KeyedRequest, previous: str, owner: str

@@ -25,7 +25,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
-from gamestore.platform.db import insert
+from gamestore.platform.db import Upsert
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.outbox import no_wake
@@ -46,6 +46,9 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 inbox = inbox_table(MetaData())
+_CLAIM = Upsert(
+    inbox, lambda insert: insert.on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+)
 
 
 async def create_inbox(engine: AsyncEngine) -> None:
@@ -60,13 +63,8 @@ async def claim(conn: AsyncConnection, consumer: str, event_id: uuid.UUID | str)
     Call it inside the effect's transaction: a rollback forgets the claim with the effect.
     Two concurrent claims of one id: one inserts, the other waits for it and then gets False.
     """
-    statement = (
-        insert(conn, inbox)
-        .values(consumer=consumer, event_id=str(event_id), handled_at=datetime.now(UTC))
-        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-    )
-    result = await conn.execute(statement)
-    return result.rowcount == 1
+    row = {"consumer": consumer, "event_id": str(event_id), "handled_at": datetime.now(UTC)}
+    return (await _CLAIM.execute(conn, row)).rowcount == 1
 
 
 def idempotent(engine: AsyncEngine, consumer: str, effect: Effect) -> EventHandler:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import (
     ANY,
     EventStore,
@@ -129,7 +130,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Relay what is committed now; returns how many events were moved."""
-        async with self._engine.connect() as conn:
+        async with read_only(self._engine) as conn:  # a look takes no write lock
             rows = (
                 await conn.execute(
                     self._table.select().order_by(self._table.c.id).limit(self._batch_size)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.platform.db import create_engine, is_sqlite, read_only
+from gamestore.platform.db import Upsert, create_engine, is_sqlite, read_only
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue.batching import GroupCommit
 from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
@@ -60,6 +60,13 @@ class TableWorkQueue:
         self._sqlite_writer = asyncio.Lock() if is_sqlite(engine) else None
         self._enqueues: GroupCommit[dict[str, Any], None] = GroupCommit(self._insert)
         self._acks: GroupCommit[Leased, bool] = GroupCommit(self._delete_acked)
+        now = db_now(engine)
+        self._insert_new = Upsert(
+            messages,
+            lambda insert: insert.values(available_at=now, enqueued_at=now).on_conflict_do_nothing(
+                index_elements=[messages.c.id]
+            ),
+        )
 
     @classmethod
     async def connect(
@@ -77,12 +84,6 @@ class TableWorkQueue:
             if self._sqlite_writer is not None:
                 await stack.enter_async_context(self._sqlite_writer)
             yield await stack.enter_async_context(self.engine.begin())
-
-    def _insert_statement(self) -> Any:
-        dialect = sqlite if is_sqlite(self.engine) else postgresql
-        now = db_now(self.engine)
-        stmt = dialect.insert(messages).values(available_at=now, enqueued_at=now)
-        return stmt.on_conflict_do_nothing(index_elements=[messages.c.id])
 
     async def enqueue(
         self,
@@ -109,7 +110,7 @@ class TableWorkQueue:
             skip = set(await conn.scalars(known))
             fresh = list({row["id"]: row for row in rows if row["id"] not in skip}.values())
             if fresh:
-                await conn.execute(self._insert_statement(), fresh)
+                await self._insert_new.execute(conn, fresh)
         return [None] * len(rows)
 
     async def lease(self, queue: str, limit: int) -> list[Leased]:
@@ -133,9 +134,20 @@ class TableWorkQueue:
             )
             .returning(*_LEASED_COLUMNS)
         )
+        if self._sqlite_writer is not None and not await self._any_visible(queue):
+            return []  # an idle look on SQLite takes no write lock
         async with self.write() as conn:
             rows = (await conn.execute(stmt)).all()
         return [Leased.from_row(row, token) for row in rows]
+
+    async def _any_visible(self, queue: str) -> bool:
+        visible = (
+            sa.select(messages.c.id)
+            .where(messages.c.queue == queue, messages.c.available_at <= db_now(self.engine))
+            .limit(1)
+        )
+        async with read_only(self.engine) as conn:
+            return (await conn.execute(visible)).first() is not None
 
     async def ack(self, leased: Leased) -> bool:
         """Delete a handled message; False when its lease had been lost to another consumer."""
