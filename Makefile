@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/purchase.py
+	$(BIN)/python bench/sqlite_driver.py
 	$(BIN)/python bench/web.py
 
 $(STAMP): pyproject.toml
