@@ -240,8 +240,7 @@ def run(profile: str, args: argparse.Namespace) -> dict[str, Any]:
                 from tests.e2e.saga.test_postgres_rabbitmq import production_env
 
                 env |= cleanup.enter_context(production_env(loop))
-            root = Path(tempfile.mkdtemp(prefix="gs-bench-"))
-            print("root", root, flush=True)
+            root = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gs-bench-")))
             stack = cleanup.enter_context(running_stack(root, env, saga=True))
             return loop.run_until_complete(bench_profile(stack, args))
     finally:
