@@ -91,3 +91,36 @@ async def test_a_log_longer_than_a_page_is_handled_whole(world: World) -> None:
     await running.stop_within()
 
     assert recorder.handled == [*range(count), 0]
+
+
+async def test_events_that_wait_are_handed_over_as_one_page(world: World) -> None:
+    """While the handler is busy, what arrives meanwhile comes next as one page (RabbitMQ:
+    the messages prefetched; embedded: the log read on)."""
+    gate = asyncio.Event()
+
+    class Gated(BatchRecorder):
+        entered = False
+
+        async def __call__(self, events: list[RecordedEvent]) -> None:
+            self.entered = True
+            await gate.wait()
+            await super().__call__(events)
+
+    group, recorder = world.group("waiting"), Gated()
+    running = start_batches(await world.open_bus(), group, recorder)
+    await world.ready(group)
+    await world.append(["A"])
+    await eventually(lambda: _entered(recorder), what="the first page, held at the gate")
+    await world.append(["A"] * 8)
+    await asyncio.sleep(0.5)  # the eight arrive while the first page is held
+    gate.set()
+
+    await eventually(lambda: _at_least(recorder, 9), what="every event")
+    await running.stop_within()
+
+    assert recorder.handled == [0, *range(8)]
+    assert recorder.batches[1:] == [list(range(8))]
+
+
+async def _entered(recorder: BatchRecorder) -> bool:
+    return bool(getattr(recorder, "entered", False))

@@ -23,7 +23,13 @@ from aio_pika.abc import (
 )
 
 from gamestore.platform.bus import amqp
-from gamestore.platform.bus.delivery import Backoff, attempt, log, sleep_unless_stopped
+from gamestore.platform.bus.delivery import (
+    Backoff,
+    attempt,
+    attempt_batch,
+    log,
+    sleep_unless_stopped,
+)
 from gamestore.platform.bus.lease import close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
@@ -94,10 +100,11 @@ class RabbitMqBus:
         stop: asyncio.Event,
         max_attempts: int = 5,
     ) -> None:
-        """Batches of one: each message is acked on its own, as :meth:`consume` does."""
-        await self.consume(
-            group, types, one_at_a_time(handler), stop=stop, max_attempts=max_attempts
-        )
+        """Pages of what has arrived: the messages waiting (up to the prefetch) go to ``handler``
+        together and are acked together once it returned. A page that fails is handled again
+        one message at a time, as :meth:`consume` does, so a poison message is retried,
+        counted and dead-lettered alone and the others of its page still get through."""
+        await self._consume(group, types, stop, max_attempts, one_at_a_time(handler), handler)
 
     async def consume(
         self,
@@ -109,6 +116,18 @@ class RabbitMqBus:
         max_attempts: int = 5,
     ) -> None:
         """Handle the group's messages one at a time until ``stop`` is set."""
+        await self._consume(group, types, stop, max_attempts, handler, None)
+
+    async def _consume(
+        self,
+        group: str,
+        types: Collection[str],
+        stop: asyncio.Event,
+        max_attempts: int,
+        one: EventHandler,
+        pages: BatchHandler | None,
+    ) -> None:
+        """Consume the group's queue; with ``pages``, what has arrived goes to it in pages."""
         channel = await self._connection.channel()
         try:
             await channel.set_qos(prefetch_count=self._prefetch)
@@ -117,10 +136,30 @@ class RabbitMqBus:
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             await queue.consume(arrived.put)
             while (message := await _next(arrived, stop)) is not None:
-                await self._handle(dlx, group, message, handler, stop, max_attempts)
+                page = [message]
+                while pages is not None and len(page) < self._prefetch and not arrived.empty():
+                    page.append(arrived.get_nowait())
+                if len(page) > 1 and pages is not None and await self._page(group, page, pages):
+                    continue
+                for each in page:
+                    await self._handle(dlx, group, each, one, stop, max_attempts)
         finally:
             with suppress(Exception):  # closing returns every unacked message to the queue
                 await channel.close()
+
+    async def _page(
+        self, group: str, page: list[AbstractIncomingMessage], handler: BatchHandler
+    ) -> bool:
+        """One call for the whole page, then every ack; False (nothing settled) if it failed."""
+        try:
+            events = [amqp.event_of(message) for message in page]
+        except (ValueError, KeyError, TypeError):
+            return False  # a malformed one among them: one at a time dead-letters it
+        if await attempt_batch(group, handler, events, 1) is not None:
+            return False
+        for message in page:
+            await _settle(message.ack())
+        return True
 
     async def _handle(
         self,
