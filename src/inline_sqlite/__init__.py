@@ -6,57 +6,87 @@ the event store and the PSP simulator all use it.
 aiosqlite runs every call on a thread of its own and hands the answer back through the event
 loop: per statement a queue put, a thread wake-up, ``call_soon_threadsafe`` and a loop wake-up.
 SQLite in WAL mode answers most statements in microseconds, so that hand-off is most of the
-cost (measured: 3.2 ms of CPU per three-statement transaction through SQLAlchemy + aiosqlite,
-1.2 ms inline; ADR 009). This module offers the part of aiosqlite's interface that SQLAlchemy's
-``sqlite+aiosqlite`` dialect (through ``async_creator``) and the SQLite event store use, and runs
-each call on the event loop's thread, straight away.
+cost (``bench/sqlite_driver.py``: 3.1 ms of CPU per three-statement transaction through
+SQLAlchemy + aiosqlite, 1.1 ms inline; ADR 009). This module offers the part of aiosqlite's
+interface that SQLAlchemy's ``sqlite+aiosqlite`` dialect (through ``async_creator``) and the
+SQLite event store use, and runs each call on the event loop's thread, straight away.
 
-What it asks of its users, and what ``platform.db`` and the event store give it:
-
-- one connection per database per process for writes (a pool of one, or an ``asyncio.Lock``),
-  so that a transaction suspended at an ``await`` between two statements never leaves another
-  coroutine of the same process blocking the thread in SQLite's busy handler for a lock that only
-  the suspended one can release;
-- short write transactions: while another process holds the write lock, ``BEGIN IMMEDIATE``
-  waits in SQLite's busy handler on this thread (as long as that transaction lasts).
+**Waiting for a lock never blocks the loop.** SQLite's own busy handler would sleep on this
+thread while another connection holds the write lock; when that connection belongs to this
+same process and is waiting for its turn on the loop (SQLAlchemy closes connections from a task
+of their own), the two would wait on each other until the timeout. So connections are opened
+with no busy timeout, and a statement refused with ``SQLITE_BUSY`` is tried again after an
+``asyncio.sleep`` (1 ms, doubling to 50 ms) until ``timeout`` seconds have passed. A refused
+statement has done nothing, so trying it again is safe; ``SQLITE_BUSY_SNAPSHOT`` (a read
+transaction that may not become a write one) is raised at once, as waiting cannot help it.
+Do not set ``PRAGMA busy_timeout`` on these connections.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Generator, Iterable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 Params = Sequence[Any] | dict[str, Any]
 Row = tuple[Any, ...]
+T = TypeVar("T")
+
+FIRST_WAIT = 0.001  # seconds before the first new try of a statement refused by a lock
+LONGEST_WAIT = 0.05
+_BUSY_SNAPSHOT = 517  # SQLITE_BUSY | (2 << 8)
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code: int = error.sqlite_errorcode
+    return code & 0xFF == sqlite3.SQLITE_BUSY and code != _BUSY_SNAPSHOT
+
+
+async def _patiently(call: Callable[[], T], timeout: float) -> T:
+    """``call()``, tried again while SQLite answers that another connection holds the lock."""
+    deadline = time.monotonic() + timeout
+    wait = FIRST_WAIT
+    while True:
+        try:
+            return call()
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, LONGEST_WAIT)
 
 
 class Cursor:
     """An awaitable facade over a ``sqlite3.Cursor``; every method runs at once."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, timeout: float) -> None:
         self._cursor = cursor
+        self._timeout = timeout
 
     async def execute(self, sql: str, parameters: Params = ()) -> Cursor:
-        self._cursor.execute(sql, parameters)
+        await _patiently(lambda: self._cursor.execute(sql, parameters), self._timeout)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Params]) -> Cursor:
-        self._cursor.executemany(sql, parameters)
+        rows = list(parameters)
+        await _patiently(lambda: self._cursor.executemany(sql, rows), self._timeout)
         return self
 
     async def fetchone(self) -> Row | None:
-        row: Row | None = self._cursor.fetchone()
+        row: Row | None = await _patiently(self._cursor.fetchone, self._timeout)
         return row
 
     async def fetchmany(self, size: int | None = None) -> list[Row]:
-        return self._cursor.fetchmany() if size is None else self._cursor.fetchmany(size)
+        if size is None:
+            return await _patiently(self._cursor.fetchmany, self._timeout)
+        return await _patiently(lambda: self._cursor.fetchmany(size), self._timeout)
 
     async def fetchall(self) -> list[Row]:
-        return self._cursor.fetchall()
+        return await _patiently(self._cursor.fetchall, self._timeout)
 
     async def close(self) -> None:
         self._cursor.close()
@@ -85,18 +115,19 @@ class Cursor:
         self._cursor.close()
 
 
-class _Done:
-    """A finished call that can be awaited (``await conn.execute(...)``) or entered
-    (``async with conn.execute(...) as cursor``), as aiosqlite's results can."""
+class _Executing:
+    """``conn.execute(...)``: awaited for its cursor, or entered (``async with``) to have the
+    cursor closed on the way out, as aiosqlite's results can be."""
 
-    def __init__(self, cursor: Cursor) -> None:
-        self._cursor = cursor
+    def __init__(self, running: Coroutine[Any, Any, Cursor]) -> None:
+        self._running = running
+        self._cursor: Cursor | None = None
 
     def __await__(self) -> Generator[Any, None, Cursor]:
-        return self._cursor
-        yield  # a generator that never suspends
+        return self._running.__await__()
 
     async def __aenter__(self) -> Cursor:
+        self._cursor = await self._running
         return self._cursor
 
     async def __aexit__(
@@ -105,7 +136,8 @@ class _Done:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._cursor.close()
+        if self._cursor is not None:
+            await self._cursor.close()
 
 
 class _RunNow:
@@ -123,8 +155,9 @@ class _RunNow:
 class Connection:
     """The subset of ``aiosqlite.Connection`` that SQLAlchemy and the event store use."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, timeout: float) -> None:
         self._conn = connection
+        self._timeout = timeout
         self._tx = _RunNow()
 
     @property
@@ -132,25 +165,33 @@ class Connection:
         return self._conn.isolation_level
 
     async def cursor(self) -> Cursor:
-        return Cursor(self._conn.cursor())
+        return Cursor(self._conn.cursor(), self._timeout)
 
-    def execute(self, sql: str, parameters: Params = ()) -> _Done:
-        return _Done(Cursor(self._conn.execute(sql, parameters)))
+    def execute(self, sql: str, parameters: Params = ()) -> _Executing:
+        return _Executing(self._execute(sql, parameters))
+
+    async def _execute(self, sql: str, parameters: Params) -> Cursor:
+        return await Cursor(self._conn.cursor(), self._timeout).execute(sql, parameters)
 
     async def executemany(self, sql: str, parameters: Iterable[Params]) -> Cursor:
-        return Cursor(self._conn.executemany(sql, parameters))
+        return await Cursor(self._conn.cursor(), self._timeout).executemany(sql, parameters)
 
     async def executescript(self, script: str) -> Cursor:
-        return Cursor(self._conn.executescript(script))
+        cursor = await self._when_free(lambda: self._conn.executescript(script))
+        return Cursor(cursor, self._timeout)
 
     async def execute_fetchall(self, sql: str, parameters: Params = ()) -> list[Row]:
-        return self._conn.execute(sql, parameters).fetchall()
+        cursor = await self._execute(sql, parameters)
+        try:
+            return await cursor.fetchall()
+        finally:
+            await cursor.close()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
 
     async def commit(self) -> None:
-        self._conn.commit()
+        await self._when_free(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -161,10 +202,13 @@ class Connection:
     def stop(self) -> None:
         self._conn.close()
 
+    def _when_free(self, call: Callable[[], T]) -> Awaitable[T]:
+        return _patiently(call, self._timeout)
+
 
 async def connect(path: str | Path, *, timeout: float = 30.0) -> Connection:
-    """An autocommit connection (``BEGIN``/``COMMIT`` are the caller's) to the file ``path``,
-    waiting up to ``timeout`` seconds for another process's write lock."""
-    return Connection(
-        sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-    )
+    """An autocommit connection (``BEGIN``/``COMMIT`` are the caller's) to the file ``path``;
+    a statement refused by another connection's lock is tried again for up to ``timeout``
+    seconds, without blocking the loop."""
+    connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    return Connection(connection, timeout)

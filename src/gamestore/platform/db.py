@@ -69,7 +69,6 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         for pragma in (
             "journal_mode=WAL",
             "synchronous=NORMAL",
-            "busy_timeout=30000",
             "foreign_keys=ON",
         ):
             cursor.execute(f"PRAGMA {pragma}")

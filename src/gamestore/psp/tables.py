@@ -101,7 +101,7 @@ def create_engine(url: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn: Any, _: Any) -> None:
         cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):  # lock waits: inline_sqlite
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

@@ -42,13 +42,13 @@ def _record(row: inline_sqlite.Row) -> RecordedEvent:
 
 
 async def open_sqlite(url: str) -> inline_sqlite.Connection:
-    """Open an SQLite database for many processes: WAL, a busy timeout, autocommit."""
+    """Open an SQLite database for many processes: WAL, autocommit; a lock held elsewhere is
+    waited for up to 30 s, asynchronously (``inline_sqlite``)."""
     path = sqlite_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = await inline_sqlite.connect(path, timeout=30)
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 
