@@ -103,17 +103,6 @@ class Cursor:
     def rowcount(self) -> int:
         return self._cursor.rowcount
 
-    async def __aenter__(self) -> Cursor:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._cursor.close()
-
 
 class _Executing:
     """``conn.execute(...)``: awaited for its cursor, or entered (``async with``) to have the
