@@ -41,22 +41,6 @@ class HistoryItem(BaseModel):
     at: datetime
 
 
-class PaymentPublic(BaseModel):
-    """One payment as its event stream tells it (``GET /pagamento/{id}``)."""
-
-    id: str
-    order_id: str
-    user_id: str
-    amount_cents: int
-    currency: str
-    status: Status
-    failure_reason: str | None
-    attempts: int
-    created_at: datetime
-    updated_at: datetime
-    history: list[HistoryItem]
-
-
 class PaymentSummary(BaseModel):
     """A payment in a list (``GET /pagamento``): the view's row, without the history."""
 
@@ -70,6 +54,12 @@ class PaymentSummary(BaseModel):
     attempts: int
     created_at: datetime
     updated_at: datetime
+
+
+class PaymentPublic(PaymentSummary):
+    """One payment as its event stream tells it (``GET /pagamento/{id}``): with its history."""
+
+    history: list[HistoryItem]
 
 
 class PaymentPage(BaseModel):

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import sqlite3
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -33,31 +31,13 @@ from gamestore.platform.logs import TextFormatter, correlation
 from gamestore.platform.queue import WorkQueue, open_work_queue
 from gamestore.psp.server import serve
 from gamestore.psp.settings import PspSettings
+from tests.integration.psp.support import eventually, free_port
 
 VISA = "pm_card_visa"
 PROCESSING_ERROR_CARD = "pm_card_chargeDeclinedProcessingError"
 MAX_ATTEMPTS = 3
 BASE_DELAY = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Poll ``check`` (sync or async) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+WAIT = 15.0  # seconds for a worker outcome to show
 
 
 @asynccontextmanager
@@ -75,7 +55,7 @@ async def psp_server(root: Path) -> AsyncIterator[str]:
     task = asyncio.create_task(serve(settings, "127.0.0.1", port, stop))
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=url) as client:
-        await eventually(lambda: _healthy(client, task))
+        await eventually(lambda: _healthy(client, task), timeout=WAIT)
     try:
         yield url
     finally:
@@ -148,7 +128,7 @@ class Rig:
             payment = await Payments(self.store).get(pid)
             return payment if until(payment) else None
 
-        result: Payment = await eventually(check)
+        result: Payment = await eventually(check, timeout=WAIT)
         return result
 
     async def events(self, pid: str) -> list[RecordedEvent]:
@@ -189,7 +169,7 @@ class Rig:
         async def empty() -> bool:
             return await self.queue.pending(QUEUE) == 0
 
-        await eventually(empty)
+        await eventually(empty, timeout=WAIT)
 
 
 def urls(root: Path, database_url: str | None) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import stat
 from pathlib import Path
 
@@ -14,14 +13,7 @@ from standardwebhooks import Webhook
 
 from gamestore.psp import server
 from gamestore.psp.wire import webhook_secret
-from tests.integration.psp.support import charge_body, eventually, receiver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.integration.psp.support import charge_body, eventually, free_port, receiver
 
 
 async def test_main_serves_on_its_own_settings_and_logs_every_step(

@@ -58,6 +58,7 @@ class TableWorkQueue:
         self.poll_interval = poll_interval
         # SQLite has one writer: queueing writers here avoids the busy-wait back-off of its lock.
         self._sqlite_writer = asyncio.Lock() if is_sqlite(engine) else None
+        self._found_empty: set[str] = set()  # SQLite queues whose last lease found nothing
         self._enqueues: GroupCommit[dict[str, Any], None] = GroupCommit(self._insert)
         self._acks: GroupCommit[Leased, bool] = GroupCommit(self._delete_acked)
         now = db_now(engine)
@@ -134,10 +135,14 @@ class TableWorkQueue:
             )
             .returning(*_LEASED_COLUMNS)
         )
-        if self._sqlite_writer is not None and not await self._any_visible(queue):
-            return []  # an idle look on SQLite takes no write lock
+        if queue in self._found_empty and not await self._any_visible(queue):
+            return []  # on SQLite an idle queue is watched without taking the write lock
         async with self.write() as conn:
             rows = (await conn.execute(stmt)).all()
+        if self._sqlite_writer is not None and not rows:
+            self._found_empty.add(queue)
+        else:
+            self._found_empty.discard(queue)
         return [Leased.from_row(row, token) for row in rows]
 
     async def _any_visible(self, queue: str) -> bool:
