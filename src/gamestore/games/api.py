@@ -9,29 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from gamestore.games.catalog import Catalog
 from gamestore.games.domain import Game, etag, parse_if_match
 from gamestore.games.library import Libraries
 from gamestore.games.schemas import GameIn, GamePage, GamePublic, Library, LibraryItem
 from gamestore.platform.auth import AdminUser, CurrentUser
+from gamestore.platform.http.state import app_state
 
 router = APIRouter()
 
 
-def _catalog(request: Request) -> Catalog:
-    catalog: Catalog = request.app.state.catalog
-    return catalog
-
-
-def _libraries(request: Request) -> Libraries:
-    libraries: Libraries = request.app.state.libraries
-    return libraries
-
-
-CatalogDep = Annotated[Catalog, Depends(_catalog)]
-LibrariesDep = Annotated[Libraries, Depends(_libraries)]
+CatalogDep = Annotated[Catalog, Depends(app_state("catalog"))]
+LibrariesDep = Annotated[Libraries, Depends(app_state("libraries"))]
 IfMatchHeader = Annotated[
     str | None,
     Header(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +19,7 @@ from gamestore.games.orders import Orders
 from gamestore.games.schemas import OrderPage, OrderPublic, PurchaseAccepted, PurchaseIn
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.state import app_state
 from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
 
 router = APIRouter(tags=["orders"])
@@ -26,18 +27,8 @@ PURCHASE_ROUTE = "POST /jogos/compra"
 ACCEPTED = 202
 
 
-def _orders(request: Request) -> Orders:
-    orders: Orders = request.app.state.orders
-    return orders
-
-
-def _keys(request: Request) -> Idempotency:
-    keys: Idempotency = request.app.state.idempotency
-    return keys
-
-
-OrdersDep = Annotated[Orders, Depends(_orders)]
-KeysDep = Annotated[Idempotency, Depends(_keys)]
+OrdersDep = Annotated[Orders, Depends(app_state("orders"))]
+KeysDep = Annotated[Idempotency, Depends(app_state("idempotency"))]
 
 
 def _accepted(order: Order) -> dict[str, Any]:

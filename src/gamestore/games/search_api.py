@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from gamestore.games.catalog import Catalog
@@ -20,6 +20,7 @@ from gamestore.games.search import InvalidQuery, SearchHit, SearchIndex, SearchQ
 from gamestore.games.search.model import MAX_PAGE_SIZE, SORTS
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.state import app_state
 
 router = APIRouter()
 LIST_LIMIT = 100
@@ -55,12 +56,7 @@ class GameList(BaseModel):
     items: list[SearchItem]
 
 
-def _search(request: Request) -> SearchIndex:
-    index: SearchIndex = request.app.state.search
-    return index
-
-
-SearchDep = Annotated[SearchIndex, Depends(_search)]
+SearchDep = Annotated[SearchIndex, Depends(app_state("search"))]
 Limit = Annotated[int, Query(ge=1, le=LIST_LIMIT, description="How many games, at most.")]
 
 
@@ -112,22 +108,12 @@ async def popular_games(index: SearchDep, limit: Limit = 10) -> GameList:
     return GameList(items=[_item(hit) for hit in await index.popular(limit)])
 
 
-def _catalog(request: Request) -> Catalog:
-    catalog: Catalog = request.app.state.catalog
-    return catalog
-
-
-def _libraries(request: Request) -> Libraries:
-    libraries: Libraries = request.app.state.libraries
-    return libraries
-
-
 @router.get("/jogos/recomendados", response_model=GameList, tags=["search"])
 async def recommended_games(
     principal: CurrentUser,
     index: SearchDep,
-    catalog: Annotated[Catalog, Depends(_catalog)],
-    libraries: Annotated[Libraries, Depends(_libraries)],
+    catalog: Annotated[Catalog, Depends(app_state("catalog"))],
+    libraries: Annotated[Libraries, Depends(app_state("libraries"))],
     limit: Limit = 10,
 ) -> GameList:
     """Games like the ones the caller owns (sharing genres or tags, best overlap first),

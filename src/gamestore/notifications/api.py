@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from gamestore.notifications.notifier import Notifier
 from gamestore.platform.auth import CurrentUser
+from gamestore.platform.http.state import app_state
 
 router = APIRouter()
 
@@ -32,12 +33,7 @@ class NotificationPage(BaseModel):
     size: int
 
 
-def _notifier(request: Request) -> Notifier:
-    notifier: Notifier = request.app.state.notifier
-    return notifier
-
-
-NotifierDep = Annotated[Notifier, Depends(_notifier)]
+NotifierDep = Annotated[Notifier, Depends(app_state("notifier"))]
 
 
 @router.get("/notificacoes", response_model=NotificationPage, tags=["notifications"])

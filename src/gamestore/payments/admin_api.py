@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from gamestore.payments.event_log import MAX_LIMIT, EventFilter, browse
 from gamestore.payments.schemas import DeadLetterList, DeadLetterPublic, EventEnvelope, EventPage
 from gamestore.platform.auth import AdminUser
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.state import app_state
 from gamestore.platform.logs import get_logger
 from gamestore.platform.queue import WorkQueue
 
@@ -19,18 +20,8 @@ log = get_logger("payments")
 Text = Annotated[str | None, Query(min_length=1, max_length=255)]
 
 
-def _queue(request: Request) -> WorkQueue:
-    queue: WorkQueue = request.app.state.queue
-    return queue
-
-
-def _store(request: Request) -> EventStore:
-    store: EventStore = request.app.state.store
-    return store
-
-
-QueueDep = Annotated[WorkQueue, Depends(_queue)]
-StoreDep = Annotated[EventStore, Depends(_store)]
+QueueDep = Annotated[WorkQueue, Depends(app_state("queue"))]
+StoreDep = Annotated[EventStore, Depends(app_state("store"))]
 
 
 def _no_dead_letter(dead_letter_id: str) -> ProblemError:

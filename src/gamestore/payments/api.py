@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,36 +25,17 @@ from gamestore.payments.schemas import (
     PaymentSummary,
 )
 from gamestore.platform.auth import CurrentUser
+from gamestore.platform.http.state import app_state
 from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
 
 router = APIRouter(tags=["payments"])
 ROUTE = "POST /pagamento"
 
 
-def _orders(request: Request) -> Orders:
-    orders: Orders = request.app.state.orders
-    return orders
-
-
-def _payments(request: Request) -> Payments:
-    payments: Payments = request.app.state.payments
-    return payments
-
-
-def _view(request: Request) -> PaymentsView:
-    view: PaymentsView = request.app.state.payments_view
-    return view
-
-
-def _keys(request: Request) -> Idempotency:
-    keys: Idempotency = request.app.state.idempotency
-    return keys
-
-
-OrdersDep = Annotated[Orders, Depends(_orders)]
-PaymentsDep = Annotated[Payments, Depends(_payments)]
-ViewDep = Annotated[PaymentsView, Depends(_view)]
-KeysDep = Annotated[Idempotency, Depends(_keys)]
+OrdersDep = Annotated[Orders, Depends(app_state("orders"))]
+PaymentsDep = Annotated[Payments, Depends(app_state("payments"))]
+ViewDep = Annotated[PaymentsView, Depends(app_state("payments_view"))]
+KeysDep = Annotated[Idempotency, Depends(app_state("idempotency"))]
 
 
 @router.post("/pagamento", status_code=202, response_model=PaymentStarted)

@@ -64,6 +64,13 @@ class TextFormatter(logging.Formatter):
         self.process = process
 
     def format(self, record: logging.LogRecord) -> str:
+        formatted = getattr(record, "text_line", None)  # the file and stderr share one
+        if formatted is None or formatted[0] is not self:
+            formatted = record.text_line = (self, self._line(record))
+        line: str = formatted[1]
+        return line
+
+    def _line(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         when = when.replace("+00:00", "Z")
         corr = getattr(record, "corr", None) or _correlation_id.get()

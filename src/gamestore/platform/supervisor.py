@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from gamestore.platform.waiting import wait_event
+
 SUPERVISOR = "supervisor"
 _LINE_LIMIT = 1 << 20
 _DRAIN_TIMEOUT = 1.0
@@ -158,7 +160,7 @@ class Supervisor:
                 return Outcome.GAVE_UP
             delay = self._policy.delay(crashes)
             self._out.note(f"{what}; restarting it in {delay:.2f} s")
-            if await _wait_for(stop, delay):
+            if await wait_event(stop, delay):
                 return Outcome.STOPPED
 
     async def _run_once(self, command: Command, stop: asyncio.Event) -> int | None:
@@ -258,13 +260,6 @@ async def _drain(pump: asyncio.Task[None]) -> None:
     pump.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await pump
-
-
-async def _wait_for(event: asyncio.Event, seconds: float) -> bool:
-    """Wait up to ``seconds`` for ``event``; whether it is set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
-    return event.is_set()
 
 
 @contextlib.contextmanager

@@ -13,14 +13,16 @@ import asyncio
 import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gamestore.psp import ledger, logs
 from gamestore.psp.settings import PspSettings
@@ -145,17 +147,31 @@ async def get_charge(charge_id: str, request: Request) -> Any:
     return error(404, "resource_missing", "no such charge") if row is None else row
 
 
-async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
-    """Adopt the caller's X-Request-ID (or mint one) for logs, webhooks and the response."""
-    given = request.headers.get(REQUEST_ID, "")
-    request_id = given if _SANE_ID.match(given) else str(uuid.uuid4())
-    token = logs.corr.set(request_id)
-    try:
-        response = await call_next(request)
-    finally:
-        logs.corr.reset(token)
-    response.headers[REQUEST_ID] = request_id
-    return response
+class RequestIdMiddleware:
+    """Adopt the caller's X-Request-ID (or mint one) for logs, webhooks and the response.
+
+    Plain ASGI: ``@app.middleware("http")`` would run every request in a task of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get(REQUEST_ID, "")
+        request_id = given if _SANE_ID.match(given) else str(uuid.uuid4())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID] = request_id
+            await send(message)
+
+        token = logs.corr.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            logs.corr.reset(token)
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -193,7 +209,7 @@ def create_app(settings: PspSettings) -> FastAPI:
     app.state.controls = Controls(latency_ms=settings.psp_latency_ms)
     app.include_router(router)
     app.include_router(sim_router)
-    app.middleware("http")(_request_id)
+    app.add_middleware(RequestIdMiddleware)
     _install_errors(app)
     return app
 

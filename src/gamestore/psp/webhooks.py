@@ -112,8 +112,10 @@ class Deliverer:
                     logs.error("webhook delivery round failed")
                     delivered = 0
                 if not delivered:
+                    # asyncio.timeout: Python 3.11's wait_for can swallow a cancellation here
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.config.poll)
+                        async with asyncio.timeout(self.config.poll):
+                            await self._wake.wait()
                     self._wake.clear()
 
     async def deliver_due(self, session: aiohttp.ClientSession) -> int:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from gamestore.platform.auth import AdminUser, CurrentUser, unauthorized
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.state import app_state
 from gamestore.users.accounts import Accounts
 from gamestore.users.domain import Caller, User
 from gamestore.users.schemas import (
@@ -29,18 +30,8 @@ from gamestore.users.sessions import Sessions, Tokens
 router = APIRouter()
 
 
-def _accounts(request: Request) -> Accounts:
-    accounts: Accounts = request.app.state.accounts
-    return accounts
-
-
-def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.sessions
-    return sessions
-
-
-AccountsDep = Annotated[Accounts, Depends(_accounts)]
-SessionsDep = Annotated[Sessions, Depends(_sessions)]
+AccountsDep = Annotated[Accounts, Depends(app_state("accounts"))]
+SessionsDep = Annotated[Sessions, Depends(app_state("sessions"))]
 
 
 async def _account(principal: CurrentUser, accounts: AccountsDep) -> User:

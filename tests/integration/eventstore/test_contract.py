@@ -224,6 +224,27 @@ async def test_wait_for_events_wakes_on_an_append(store: EventStore) -> None:
     await writer
 
 
+async def test_every_waiter_wakes_on_an_append_made_elsewhere(
+    store: EventStore, database_url: str
+) -> None:
+    """Many followers of one process wait at once (each with its own position); an append by
+    another connection, as from another process, wakes each whose position it passes."""
+    other = await connect(database_url)
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        behind = [store.wait_for_events(after=0, timeout=5) for _ in range(10)]
+        caught_up = [store.wait_for_events(after=1, timeout=0.5) for _ in range(10)]
+        waits = asyncio.gather(*behind, *caught_up)
+        await asyncio.sleep(0.05)
+        await other.append("game-1", [event()])
+        results = await waits
+        assert results == [True] * 10 + [False] * 10
+        assert loop.time() - started < 1.5
+    finally:
+        await other.close()
+
+
 async def test_reconnecting_keeps_the_log(database_url: str) -> None:
     store = await connect(database_url)
     await store.append("game-1", [event(n=1)])

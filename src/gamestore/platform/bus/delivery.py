@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from dataclasses import dataclass
 
 from gamestore.platform.bus.model import BatchHandler, EventHandler
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.queue.model import RetryPolicy
+from gamestore.platform.waiting import wait_event
 
 log = get_logger("bus")
 
@@ -70,9 +70,7 @@ async def attempt_batch(
 
 async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> bool:
     """Sleep up to ``seconds``; True if ``stop`` was set meanwhile."""
-    with suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-    return stop.is_set()
+    return await wait_event(stop, seconds)
 
 
 async def wait_for_news(

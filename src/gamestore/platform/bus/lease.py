@@ -23,6 +23,7 @@ from gamestore.platform.config import scheme
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore.postgres import dsn
 from gamestore.platform.logs import get_logger
+from gamestore.platform.waiting import wait_event
 
 log = get_logger("bus.lease")
 
@@ -38,11 +39,6 @@ class Lease:
     def __init__(self, name: str) -> None:
         self.name = name
         self.lost = asyncio.Event()
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 def advisory_key(name: str) -> int:
@@ -68,7 +64,7 @@ class PostgresLeases:
                 if stop.is_set():
                     yield None
                     return
-                await _wait(stop, self._poll)
+                await wait_event(stop, self._poll)
             lease = Lease(name)
             conn.add_termination_listener(lambda _: lease.lost.set())
             log.info("lease acquired", lease=name)
@@ -94,7 +90,7 @@ class SqliteLeases:
             if stop.is_set():
                 yield None
                 return
-            await _wait(stop, self._poll)
+            await wait_event(stop, self._poll)
         lease = Lease(name)
         renewer = asyncio.create_task(self._renew(lease, holder))
         log.info("lease acquired", lease=name, holder=holder)

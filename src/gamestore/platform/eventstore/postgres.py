@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from gamestore.platform.eventstore.model import (
     RecordedEvent,
     WrongExpectedVersion,
 )
+from gamestore.platform.waiting import wait_event
 
 _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
@@ -175,8 +175,7 @@ class PostgresEventStore:
         self._wakeup.clear()
         if await self.head() > after:
             return True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        await wait_event(self._wakeup, timeout)
         return await self.head() > after
 
     async def _listen(self) -> None:

@@ -20,6 +20,7 @@ from gamestore.platform.eventstore.model import (
     RecordedEvent,
     WrongExpectedVersion,
 )
+from gamestore.platform.waiting import wait_event
 
 _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
@@ -93,6 +94,11 @@ class SqliteEventStore:
         self._write_lock = asyncio.Lock()
         self.url = url  # the database, for components that keep tables next to the log
         self._committer = GroupCommitter(self._append_group)
+        # However many wait for news in this process, one task looks at the head.
+        self._head_seen = 0
+        self._news = asyncio.Event()
+        self._waiting = 0
+        self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
     async def connect(cls, url: str) -> SqliteEventStore:
@@ -124,6 +130,7 @@ class SqliteEventStore:
                 request.fail(answer)
             else:
                 request.resolve(answer)
+                self._saw_head(max((e.position for e in answer), default=0))
 
     async def _append_one(self, request: AppendRequest) -> list[RecordedEvent] | Exception:
         ids = [str(e.event_id) for e in request.events]
@@ -203,18 +210,49 @@ class SqliteEventStore:
         (value,) = await _fetchone(
             self._reader, "SELECT coalesce(max(position), 0) FROM es_events", ()
         )
+        self._saw_head(int(value))
         return int(value)
 
+    def _saw_head(self, position: int) -> None:
+        """Note a head seen here; waiters for news wake if it moved."""
+        if position > self._head_seen:
+            self._head_seen = position
+            self._news.set()  # wakes every current waiter
+            self._news.clear()
+
     async def wait_for_events(self, after: int, timeout: float) -> bool:
+        """Whether an event past ``after`` exists, waiting up to ``timeout`` seconds for one.
+
+        Waiters share one look at the head every ``POLL_INTERVAL`` (the followers of a process
+        would each poll otherwise), and an append made here wakes them at once."""
+        if await self.head() > after:
+            return True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            if await self.head() > after:
-                return True
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            await asyncio.sleep(min(POLL_INTERVAL, remaining))
+        self._waiting += 1
+        try:
+            while self._head_seen <= after:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                if self._watcher is None or self._watcher.done():
+                    self._watcher = asyncio.create_task(self._watch_head())
+                await wait_event(self._news, remaining)
+                if self._watcher.done():  # its look failed: a lasting error is raised here
+                    await self.head()
+            return True
+        finally:
+            self._waiting -= 1
+
+    async def _watch_head(self) -> None:
+        """Look at the head while anyone waits; a failed look ends it and wakes them."""
+        try:
+            while self._waiting:
+                await asyncio.sleep(POLL_INTERVAL)
+                await self.head()
+        except Exception:
+            self._news.set()
+            self._news.clear()
 
     async def load_checkpoint(self, name: str) -> int:
         rows = await self._reader.execute_fetchall(
@@ -232,6 +270,8 @@ class SqliteEventStore:
             )
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
         await self._committer.close()
         await self._writer.close()
         await self._reader.close()

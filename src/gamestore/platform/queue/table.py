@@ -62,6 +62,28 @@ class TableWorkQueue:
         self._enqueues: GroupCommit[dict[str, Any], None] = GroupCommit(self._insert)
         self._acks: GroupCommit[Leased, bool] = GroupCommit(self._delete_acked)
         now = db_now(engine)
+        # built once: the idle poll and the lease run many times a second
+        visible = sa.and_(
+            messages.c.queue == sa.bindparam("of_queue"), messages.c.available_at <= now
+        )
+        self._visible = sa.select(messages.c.id).where(visible).limit(1)
+        pick = (
+            sa.select(messages.c.id)
+            .where(visible)
+            .order_by(messages.c.available_at)
+            .limit(sa.bindparam("at_most"))
+            .with_for_update(skip_locked=True)
+        )
+        self._lease = (
+            sa.update(messages)
+            .where(messages.c.id.in_(pick))
+            .values(
+                attempts=messages.c.attempts + 1,
+                available_at=now + lease_timeout,
+                lease_token=sa.bindparam("new_token"),
+            )
+            .returning(*_LEASED_COLUMNS)
+        )
         self._insert_new = Upsert(
             messages,
             lambda insert: insert.values(available_at=now, enqueued_at=now).on_conflict_do_nothing(
@@ -116,29 +138,12 @@ class TableWorkQueue:
 
     async def lease(self, queue: str, limit: int) -> list[Leased]:
         """Take up to ``limit`` visible messages for ``lease_timeout`` seconds."""
-        token = uuid.uuid4().hex
-        now = db_now(self.engine)
-        pick = (
-            sa.select(messages.c.id)
-            .where(messages.c.queue == queue, messages.c.available_at <= now)
-            .order_by(messages.c.available_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            sa.update(messages)
-            .where(messages.c.id.in_(pick))
-            .values(
-                attempts=messages.c.attempts + 1,
-                available_at=now + self.lease_timeout,
-                lease_token=token,
-            )
-            .returning(*_LEASED_COLUMNS)
-        )
         if queue in self._found_empty and not await self._any_visible(queue):
             return []  # on SQLite an idle queue is watched without taking the write lock
+        token = uuid.uuid4().hex
         async with self.write() as conn:
-            rows = (await conn.execute(stmt)).all()
+            leasing = {"of_queue": queue, "at_most": limit, "new_token": token}
+            rows = (await conn.execute(self._lease, leasing)).all()
         if self._sqlite_writer is not None and not rows:
             self._found_empty.add(queue)
         else:
@@ -146,13 +151,8 @@ class TableWorkQueue:
         return [Leased.from_row(row, token) for row in rows]
 
     async def _any_visible(self, queue: str) -> bool:
-        visible = (
-            sa.select(messages.c.id)
-            .where(messages.c.queue == queue, messages.c.available_at <= db_now(self.engine))
-            .limit(1)
-        )
         async with read_only(self.engine) as conn:
-            return (await conn.execute(visible)).first() is not None
+            return (await conn.execute(self._visible, {"of_queue": queue})).first() is not None
 
     async def ack(self, leased: Leased) -> bool:
         """Delete a handled message; False when its lease had been lost to another consumer."""
