@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from gamestore.platform.config import sqlite_url
+from tests.ports import free_port
 
 START_DEADLINE = 40.0
 # processes without a port (or outside the gateway's routes): /readyz does not see them
@@ -51,13 +51,6 @@ TEST_SETTINGS = {
     "GAMESTORE_PAYMENT_RETRY_BASE_SECONDS": "0.05",
     "GAMESTORE_PSP_WEBHOOK_RETRY_DELAYS": "0.2,0.5,1,2,5",
 }
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

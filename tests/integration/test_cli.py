@@ -7,7 +7,6 @@ import importlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -25,6 +24,7 @@ from gamestore.platform.config import Settings, sqlite_url
 from gamestore.platform.eventstore import NewEvent, RecordedEvent, connect
 from gamestore.platform.queue import Message, PermanentError, connect_queue
 from gamestore.processes import PROCESSES, ProcessSpec, enabled_processes
+from tests.ports import free_port
 
 up_command = importlib.import_module("gamestore.cli.up")  # the module, not the command
 runner = CliRunner()
@@ -467,12 +467,6 @@ print("listening", flush=True)
 while True:
     server.accept()[0].close()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_up_prints_the_url_once_the_port_answers_and_stops_on_sigterm(tmp_path: Path) -> None:

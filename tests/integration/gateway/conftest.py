@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -24,12 +23,7 @@ from gamestore.platform.auth import AUDIENCE, ISSUER
 from gamestore.platform.config import Settings
 from gamestore.platform.http import serve
 from tests.integration.gateway.upstream import Echo
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 async def _port_answers(port: int, within: float = 10.0) -> None:

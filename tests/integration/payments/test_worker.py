@@ -31,7 +31,8 @@ from gamestore.platform.logs import TextFormatter, correlation
 from gamestore.platform.queue import WorkQueue, open_work_queue
 from gamestore.psp.server import serve
 from gamestore.psp.settings import PspSettings
-from tests.integration.psp.support import eventually, free_port
+from tests.integration.psp.support import eventually
+from tests.ports import free_port
 
 VISA = "pm_card_visa"
 PROCESSING_ERROR_CARD = "pm_card_chargeDeclinedProcessingError"

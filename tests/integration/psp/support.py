@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -78,14 +77,6 @@ async def receiver(statuses: list[int] | None = None) -> AsyncIterator[Receiver]
         yield hook
     finally:
         await runner.cleanup()
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:

@@ -13,7 +13,8 @@ from standardwebhooks import Webhook
 
 from gamestore.psp import server
 from gamestore.psp.wire import webhook_secret
-from tests.integration.psp.support import charge_body, eventually, free_port, receiver
+from tests.integration.psp.support import charge_body, eventually, receiver
+from tests.ports import free_port
 
 
 async def test_main_serves_on_its_own_settings_and_logs_every_step(

@@ -9,7 +9,6 @@ from gamestore.platform.bus.model import BatchHandler, EventHandler
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.queue.model import RetryPolicy
-from gamestore.platform.waiting import wait_event
 
 log = get_logger("bus")
 
@@ -66,11 +65,6 @@ async def attempt_batch(
         )
         return f"{type(error).__name__}: {error}"
     return None
-
-
-async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep up to ``seconds``; True if ``stop`` was set meanwhile."""
-    return await wait_event(stop, seconds)
 
 
 async def wait_for_news(

@@ -18,7 +18,6 @@ from gamestore.platform.bus.delivery import (
     attempt,
     attempt_batch,
     log,
-    sleep_unless_stopped,
     wait_for_news,
 )
 from gamestore.platform.bus.lease import Lease, close_leases, leases_for
@@ -26,6 +25,7 @@ from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_ti
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
+from gamestore.platform.waiting import wait_event
 
 SKIP_SAVE_INTERVAL = 1.0  # seconds between checkpoint writes that only skip other types
 
@@ -113,9 +113,7 @@ class EmbeddedBus:
             if failure is None:
                 return True
             error = failure
-            if number < max_attempts and await sleep_unless_stopped(
-                stop, self._backoff.delay(number)
-            ):
+            if number < max_attempts and await wait_event(stop, self._backoff.delay(number)):
                 return False
         await self._dead.add(group, event, error, max_attempts)
         log.error("event dead-lettered", group=group, event_id=event.event_id, error=error)
@@ -211,7 +209,7 @@ class _Follower:
         for number in range(1, self.max_attempts + 1):
             if await attempt_batch(self.group, self.batch, events, number) is None:
                 return True
-            if number < self.max_attempts and await sleep_unless_stopped(
+            if number < self.max_attempts and await wait_event(
                 self.stop, self.bus._backoff.delay(number)
             ):
                 return False

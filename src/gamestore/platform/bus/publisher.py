@@ -14,10 +14,11 @@ import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 
 from gamestore.platform.bus import amqp
-from gamestore.platform.bus.delivery import log, sleep_unless_stopped, wait_for_news
+from gamestore.platform.bus.delivery import log, wait_for_news
 from gamestore.platform.bus.lease import Lease, Leases
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent
+from gamestore.platform.waiting import wait_event
 
 CHECKPOINT = "rabbitmq-publisher"
 
@@ -52,7 +53,7 @@ class Publisher:
                     await self._relay(stop, lease)
                 except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as error:
                     log.warning("publisher failed; retrying", error=repr(error))
-                    await sleep_unless_stopped(stop, self._retry_delay)
+                    await wait_event(stop, self._retry_delay)
 
     async def _relay(self, stop: asyncio.Event, lease: Lease) -> None:
         channel = await self._connection.channel(publisher_confirms=True)

@@ -28,13 +28,13 @@ from gamestore.platform.bus.delivery import (
     attempt,
     attempt_batch,
     log,
-    sleep_unless_stopped,
 )
 from gamestore.platform.bus.lease import close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.queue.model import DeadLetter
+from gamestore.platform.waiting import wait_event
 
 
 class RabbitMqBus:
@@ -182,7 +182,7 @@ class RabbitMqBus:
         elif number >= max_attempts:
             await self._dead_letter(dlx, group, message, failure, number)
         else:
-            await sleep_unless_stopped(stop, self._backoff.delay(number))
+            await wait_event(stop, self._backoff.delay(number))
             await _settle(message.nack(requeue=True))
 
     async def _dead_letter(
