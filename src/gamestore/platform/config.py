@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     payment_retry_max_seconds: float = Field(default=30.0, gt=0)
     payment_worker_concurrency: int = Field(default=8, ge=1)
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # how long the PSP may stay unavailable (5xx, 429, timeouts, refused) for one payment before
+    # it is dead-lettered: unavailability is waited out, never counted as an attempt
+    payment_psp_outage_budget_seconds: float = Field(default=1200.0, gt=0)
     # table-backed queue: how long a delivery stays invisible while its consumer works on it
     # (a consumer killed mid-message gives it back after this many seconds)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
