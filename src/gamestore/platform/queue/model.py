@@ -33,16 +33,21 @@ class DeadLetter:
     attempts: int
     dead_lettered_at: datetime
     correlation_id: str | None = None
+    source: str = "queue"
+    """``queue`` (a work queue's dead letter: ``queue`` names it) or ``bus`` (an event a consumer
+    group gave up on: ``queue`` names the group)."""
 
     def public(self) -> dict[str, Any]:
-        """The JSON shape of CONTRACT.md (``GET /admin/dlq``)."""
+        """The JSON shape of CONTRACT.md (``GET /admin/dlq``), with its ``source``."""
         return {
             "id": self.id,
+            "source": self.source,
             "queue": self.queue,
             "message": self.message,
             "error": self.error,
             "attempts": self.attempts,
             "dead_lettered_at": self.dead_lettered_at.isoformat().replace("+00:00", "Z"),
+            "correlation_id": self.correlation_id,
         }
 
 
