@@ -34,9 +34,11 @@ from gamestore.platform.eventstore import (
     WrongExpectedVersion,
 )
 from gamestore.platform.eventstore.model import expected_to_int
+from gamestore.platform.faults import OutageLog, Pause, is_transient
 from gamestore.platform.logs import current_correlation, get_logger
 
 log = get_logger("outbox")
+RELAY_PAUSE = Pause(first=0.1, cap=5.0)  # between tries while the relay keeps failing
 
 
 def no_wake() -> None:
@@ -165,22 +167,34 @@ class OutboxRelay:
         await self._store.append(first.stream_id, events, _expected(first.expected_version))
 
     async def run(self, *, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set; errors are logged and retried, never dropped."""
+        """Relay until ``stop`` is set; errors are logged and retried, never dropped.
+
+        An outage of the service's database or of the event store is waited out (capped,
+        jittered backoff; logged when it starts and ends); any other error is logged in full
+        and retried the same way, since the rows stay in the outbox until they are moved."""
+        outage = OutageLog("outbox relay: database or event store")
         failures = 0
         while not stop.is_set():
             try:
                 moved = await self.relay_once()
                 failures = 0
-            except WrongExpectedVersion as conflict:
+                outage.recovered()
+            except Exception as error:
                 failures += 1
-                log.error("outbox event conflicts with the stream", error=conflict)
                 moved = 0
-            except Exception:
-                failures += 1
-                log.exception("outbox relay failed; will retry")
-                moved = 0
+                self._report(error, outage)
             if moved == 0:
-                await self._idle(min(5.0, self._poll_interval * 2**failures), stop)
+                wait = RELAY_PAUSE.delay(failures) if failures else self._poll_interval
+                await self._idle(wait, stop)
+
+    @staticmethod
+    def _report(error: Exception, outage: OutageLog) -> None:
+        if is_transient(error):
+            outage.failed(error)
+        elif isinstance(error, WrongExpectedVersion):
+            log.error("outbox event conflicts with the stream", error=error)
+        else:
+            log.exception("outbox relay failed; will retry")
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
