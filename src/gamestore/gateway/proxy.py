@@ -20,6 +20,7 @@ from gamestore.platform.http.problems import problem_response
 from gamestore.platform.logs import correlation_id, get_logger
 
 log = get_logger("gateway.proxy")
+UPSTREAM_RETRY_AFTER = "1"  # seconds: a service the supervisor restarts answers again by then
 
 # RFC 9110 §7.6.1 hop-by-hop headers, plus those the gateway sets itself.
 _HOP_BY_HOP = frozenset(
@@ -209,7 +210,11 @@ def _failure(service: str, error: Exception) -> Any:
         return problem_response(504, f"The {service} service did not answer in time.")
     if isinstance(error, aiohttp.ClientConnectionError | OSError):
         log.warning("upstream unreachable", service=service, error=repr(error))
-        return problem_response(503, f"The {service} service is not reachable right now.")
+        return problem_response(
+            503,
+            f"The {service} service is not reachable right now; retry shortly.",
+            headers={"Retry-After": UPSTREAM_RETRY_AFTER},
+        )
     log.warning("upstream answered badly", service=service, error=repr(error))
     return problem_response(502, f"The {service} service gave an invalid answer.")
 

@@ -221,13 +221,18 @@ class OutageLog:
         self.tries = 0
         self.since: float | None = None
         self._logged_at = 0.0
+        self._failed_at = 0.0
 
     @property
     def ongoing(self) -> bool:
         return self.since is not None
 
+    def quiet_for(self) -> float:
+        """Seconds since the last failure."""
+        return time.monotonic() - self._failed_at
+
     def failed(self, error: BaseException) -> None:
-        now = time.monotonic()
+        now = self._failed_at = time.monotonic()
         self.tries += 1
         text = f"{type(error).__name__}: {error}"[:500]
         if self.since is None:

@@ -136,10 +136,20 @@ async def test_body_of_exactly_the_limit_passes(start_gateway: StartGateway) -> 
     assert response.json()["body_size"] == 1024 * 1024
 
 
-async def test_unreachable_upstream_is_503(start_gateway: StartGateway) -> None:
+async def test_unreachable_upstream_is_503_with_retry_after(start_gateway: StartGateway) -> None:
     async with start_gateway(services={"games": closed_port_url()}) as client:
         response = await client.get("/jogos")
     assert "games" in problem(response, 503)["detail"]
+    assert response.headers["retry-after"] == "1"
+
+
+async def test_an_upstream_503_and_its_retry_after_pass_through(
+    start_gateway: StartGateway,
+) -> None:
+    async with start_gateway() as client:
+        response = await client.get("/jogos?status=503&retry_after=7")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "7"
 
 
 async def test_slow_upstream_is_504(start_gateway: StartGateway) -> None:

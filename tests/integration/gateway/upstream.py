@@ -3,7 +3,7 @@
 Test scaffolding standing in for a service (not a copy of one): the gateway is tested against
 what actually arrives on the other side of a real socket. Query parameters steer it:
 ``delay`` (seconds before answering), ``chunks`` (stream the answer in N chunks, each after
-``release`` is set), ``status``.
+``release`` is set), ``status``, ``retry_after`` (a ``Retry-After`` header).
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ class Echo:
         if "chunks" in query:
             await self._stream(send, int(query["chunks"]))
             return
-        await _json(send, int(query.get("status", 200)), seen, [(b"x-upstream", b"echo")])
+        extra = [(b"x-upstream", b"echo")]
+        if "retry_after" in query:
+            extra.append((b"retry-after", query["retry_after"].encode()))
+        await _json(send, int(query.get("status", 200)), seen, extra)
 
     async def _receive_body(self, scope: Scope, receive: Receive) -> dict[str, Any]:
         digest, size, chunks, more = hashlib.sha256(), 0, 0, True

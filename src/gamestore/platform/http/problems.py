@@ -1,8 +1,10 @@
 """RFC 9457 problem details: every error leaves as ``application/problem+json``.
 
 Never a stack trace, never a 500 for bad input: validation errors become 422 with
-``errors: [{loc, msg}]``, unknown routes 404, wrong methods 405, anything unexpected a plain 500
-whose details go to the log only.
+``errors: [{loc, msg}]``, unknown routes 404, wrong methods 405. An outage of an engine the
+service needs (its database, the event store, the broker, Redis: ``platform.faults``) is a 503
+with ``Retry-After``, never a 500; anything else unexpected is a plain 500 whose details go to
+the log only.
 """
 
 from __future__ import annotations
@@ -11,15 +13,35 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import aiormq.exceptions
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gamestore.platform.faults import OutageLog, TransientError, is_transient
 from gamestore.platform.logs import get_logger
 
 PROBLEM_JSON = "application/problem+json"
+OUTAGE_RETRY_AFTER = "2"  # seconds a client should wait before retrying during an outage
+QUIET = 10.0  # seconds without an engine failure after which an outage counts as over
 log = get_logger("http")
+
+# What an engine outage surfaces as. Starlette hands handlers of these classes to its
+# ExceptionMiddleware, which answers and is done; a handler for plain ``Exception`` runs in
+# ServerErrorMiddleware, which answers and then re-raises (a traceback per request).
+ENGINE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,  # ConnectionError, TimeoutError, refused connections
+    TransientError,
+    sqlalchemy.exc.DBAPIError,
+    sqlalchemy.exc.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    aiormq.exceptions.AMQPError,
+    aiormq.exceptions.ChannelInvalidStateError,
+)
 
 
 class ProblemError(Exception):
@@ -89,12 +111,31 @@ async def _on_http(_: Request, error: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if is_transient(error):
+        return _unavailable(request, error)
     log.exception("unhandled error", method=request.method, path=request.url.path)
     return problem_response(500, "Something went wrong on our side; it has been logged.")
 
 
+def _unavailable(request: Request, error: Exception) -> JSONResponse:
+    """503 + Retry-After. Logged when an outage starts and every 30 s while it lasts, not once
+    per request; ``QUIET`` seconds without such a failure end it."""
+    outage: OutageLog = request.app.state.engine_outage
+    if outage.ongoing and outage.quiet_for() > QUIET:
+        outage.recovered()
+    outage.failed(error)
+    return problem_response(
+        503,
+        "A service this request needs is unavailable right now; retry shortly.",
+        headers={"Retry-After": OUTAGE_RETRY_AFTER},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.state.engine_outage = OutageLog(f"{app.title}: an engine")
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    for kind in ENGINE_ERRORS:
+        app.add_exception_handler(kind, _on_unexpected)
     app.add_exception_handler(Exception, _on_unexpected)
