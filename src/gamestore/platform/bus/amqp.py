@@ -61,18 +61,7 @@ def event_message(event: RecordedEvent) -> aio_pika.Message:
 
 def event_of(message: AbstractIncomingMessage) -> RecordedEvent:
     """The RecordedEvent inside a message; raises ValueError/KeyError on a malformed body."""
-    envelope = json.loads(message.body)
-    return RecordedEvent(
-        position=int(envelope["position"]),
-        event_id=uuid.UUID(envelope["event_id"]),
-        stream_id=envelope["stream_id"],
-        version=int(envelope["version"]),
-        type=envelope["type"],
-        data=envelope["data"],
-        occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
-        correlation_id=envelope.get("correlation_id"),
-        causation_id=envelope.get("causation_id"),
-    )
+    return RecordedEvent.from_envelope(json.loads(message.body))
 
 
 def attempts_of(message: AbstractIncomingMessage) -> int:
@@ -80,8 +69,11 @@ def attempts_of(message: AbstractIncomingMessage) -> int:
     return int(str((message.headers or {}).get("x-delivery-count") or 0)) + 1
 
 
+DEATH_HEADERS = ("x-group", "x-error", "x-attempts", "x-dead-lettered-at", "x-dead-letter-id")
+
+
 def dead_message(message: AbstractIncomingMessage, group: str, error: str, attempts: int) -> Any:
-    """A copy of ``message`` for the DLQ, carrying why and when it died."""
+    """A copy of ``message`` for the DLQ, carrying why and when it died, and its own id."""
     headers = dict(message.headers or {})
     headers.update(
         {
@@ -89,8 +81,25 @@ def dead_message(message: AbstractIncomingMessage, group: str, error: str, attem
             "x-error": error,
             "x-attempts": attempts,
             "x-dead-lettered-at": datetime.now(UTC).isoformat(),
+            "x-dead-letter-id": str(uuid.uuid4()),
         }
     )
+    return _copy(message, headers)
+
+
+def replayed_message(message: AbstractIncomingMessage) -> Any:
+    """A fresh copy of a dead letter for its group's queue: no trace of its deaths, so the
+    broker counts its deliveries from zero again."""
+    kept = {
+        name: value
+        for name, value in (message.headers or {}).items()
+        if name not in DEATH_HEADERS and not name.startswith(("x-death", "x-first-death"))
+        and not name.startswith(("x-last-death", "x-delivery-count"))
+    }  # fmt: skip
+    return _copy(message, kept)
+
+
+def _copy(message: AbstractIncomingMessage, headers: dict[str, Any]) -> Any:
     return aio_pika.Message(
         body=message.body,
         content_type=message.content_type,
@@ -103,6 +112,13 @@ def dead_message(message: AbstractIncomingMessage, group: str, error: str, attem
     )
 
 
+def dead_letter_id(message: AbstractIncomingMessage, group: str) -> str:
+    """The id an operator names a dead letter by: stamped when our consumer dead-lettered it;
+    ``<group>:<event id>`` for one the broker dead-lettered (its delivery limit)."""
+    stamped = (message.headers or {}).get("x-dead-letter-id")
+    return str(stamped) if stamped else f"{group}:{message.message_id or ''}"
+
+
 def dead_letter_of(message: AbstractIncomingMessage, group: str) -> DeadLetter:
     """Read a DLQ message, dead-lettered by a consumer (with its error) or by the broker."""
     headers = message.headers or {}
@@ -113,13 +129,14 @@ def dead_letter_of(message: AbstractIncomingMessage, group: str) -> DeadLetter:
     except ValueError:
         body = {"raw": message.body.decode(errors="replace")}
     return DeadLetter(
-        id=message.message_id or "",
+        id=dead_letter_id(message, group),
         queue=group,
         message=body,
         error=str(headers.get("x-error") or _broker_reason(headers)),
         attempts=int(str(headers.get("x-attempts") or 0)),
         dead_lettered_at=when,
         correlation_id=message.correlation_id,
+        source="bus",
     )
 
 

@@ -1,6 +1,12 @@
-"""Where the embedded bus puts events whose handler kept failing: ``bus_dead_letters``.
+"""The bus's bookkeeping in the event store's database: consumer groups, dead letters, replays.
 
-The table lives in the event store's database, next to the consumer groups' checkpoints.
+- ``bus_groups``: every consumer group that ever consumed, so an operator's listing finds the
+  dead letters of groups that run in other processes (and, on RabbitMQ, their DLQ names);
+- ``bus_dead_letters``: events whose handler kept failing (the embedded bus's DLQ);
+- ``bus_replays``: dead letters an operator handed back; the group's active member delivers
+  each again (with fresh attempts) and deletes it;
+- ``bus_first_attempts``: where freshly started members began, to tell a member that keeps
+  dying on one event from a healthy restart.
 """
 
 from __future__ import annotations
@@ -19,15 +25,24 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
+    insert,
+    literal,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.platform.db import create_tables, read_only
+from gamestore.platform.db import Upsert, create_tables, read_only
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
 
 metadata = MetaData()
+bus_groups = Table(
+    "bus_groups",
+    metadata,
+    Column("consumer_group", String(200), primary_key=True),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+)
 bus_dead_letters = Table(
     "bus_dead_letters",
     metadata,
@@ -41,6 +56,14 @@ bus_dead_letters = Table(
     Column("dead_lettered_at", DateTime(timezone=True), nullable=False),
     Column("correlation_id", String(200)),
 )
+bus_replays = Table(
+    "bus_replays",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the dead letter's id
+    Column("consumer_group", String(200), nullable=False, index=True),
+    Column("event", JSON, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+)
 # The first event a member handles after taking a group's lease: if the member dies in it,
 # the next member starts on that same event. Counted here, across processes, so an event that
 # kills every process handling it is dead-lettered instead of looping forever.
@@ -51,10 +74,11 @@ bus_first_attempts = Table(
     Column("position", BigInteger, nullable=False),
     Column("attempts", Integer, nullable=False),
 )
+_REGISTER = Upsert(bus_groups, lambda insert: insert.on_conflict_do_nothing())
 
 
 class DeadLetterTable:
-    """Add and list the bus's dead letters in the event store's database."""
+    """The tables above, in the event store's database."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -65,6 +89,19 @@ class DeadLetterTable:
             return
         await create_tables(self._engine, metadata)
         self._ready = True
+
+    async def register(self, group: str) -> None:
+        """Remember that ``group`` consumes (once; later calls change nothing)."""
+        await self._create()
+        async with self._engine.begin() as conn:
+            await _REGISTER.execute(conn, {"consumer_group": group, "first_seen": _now()})
+
+    async def groups(self) -> list[str]:
+        """Every consumer group that ever consumed here, by name."""
+        await self._create()
+        async with read_only(self._engine) as conn:
+            found = await conn.scalars(select(bus_groups.c.consumer_group))
+            return sorted(found)
 
     async def add(self, group: str, event: RecordedEvent, error: str, attempts: int) -> str:
         """Record ``event`` as dead for ``group``; returns the dead letter's id."""
@@ -80,7 +117,7 @@ class DeadLetterTable:
                     event=event.envelope(),
                     error=error,
                     attempts=attempts,
-                    dead_lettered_at=datetime.now(UTC),
+                    dead_lettered_at=_now(),
                     correlation_id=event.correlation_id,
                 )
             )
@@ -112,7 +149,7 @@ class DeadLetterTable:
                 )
         return attempts
 
-    async def list(self, group: str | None = None) -> list[DeadLetter]:
+    async def dead_letters(self, group: str | None = None) -> list[DeadLetter]:
         """Dead letters, oldest first, of one group or all."""
         await self._create()
         query = select(bus_dead_letters).order_by(bus_dead_letters.c.dead_lettered_at)
@@ -121,6 +158,65 @@ class DeadLetterTable:
         async with read_only(self._engine) as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [_dead_letter(row) for row in rows]
+
+    async def replay(self, dead_letter_id: str) -> bool:
+        """Move a dead letter to ``bus_replays`` (its group delivers it again); False if none."""
+        await self._create()
+        dead = bus_dead_letters.c
+        source = select(dead.id, dead.consumer_group, dead.event, _now_literal()).where(
+            dead.id == dead_letter_id
+        )
+        move = insert(bus_replays).from_select(
+            ["id", "consumer_group", "event", "requested_at"], source
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(move)
+            gone = await conn.execute(delete(bus_dead_letters).where(dead.id == dead_letter_id))
+        return bool(gone.rowcount)
+
+    async def replays(self, group: str, limit: int = 100) -> list[tuple[str, RecordedEvent]]:
+        """The replays ``group`` has to deliver, oldest request first: (id, event)."""
+        await self._create()
+        query = (
+            select(bus_replays.c.id, bus_replays.c.event)
+            .where(bus_replays.c.consumer_group == group)
+            .order_by(bus_replays.c.requested_at)
+            .limit(limit)
+        )
+        async with read_only(self._engine) as conn:
+            rows = (await conn.execute(query)).all()
+        return [(row.id, RecordedEvent.from_envelope(row.event)) for row in rows]
+
+    async def replayed(self, replay_id: str) -> None:
+        """A replay was delivered (handled or dead-lettered again): forget it."""
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(bus_replays).where(bus_replays.c.id == replay_id))
+
+    async def discard(self, dead_letter_id: str) -> bool:
+        """Drop one dead letter; False when there is none with that id."""
+        await self._create()
+        async with self._engine.begin() as conn:
+            gone = await conn.execute(
+                delete(bus_dead_letters).where(bus_dead_letters.c.id == dead_letter_id)
+            )
+        return bool(gone.rowcount)
+
+    async def purge(self, group: str | None = None) -> int:
+        """Drop the dead letters of one group, or all; how many went."""
+        await self._create()
+        statement = delete(bus_dead_letters)
+        if group is not None:
+            statement = statement.where(bus_dead_letters.c.consumer_group == group)
+        async with self._engine.begin() as conn:
+            return int((await conn.execute(statement)).rowcount)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _now_literal() -> Any:
+    return literal(_now(), DateTime(timezone=True))
 
 
 def _dead_letter(row: Any) -> DeadLetter:
@@ -133,4 +229,5 @@ def _dead_letter(row: Any) -> DeadLetter:
         attempts=row["attempts"],
         dead_lettered_at=when if when.tzinfo else when.replace(tzinfo=UTC),
         correlation_id=row["correlation_id"],
+        source="bus",
     )

@@ -1,14 +1,25 @@
-"""What every adapter does around one handler call: correlation, logging, retry delays."""
+"""What every adapter does around a handler: correlation, logging, and one delivery's retries.
+
+A delivery ends in one of three ways (:class:`Delivery`): handled; failed ``max_attempts``
+times in a row (the caller dead-letters it); or stopped. Failures are sorted by
+``platform.faults``: an outage (the handler's database or the event store unreachable…) is
+waited out with a capped, jittered pause for as long as it lasts and is never an attempt; any
+other error is an attempt, retried after an exponential backoff until ``max_attempts``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from gamestore.platform.bus.model import BatchHandler, EventHandler
-from gamestore.platform.eventstore import EventStore, RecordedEvent
-from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.eventstore import EventStore
+from gamestore.platform.faults import DEFAULT_PAUSE, OutageLog, Pause, is_transient, retry_after_of
+from gamestore.platform.logs import get_logger
 from gamestore.platform.queue.model import RetryPolicy
+from gamestore.platform.waiting import wait_event
 
 log = get_logger("bus")
 
@@ -24,47 +35,62 @@ class Backoff:
         return RetryPolicy(base_delay=self.base_delay, max_delay=self.max_delay).delay(attempt)
 
 
-async def attempt(
-    group: str, handler: EventHandler, event: RecordedEvent, number: int
-) -> str | None:
-    """Call ``handler`` once under the event's correlation id; the error text if it raised.
-
-    Only ``Exception`` is caught: a ``BaseException`` (cancellation, a dying process) ends the
-    consumer with the event unacknowledged, so it is delivered again.
-    """
-    with correlation(event.correlation_id):
-        try:
-            await handler(event)
-        except Exception as error:
-            log.warning(
-                "handler failed",
-                group=group,
-                event_type=event.type,
-                event_id=event.event_id,
-                attempt=number,
-                error=f"{type(error).__name__}: {error}",
-            )
-            return f"{type(error).__name__}: {error}"
-    return None
+class Ending(enum.Enum):
+    HANDLED = "handled"
+    FAILED = "failed"  # max_attempts counted failures: dead-letter it
+    STOPPED = "stopped"  # the stop event was set first: leave it for the next run
 
 
-async def attempt_batch(
-    group: str, handler: BatchHandler, events: list[RecordedEvent], number: int
-) -> str | None:
-    """Call a batch ``handler`` once; the error text if it raised (only ``Exception``)."""
-    try:
-        await handler(events)
-    except Exception as error:
-        log.warning(
-            "batch handler failed",
-            group=group,
-            first_position=events[0].position,
-            events=len(events),
-            attempt=number,
-            error=f"{type(error).__name__}: {error}",
-        )
-        return f"{type(error).__name__}: {error}"
-    return None
+@dataclass
+class Delivery:
+    """How one delivery ended; for FAILED, the last error and how many attempts were made."""
+
+    ending: Ending
+    error: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class Retrier:
+    """Runs one delivery of a consumer group to its end (see the module docstring)."""
+
+    group: str
+    stop: asyncio.Event
+    max_attempts: int
+    backoff: Backoff = field(default_factory=Backoff)
+    pause: Pause = DEFAULT_PAUSE
+
+    async def run(
+        self, call: Callable[[], Awaitable[None]], first: int = 1, **about: Any
+    ) -> Delivery:
+        """Call ``call`` until it returns, fails ``max_attempts`` times counting from attempt
+        number ``first`` (a redelivery continues its count), or ``stop`` is set. ``about``
+        goes into the log lines (event id, position…)."""
+        outage = OutageLog(f"bus group {self.group}: the handler's dependencies", **about)
+        number = first
+        while True:
+            try:
+                await call()
+                outage.recovered()
+                return Delivery(Ending.HANDLED)
+            except Exception as error:
+                if is_transient(error):
+                    outage.failed(error)
+                    wait = self.pause.delay(outage.tries, retry_after_of(error))
+                else:
+                    log.warning(
+                        "handler failed",
+                        group=self.group, attempt=number, error=describe(error), **about,
+                    )  # fmt: skip
+                    if number >= self.max_attempts:
+                        return Delivery(Ending.FAILED, describe(error), number)
+                    wait, number = self.backoff.delay(number), number + 1
+            if await wait_event(self.stop, wait):
+                return Delivery(Ending.STOPPED)
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 async def wait_for_news(

@@ -4,6 +4,10 @@ A consumer group is a checkpoint named ``bus:<group>`` in the event store. The a
 reads the global log after the checkpoint, calls the handler per event in global order and moves
 the checkpoint only after the handler returned: at-least-once, resumed after any restart. One
 member per group is active at a time (a lease); the others stand by and take over.
+
+Outages (``platform.faults``) never cost an event an attempt and never end the consumer: a
+handler whose dependency is away is called again after a pause, in place; a member whose own
+reads, checkpoints or lease fail waits the outage out and resumes from its checkpoint.
 """
 
 from __future__ import annotations
@@ -13,21 +17,25 @@ import time
 from collections.abc import Collection, Sequence
 
 from gamestore.platform.bus.deadletters import DeadLetterTable
-from gamestore.platform.bus.delivery import (
-    Backoff,
-    attempt,
-    attempt_batch,
-    log,
-    wait_for_news,
-)
+from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, log, wait_for_news
 from gamestore.platform.bus.lease import Lease, close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, RecordedEvent
+from gamestore.platform.faults import (
+    DEFAULT_PAUSE,
+    OutageLog,
+    Pause,
+    Stopped,
+    is_transient,
+    until_available,
+)
+from gamestore.platform.logs import correlation
 from gamestore.platform.queue.model import DeadLetter
 from gamestore.platform.waiting import wait_event
 
 SKIP_SAVE_INTERVAL = 1.0  # seconds between checkpoint writes that only skip other types
+REPLAY_LOOK_INTERVAL = 1.0  # seconds between looks for dead letters an operator replayed
 
 
 def checkpoint_name(group: str) -> str:
@@ -47,11 +55,13 @@ class EmbeddedBus:
         lease_ttl: float = 10.0,
         standby_poll: float = 0.5,
         backoff: Backoff | None = None,
+        pause: Pause = DEFAULT_PAUSE,
     ) -> None:
         self._store = store
         self._batch_size = batch_size
         self._idle_timeout = idle_timeout
         self._backoff = backoff or Backoff()
+        self._pause = pause
         self._leases = leases_for(store_url, ttl=lease_ttl, poll=standby_poll)
         self._engine = create_engine(store_url)
         self._dead = DeadLetterTable(self._engine)
@@ -90,41 +100,44 @@ class EmbeddedBus:
         stop: asyncio.Event,
         max_attempts: int,
     ) -> None:
+        member = _Member(self, group, handler, batch, stop, max_attempts)
+        outage = OutageLog(f"bus group {group}: the event store", group=group)
         while not stop.is_set():
-            async with self._leases.hold(checkpoint_name(group), stop) as lease:
-                if lease is None:
-                    return
-                log.info("consumer group active", group=group)
-                follower = _Follower(self, group, handler, batch, stop, lease, max_attempts)
-                await follower.follow(sorted(types))
+            try:
+                await self._dead.register(group)
+                async with self._leases.hold(checkpoint_name(group), stop) as lease:
+                    if lease is None:
+                        return
+                    log.info("consumer group active", group=group)
+                    await member.follow(sorted(types), lease, outage)
+            except Stopped:
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                outage.failed(error)
+                await wait_event(stop, self._pause.delay(outage.tries))
 
-    async def _deliver(
-        self,
-        group: str,
-        event: RecordedEvent,
-        handler: EventHandler,
-        stop: asyncio.Event,
-        max_attempts: int,
-    ) -> bool:
-        """Handle with retries, dead-letter after ``max_attempts``; False if stopped first."""
-        error = "never attempted"
-        for number in range(1, max_attempts + 1):
-            failure = await attempt(group, handler, event, number)
-            if failure is None:
-                return True
-            error = failure
-            if number < max_attempts and await wait_event(stop, self._backoff.delay(number)):
-                return False
-        await self._dead.add(group, event, error, max_attempts)
-        log.error("event dead-lettered", group=group, event_id=event.event_id, error=error)
-        return True
+    def retrier(self, group: str, stop: asyncio.Event, max_attempts: int) -> Retrier:
+        return Retrier(group, stop, max_attempts, self._backoff, self._pause)
 
     async def run_publisher(self, *, stop: asyncio.Event) -> None:
         """Nothing to move: the event store is the bus. Returns when ``stop`` is set."""
         await stop.wait()
 
     async def dead_letters(self, group: str | None = None) -> list[DeadLetter]:
-        return await self._dead.list(group)
+        return await self._dead.dead_letters(group)
+
+    async def replay(self, dead_letter_id: str) -> bool:
+        """Hand a dead letter back to its group: its active member delivers it again within
+        about a second, with fresh attempts. False when there is no such dead letter."""
+        return await self._dead.replay(dead_letter_id)
+
+    async def discard(self, dead_letter_id: str) -> bool:
+        return await self._dead.discard(dead_letter_id)
+
+    async def purge(self, group: str | None = None) -> int:
+        return await self._dead.purge(group)
 
     async def close(self) -> None:
         """Release this bus's own connections (the event store stays open: it is the caller's)."""
@@ -132,8 +145,8 @@ class EmbeddedBus:
         await self._engine.dispose()
 
 
-class _Follower:
-    """One member's run while it holds the group's lease: read pages, deliver, checkpoint."""
+class _Member:
+    """One member of a group, across its turns holding the lease (an outage ends a turn)."""
 
     def __init__(
         self,
@@ -142,24 +155,69 @@ class _Follower:
         handler: EventHandler,
         batch: BatchHandler | None,
         stop: asyncio.Event,
-        lease: Lease,
         max_attempts: int,
     ) -> None:
         self.bus, self.group, self.handler, self.batch = bus, group, handler, batch
-        self.stop, self.lease, self.max_attempts = stop, lease, max_attempts
-        self.name = checkpoint_name(group)
+        self.stop, self.max_attempts = stop, max_attempts
+        self.retrier = bus.retrier(group, stop, max_attempts)
+        self.started_on: int | None = None  # the position this process's first turn began at
+
+    async def follow(self, types: Sequence[str], lease: Lease, outage: OutageLog) -> None:
+        await _Turn(self, lease, outage).follow(types)
+
+    async def deliver(self, event: RecordedEvent) -> bool:
+        """Handle ``event`` (retries; dead letter after ``max_attempts``); False if stopped."""
+        with correlation(event.correlation_id):
+            done = await self.retrier.run(
+                lambda: self.handler(event), event_id=event.event_id, event_type=event.type
+            )
+        if done.ending is Ending.STOPPED:
+            return False
+        if done.ending is Ending.FAILED:
+            await self.dead_letter(event, done.error, done.attempts)
+        return True
+
+    async def dead_letter(self, event: RecordedEvent, error: str, attempts: int) -> None:
+        dead = self.bus._dead
+        await until_available(
+            lambda: dead.add(self.group, event, error, attempts),
+            stop=self.stop, what="bus dead letters", pause=self.bus._pause,
+        )  # fmt: skip
+        log.error("event dead-lettered", group=self.group, event_id=event.event_id, error=error)
+
+    async def deliver_page(self, events: list[RecordedEvent]) -> bool | None:
+        """The batch handler with retries: True handled, False failed for good, None stopped."""
+        assert self.batch is not None
+        batch = self.batch
+        done = await self.retrier.run(
+            lambda: batch(events), first_position=events[0].position, events=len(events)
+        )
+        return None if done.ending is Ending.STOPPED else done.ending is Ending.HANDLED
+
+
+class _Turn:
+    """One turn of a member holding the group's lease: read pages, deliver, checkpoint."""
+
+    def __init__(self, member: _Member, lease: Lease, outage: OutageLog) -> None:
+        self.member, self.lease, self.outage = member, lease, outage
+        self.bus = member.bus
+        self.name = checkpoint_name(member.group)
         self.position = 0
         self.saved = 0  # the position last written to the checkpoint
         self.saved_at = 0.0
+        self.replays_looked_at = 0.0
 
     def over(self) -> bool:
-        return self.stop.is_set() or self.lease.lost.is_set()
+        return self.member.stop.is_set() or self.lease.lost.is_set()
 
     async def follow(self, types: Sequence[str]) -> None:
         store = self.bus._store
         self.position = self.saved = await store.load_checkpoint(self.name)
-        fresh = True  # nothing handled yet by this member: a predecessor may have died here
+        self.outage.recovered()
+        fresh = True  # nothing handled yet in this turn: a predecessor may have died here
         while not self.over():
+            if not await self._deliver_replays():
+                return
             head = await store.head()  # read first: every event up to it is visible below
             events = await store.read_all(self.position, self.bus._batch_size, types=types or None)
             full_page = len(events) == self.bus._batch_size  # more may follow at once
@@ -167,53 +225,65 @@ class _Follower:
             if fresh and events:
                 fresh = False
                 events, suspect = await self._after_a_death(events)
-            if events and self.batch is not None and not suspect:
-                if await self._deliver_page(events):
-                    await self._advance(events[-1].position)
-                    events = []
-                elif self.over():
-                    return
-            for event in events:  # one by one: no batch handler, or the page is suspect
-                if self.over() or not await self.bus._deliver(
-                    self.group, event, self.handler, self.stop, self.max_attempts
-                ):
-                    return
-                await self._advance(event.position)
+            if not await self._deliver_all(events, suspect):
+                return
             if full_page:
                 continue
             if head > self.position:  # skip past the events of other types (none is pending)
                 await self._skip_to(head)
             await wait_for_news(
-                store, self.position, self.bus._idle_timeout, self.stop, self.lease.lost
+                store, self.position, self.bus._idle_timeout, self.member.stop, self.lease.lost
             )
         await self._flush()
 
+    async def _deliver_all(self, events: list[RecordedEvent], suspect: bool) -> bool:
+        """A page, in one batch call if it can be, else event by event; False if stopped."""
+        if events and self.member.batch is not None and not suspect:
+            handled = await self.member.deliver_page(events)
+            if handled is None:
+                return False
+            if handled:
+                await self._advance(events[-1].position)
+                return True
+        for event in events:  # one by one: no batch handler, or the page is suspect or failed
+            if self.over() or not await self.member.deliver(event):
+                return False
+            await self._advance(event.position)
+        return True
+
+    async def _deliver_replays(self) -> bool:
+        """Dead letters an operator replayed, delivered again (looked for about once a
+        second); False if stopped."""
+        now = time.monotonic()
+        if now - self.replays_looked_at < REPLAY_LOOK_INTERVAL:
+            return True
+        self.replays_looked_at = now
+        dead = self.bus._dead
+        for replay_id, event in await dead.replays(self.member.group):
+            if self.over() or not await self.member.deliver(event):
+                return False
+            await dead.replayed(replay_id)
+            log.info("replayed event delivered", group=self.member.group, event_id=event.event_id)
+        return True
+
     async def _after_a_death(self, events: list[RecordedEvent]) -> tuple[list[RecordedEvent], bool]:
         """A fresh member records where it starts. Members that keep starting on the same event
-        are members that keep dying on it (a clean stop leaves no event half-handled): after
+        are members that keep dying on it (a clean stop leaves no event half-handled, and a
+        turn this process ended because of an outage is not counted again): after
         ``max_attempts`` of them in a row it is dead-lettered unhandled; after one, the page is
         delivered event by event so the next death, if any, points at the culprit."""
         first = events[0]
-        started = await self.bus._dead.count_first_attempt(self.group, first.position)
-        if started <= self.max_attempts:
+        member = self.member
+        if member.started_on == first.position:
+            return events, False
+        member.started_on = first.position
+        started = await self.bus._dead.count_first_attempt(member.group, first.position)
+        if started <= member.max_attempts:
             return events, started > 1
         error = f"the consumer process died while handling it, {started - 1} times in a row"
-        await self.bus._dead.add(self.group, first, error, started - 1)
-        log.error("event dead-lettered", group=self.group, event_id=first.event_id, error=error)
+        await member.dead_letter(first, error, started - 1)
         await self._advance(first.position)
         return events[1:], False
-
-    async def _deliver_page(self, events: list[RecordedEvent]) -> bool:
-        """The batch handler with retries; False if it kept failing (or we were stopped)."""
-        assert self.batch is not None
-        for number in range(1, self.max_attempts + 1):
-            if await attempt_batch(self.group, self.batch, events, number) is None:
-                return True
-            if number < self.max_attempts and await wait_event(
-                self.stop, self.bus._backoff.delay(number)
-            ):
-                return False
-        return False
 
     async def _advance(self, position: int) -> None:
         """Past a HANDLED event: written at once (a restart must not hand it out again)."""

@@ -70,7 +70,15 @@ class PostgresLeases:
             log.info("lease acquired", lease=name)
             yield lease
         finally:
-            await conn.close()  # closing the session releases the advisory lock
+            await _close(conn)  # closing the session releases the advisory lock
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    """Close gracefully, or drop a connection the server already cut (a restart)."""
+    try:
+        await asyncio.wait_for(conn.close(), 2.0)
+    except Exception:
+        conn.terminate()
 
 
 class SqliteLeases:

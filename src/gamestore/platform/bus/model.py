@@ -28,7 +28,9 @@ class EventBus(Protocol):
     Delivery is at-least-once per consumer group (in global order on the embedded bus; RabbitMQ's
     quorum queues reorder redeliveries, so handlers compare versions); handlers make the effect
     exactly-once with the inbox (``gamestore.platform.inbox``). A handler that keeps failing
-    is dead-lettered after ``max_attempts`` and the group moves on.
+    is dead-lettered after ``max_attempts`` and the group moves on. An outage of what the
+    handler or the adapter needs (``platform.faults``) is waited out in place and is never an
+    attempt: nothing is checkpointed, acked or dead-lettered because an engine was away.
     """
 
     async def consume(
@@ -61,7 +63,21 @@ class EventBus(Protocol):
         ...
 
     async def dead_letters(self, group: str | None = None) -> list[DeadLetter]:
-        """Events a group's handler gave up on (``queue`` is the group), oldest first."""
+        """Events a group's handler gave up on (``queue`` is the group, ``source`` is
+        ``bus``), oldest first: of one group, or of every group that ever consumed."""
+        ...
+
+    async def replay(self, dead_letter_id: str) -> bool:
+        """Deliver a dead letter again to its group alone, with fresh attempts, and remove it
+        from the dead letters; False when there is no such dead letter."""
+        ...
+
+    async def discard(self, dead_letter_id: str) -> bool:
+        """Drop one dead letter for good; False when there is none with that id."""
+        ...
+
+    async def purge(self, group: str | None = None) -> int:
+        """Drop the dead letters of one group, or of all; how many went."""
         ...
 
     async def close(self) -> None: ...

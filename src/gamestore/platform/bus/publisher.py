@@ -3,12 +3,15 @@
 Reads the global log after the ``rabbitmq-publisher`` checkpoint, publishes a batch with
 publisher confirms and moves the checkpoint once the broker confirmed the whole batch. A crash
 in between republishes the batch: consumers deduplicate by message id (the event id).
-One publisher is active at a time (the same lease as consumer groups).
+One publisher is active at a time (the same lease as consumer groups). An outage of the event
+store's database (its lease, its reads, its checkpoint) or of the broker is waited out: the
+publisher never exits because an engine is away, it resumes from its checkpoint.
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
@@ -18,6 +21,7 @@ from gamestore.platform.bus.delivery import log, wait_for_news
 from gamestore.platform.bus.lease import Lease, Leases
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent
+from gamestore.platform.faults import DEFAULT_PAUSE, OutageLog, Pause, is_transient
 from gamestore.platform.waiting import wait_event
 
 CHECKPOINT = "rabbitmq-publisher"
@@ -33,7 +37,7 @@ class Publisher:
         *,
         batch_size: int = 200,
         idle_timeout: float = 1.0,
-        retry_delay: float = 1.0,
+        pause: Pause = DEFAULT_PAUSE,
     ) -> None:
         self._connection = connection
         self._store = store
@@ -41,27 +45,31 @@ class Publisher:
         self._leases = leases
         self._batch_size = batch_size
         self._idle_timeout = idle_timeout
-        self._retry_delay = retry_delay
+        self._pause = pause
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Hold the publisher lease and relay until ``stop``; broker trouble → retry."""
+        """Hold the publisher lease and relay until ``stop``; an outage is waited out."""
+        outage = OutageLog("bus publisher: the event store or the broker")
         while not stop.is_set():
-            async with self._leases.hold(CHECKPOINT, stop) as lease:
-                if lease is None:
-                    return
-                try:
-                    await self._relay(stop, lease)
-                except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as error:
-                    log.warning("publisher failed; retrying", error=repr(error))
-                    await wait_event(stop, self._retry_delay)
+            try:
+                async with self._leases.hold(CHECKPOINT, stop) as lease:
+                    if lease is None:
+                        return
+                    await self._relay(stop, lease, outage)
+            except Exception as error:
+                if not (is_transient(error) or _broker_trouble(error)):
+                    raise
+                outage.failed(error)
+                await wait_event(stop, self._pause.delay(outage.tries))
 
-    async def _relay(self, stop: asyncio.Event, lease: Lease) -> None:
+    async def _relay(self, stop: asyncio.Event, lease: Lease, outage: OutageLog) -> None:
         channel = await self._connection.channel(publisher_confirms=True)
         try:
             exchange = await channel.declare_exchange(
                 self._exchange, aio_pika.ExchangeType.TOPIC, durable=True
             )
             position = await self._store.load_checkpoint(CHECKPOINT)
+            outage.recovered()
             log.info("publisher active", exchange=self._exchange, position=position)
             while not (stop.is_set() or lease.lost.is_set()):
                 events = await self._store.read_all(position, self._batch_size)
@@ -72,7 +80,13 @@ class Publisher:
                 if len(events) < self._batch_size:
                     await wait_for_news(self._store, position, self._idle_timeout, stop, lease.lost)
         finally:
-            await channel.close()
+            with suppress(Exception):  # a channel the broker already closed
+                await channel.close()
+
+
+def _broker_trouble(error: Exception) -> bool:
+    """aio-pika also says "closed" with a plain RuntimeError while it reconnects."""
+    return isinstance(error, aio_pika.exceptions.AMQPError | RuntimeError)
 
 
 async def _publish_confirmed(exchange: AbstractExchange, events: list[RecordedEvent]) -> None:

@@ -2,9 +2,12 @@
 
 The publisher (``run_publisher``) relays the event store's global log onto the exchange with
 publisher confirms. ``consume`` acks a message only after the handler returned; a handler that
-raises is retried (requeued after a backoff) and, after ``max_attempts``, copied to the group's
-``.dlq`` with its error. Quorum queues do not keep strict order once a message is redelivered:
-handlers must be idempotent (the inbox) and compare versions.
+raises is retried in place after a backoff and, after ``max_attempts`` (counting the broker's
+earlier deliveries of it), copied to the group's ``.dlq`` with its error, then acked. An outage
+of what the handler needs is waited out in place, the message held unacked: never an attempt,
+and never a requeue, which a quorum queue would count toward its delivery limit. Quorum queues
+do not keep strict order once a message is redelivered: handlers must be idempotent (the inbox)
+and compare versions.
 """
 
 from __future__ import annotations
@@ -23,17 +26,24 @@ from aio_pika.abc import (
 )
 
 from gamestore.platform.bus import amqp
-from gamestore.platform.bus.delivery import (
-    Backoff,
-    attempt,
-    attempt_batch,
-    log,
-)
+from gamestore.platform.bus.deadletters import DeadLetterTable
+from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, log
 from gamestore.platform.bus.lease import close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
+from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore
+from gamestore.platform.faults import (
+    DEFAULT_PAUSE,
+    OutageLog,
+    Pause,
+    Stopped,
+    is_transient,
+    until_available,
+)
+from gamestore.platform.logs import correlation
 from gamestore.platform.queue.model import DeadLetter
+from gamestore.platform.queue.rabbitmq_dlq import held_messages, purge_queue
 from gamestore.platform.waiting import wait_event
 
 
@@ -49,6 +59,7 @@ class RabbitMqBus:
         exchange: str = amqp.DEFAULT_EXCHANGE,
         prefetch: int = 10,
         backoff: Backoff | None = None,
+        pause: Pause = DEFAULT_PAUSE,
         standby_poll: float = 0.5,
         lease_ttl: float = 10.0,
     ) -> None:
@@ -56,9 +67,11 @@ class RabbitMqBus:
         self._exchange = exchange
         self._prefetch = prefetch
         self._backoff = backoff or Backoff()
-        self._groups: set[str] = set()
+        self._pause = pause
         self._leases = leases_for(store_url, ttl=lease_ttl, poll=standby_poll)
-        self._publisher = Publisher(connection, store, exchange, self._leases)
+        self._engine = create_engine(store_url)
+        self._groups = DeadLetterTable(self._engine)  # the groups' names (their DLQs)
+        self._publisher = Publisher(connection, store, exchange, self._leases, pause=pause)
 
     @classmethod
     async def connect(
@@ -88,7 +101,6 @@ class RabbitMqBus:
         )
         for event_type in sorted(types) or ["#"]:
             await queue.bind(events, routing_key=event_type)
-        self._groups.add(group)
         return queue
 
     async def consume_batches(
@@ -127,36 +139,67 @@ class RabbitMqBus:
         one: EventHandler,
         pages: BatchHandler | None,
     ) -> None:
-        """Consume the group's queue; with ``pages``, what has arrived goes to it in pages."""
+        """Consume until ``stop``; a broker or database away at the start is waited for (once
+        consuming, the robust connection reconnects and resumes by itself)."""
+        outage = OutageLog(f"bus group {group}: the broker", group=group)
+        retrier = Retrier(group, stop, max_attempts, self._backoff, self._pause)
+        while not stop.is_set():
+            try:
+                await self._groups.register(group)
+                await self._consume_channel(group, types, stop, retrier, one, pages, outage)
+            except Stopped:
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                outage.failed(error)
+                await wait_event(stop, self._pause.delay(outage.tries))
+
+    async def _consume_channel(
+        self,
+        group: str,
+        types: Collection[str],
+        stop: asyncio.Event,
+        retrier: Retrier,
+        one: EventHandler,
+        pages: BatchHandler | None,
+        outage: OutageLog,
+    ) -> None:
         channel = await self._connection.channel()
         try:
             await channel.set_qos(prefetch_count=self._prefetch)
-            queue = await self.declare(channel, group, types, max_attempts)
+            queue = await self.declare(channel, group, types, retrier.max_attempts)
             dlx = await channel.get_exchange(amqp.dlx_name(self._exchange))
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             await queue.consume(arrived.put)
+            outage.recovered()
             while (message := await _next(arrived, stop)) is not None:
                 page = [message]
                 while pages is not None and len(page) < self._prefetch and not arrived.empty():
                     page.append(arrived.get_nowait())
-                if len(page) > 1 and pages is not None and await self._page(group, page, pages):
-                    continue
+                if len(page) > 1 and pages is not None:
+                    handled = await self._page(retrier, page, pages)
+                    if handled is not False:  # handled, or stopped (left unacked)
+                        continue
                 for each in page:
-                    await self._handle(dlx, group, each, one, stop, max_attempts)
+                    await self._handle(dlx, retrier, each, one)
         finally:
             with suppress(Exception):  # closing returns every unacked message to the queue
                 await channel.close()
 
     async def _page(
-        self, group: str, page: list[AbstractIncomingMessage], handler: BatchHandler
-    ) -> bool:
-        """One call for the whole page, then every ack; False (nothing settled) if it failed."""
+        self, retrier: Retrier, page: list[AbstractIncomingMessage], handler: BatchHandler
+    ) -> bool | None:
+        """One call for the whole page (outages waited out), then every ack. False (nothing
+        settled) if it failed, None if stopped."""
         try:
             events = [amqp.event_of(message) for message in page]
         except (ValueError, KeyError, TypeError):
             return False  # a malformed one among them: one at a time dead-letters it
-        if await attempt_batch(group, handler, events, 1) is not None:
-            return False
+        once = Retrier(retrier.group, retrier.stop, 1, retrier.backoff, retrier.pause)
+        done = await once.run(lambda: handler(events), events=len(events))
+        if done.ending is not Ending.HANDLED:
+            return None if done.ending is Ending.STOPPED else False
         for message in page:
             await _settle(message.ack())
         return True
@@ -164,38 +207,43 @@ class RabbitMqBus:
     async def _handle(
         self,
         dlx: AbstractExchange,
-        group: str,
+        retrier: Retrier,
         message: AbstractIncomingMessage,
         handler: EventHandler,
-        stop: asyncio.Event,
-        max_attempts: int,
     ) -> None:
+        if retrier.stop.is_set():
+            return  # left unacked: the channel's close returns it
         number = amqp.attempts_of(message)
         try:
             event = amqp.event_of(message)
         except (ValueError, KeyError, TypeError) as malformed:
-            await self._dead_letter(dlx, group, message, f"malformed event: {malformed!r}", number)
+            error = f"malformed event: {malformed!r}"
+            await self._dead_letter(dlx, retrier, message, error, number)
             return
-        failure = await attempt(group, handler, event, number)
-        if failure is None:
+        with correlation(event.correlation_id):
+            done = await retrier.run(lambda: handler(event), first=number, event_id=event.event_id)
+        if done.ending is Ending.HANDLED:
             await _settle(message.ack())
-        elif number >= max_attempts:
-            await self._dead_letter(dlx, group, message, failure, number)
-        else:
-            await wait_event(stop, self._backoff.delay(number))
-            await _settle(message.nack(requeue=True))
+        elif done.ending is Ending.FAILED:
+            await self._dead_letter(dlx, retrier, message, done.error, done.attempts)
 
     async def _dead_letter(
         self,
         dlx: AbstractExchange,
-        group: str,
+        retrier: Retrier,
         message: AbstractIncomingMessage,
         error: str,
         attempts: int,
     ) -> None:
-        """Copy to the DLQ (confirmed), then ack: a crash in between leaves a duplicate there."""
+        """Copy to the DLQ (confirmed, through outages), then ack: a crash in between leaves
+        a duplicate there."""
+        group = retrier.group
         dead = amqp.dead_message(message, group, error, attempts)
-        await dlx.publish(dead, routing_key=amqp.queue_name(group), mandatory=False)
+        await until_available(
+            lambda: dlx.publish(dead, routing_key=amqp.queue_name(group), mandatory=False),
+            stop=retrier.stop, what=f"bus group {group}: its dead-letter queue",
+            pause=self._pause,
+        )  # fmt: skip
         await _settle(message.ack())
         log.error("event dead-lettered", group=group, message_id=message.message_id, error=error)
 
@@ -204,30 +252,52 @@ class RabbitMqBus:
         await self._publisher.run(stop)
 
     async def dead_letters(self, group: str | None = None) -> list[DeadLetter]:
-        """Peek at the DLQ of ``group`` (or of every group this bus declared), leaving it intact."""
-        groups = [group] if group is not None else sorted(self._groups)
+        """Peek at the DLQ of ``group`` (or of every group that ever consumed), leaving it."""
         found: list[DeadLetter] = []
-        for name in groups:
-            found.extend(await self._peek_dlq(name))
+        for name in await self._named(group):
+            async with held_messages(self._connection, amqp.dlq_name(name)) as held:
+                found += [amqp.dead_letter_of(message, name) for message in held]
         return sorted(found, key=lambda dead: dead.dead_lettered_at)
 
-    async def _peek_dlq(self, group: str) -> list[DeadLetter]:
-        channel = await self._connection.channel()
+    async def replay(self, dead_letter_id: str) -> bool:
+        """Republish the dead letter to its group's queue (delivery count from zero), then
+        remove it from the DLQ."""
+        return await self._take(dead_letter_id, replay=True)
+
+    async def discard(self, dead_letter_id: str) -> bool:
+        return await self._take(dead_letter_id, replay=False)
+
+    async def purge(self, group: str | None = None) -> int:
+        dropped = 0
+        for name in await self._named(group):
+            dropped += await purge_queue(self._connection, amqp.dlq_name(name))
+        return dropped
+
+    async def _named(self, group: str | None) -> list[str]:
+        return [group] if group is not None else await self._groups.groups()
+
+    async def _take(self, dead_letter_id: str, *, replay: bool) -> bool:
+        for name in await self._named(None):
+            async with held_messages(self._connection, amqp.dlq_name(name)) as held:
+                for message in held:
+                    if amqp.dead_letter_id(message, name) != dead_letter_id:
+                        continue
+                    if replay:
+                        await self._republish(name, amqp.replayed_message(message))
+                    await message.ack()
+                    return True
+        return False
+
+    async def _republish(self, group: str, message: aio_pika.Message) -> None:
+        channel = await self._connection.channel(publisher_confirms=True)
         try:
-            try:
-                dlq = await channel.get_queue(amqp.dlq_name(group), ensure=True)
-            except aio_pika.exceptions.ChannelClosed:
-                return []  # the group never ran here: no DLQ yet
-            found = []
-            while (message := await dlq.get(no_ack=False, fail=False)) is not None:
-                found.append(amqp.dead_letter_of(message, group))
-            return found
+            await channel.default_exchange.publish(message, routing_key=amqp.queue_name(group))
         finally:
-            with suppress(Exception):  # closing requeues what we only looked at
-                await channel.close()
+            await channel.close()
 
     async def close(self) -> None:
         await close_leases(self._leases)
+        await self._engine.dispose()
         await self._connection.close()
 
 

@@ -66,6 +66,21 @@ class RecordedEvent:
             "data": self.data,
         }
 
+    @classmethod
+    def from_envelope(cls, envelope: Mapping[str, Any]) -> RecordedEvent:
+        """The event an :meth:`envelope` describes; ValueError/KeyError/TypeError if malformed."""
+        return cls(
+            position=int(envelope["position"]),
+            event_id=uuid.UUID(str(envelope["event_id"])),
+            stream_id=str(envelope["stream_id"]),
+            version=int(envelope["version"]),
+            type=str(envelope["type"]),
+            data=dict(envelope["data"]),
+            occurred_at=datetime.fromisoformat(str(envelope["occurred_at"])),
+            correlation_id=envelope.get("correlation_id"),
+            causation_id=envelope.get("causation_id"),
+        )
+
 
 class EventStoreError(Exception):
     """Base of the event store's own errors."""

@@ -10,7 +10,7 @@ invisible to a concurrent listing.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
@@ -22,6 +22,49 @@ from gamestore.platform.queue.model import DeadLetter
 Republish = Callable[[str, codec.Outgoing], Awaitable[None]]
 
 
+@asynccontextmanager
+async def held_messages(
+    connection: AbstractRobustConnection, dlq_name: str
+) -> AsyncIterator[list[AbstractIncomingMessage]]:
+    """Every message of the queue ``dlq_name``, held unacked (none if it does not exist);
+    whatever the block did not ack goes back at the end."""
+    channel: AbstractChannel = await connection.channel()
+    held: list[AbstractIncomingMessage] = []
+    try:
+        try:
+            dlq = await channel.declare_queue(dlq_name, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            yield held
+            return
+        count = dlq.declaration_result.message_count or 0
+        while len(held) < count:
+            message = await dlq.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            held.append(message)
+        yield held
+        unsettled = [message for message in held if not message.processed]
+        if unsettled:
+            await unsettled[-1].nack(multiple=True, requeue=True)
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+
+
+async def purge_queue(connection: AbstractRobustConnection, name: str) -> int:
+    """Drop every message of the queue ``name`` (0 if it does not exist); how many went."""
+    channel = await connection.channel()
+    try:
+        dlq = await channel.declare_queue(name, passive=True)
+        result = await dlq.purge()
+        return int(result.message_count or 0)
+    except aio_pika.exceptions.ChannelNotFoundEntity:
+        return 0
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+
+
 class DeadLetterBrowser:
     """List, take (replay or discard) and purge the DLQ of one queue."""
 
@@ -29,30 +72,8 @@ class DeadLetterBrowser:
         self.connection = connection
         self.republish = republish
 
-    @asynccontextmanager
-    async def _held(self, queue: str) -> AsyncIterator[list[AbstractIncomingMessage]]:
-        """Every message of the DLQ, held unacked; whatever is not acked goes back at the end."""
-        channel: AbstractChannel = await self.connection.channel()
-        held: list[AbstractIncomingMessage] = []
-        try:
-            try:
-                dlq = await channel.declare_queue(Topology(queue).dlq, passive=True)
-            except aio_pika.exceptions.ChannelNotFoundEntity:
-                yield held
-                return
-            count = dlq.declaration_result.message_count or 0
-            while len(held) < count:
-                message = await dlq.get(no_ack=False, fail=False)
-                if message is None:
-                    break
-                held.append(message)
-            yield held
-            unsettled = [message for message in held if not message.processed]
-            if unsettled:
-                await unsettled[-1].nack(multiple=True, requeue=True)
-        finally:
-            if not channel.is_closed:
-                await channel.close()
+    def _held(self, queue: str) -> AbstractAsyncContextManager[list[AbstractIncomingMessage]]:
+        return held_messages(self.connection, Topology(queue).dlq)
 
     async def list(self, queue: str) -> list[DeadLetter]:
         async with self._held(queue) as held:
@@ -73,13 +94,4 @@ class DeadLetterBrowser:
         return False
 
     async def purge(self, queue: str) -> int:
-        channel = await self.connection.channel()
-        try:
-            dlq = await channel.declare_queue(Topology(queue).dlq, passive=True)
-            result = await dlq.purge()
-            return int(result.message_count or 0)
-        except aio_pika.exceptions.ChannelNotFoundEntity:
-            return 0
-        finally:
-            if not channel.is_closed:
-                await channel.close()
+        return await purge_queue(self.connection, Topology(queue).dlq)
