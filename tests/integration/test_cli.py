@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gamestore.cli import app
+from gamestore.platform.bus import Backoff, connect_bus
 from gamestore.platform.config import Settings, sqlite_url
 from gamestore.platform.eventstore import NewEvent, RecordedEvent, connect
 from gamestore.platform.queue import Message, PermanentError, connect_queue
@@ -415,6 +416,43 @@ def test_dlq_list_shows_each_dead_letter_with_its_error(dirs: tuple[Path, Path])
     _, only = cli("dlq", "list", "--queue", "emails")
     assert [line.split()[0] for line in only] == [second, "1"]
     assert only[-1] == "1 dead letter in queue emails."
+
+
+def bus_dead_letter(dirs: tuple[Path, Path], group: str) -> RecordedEvent:
+    """An event the embedded bus's ``group`` gave up on, in the data dir's event store."""
+
+    async def run() -> RecordedEvent:
+        store = await connect(local_store(dirs))
+        try:
+            [event] = await store.append("s-1", [NewEvent("Poison", {"n": 1}, correlation_id="c")])
+            bus = await connect_bus("embedded", store, backoff=Backoff(0.001, 0.002))
+            stop = asyncio.Event()
+
+            async def refuse(_: RecordedEvent) -> None:
+                stop.set()
+                raise ValueError("no such user")
+
+            await bus.consume(group, ["Poison"], refuse, stop=stop, max_attempts=1)
+            await bus.close()
+            return event
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def test_dlq_lists_and_replays_the_bus_s_dead_letters_too(dirs: tuple[Path, Path]) -> None:
+    [queued] = dead_letter(dirs[0], "payments", {"payment_id": "p1"})
+    event = bus_dead_letter(dirs, "notifier")
+    code, lines = cli("dlq", "list")
+    assert code == 0 and lines[-1] == "2 dead letters."
+    bus_line = next(line for line in lines if " bus:notifier " in line)
+    assert "ValueError: no such user" in bus_line and str(event.event_id) in bus_line
+    _, only = cli("dlq", "list", "--source", "bus")
+    assert only[-1] == "1 dead letter." and only[0] == bus_line
+    dead_id = bus_line.split()[0]
+    assert cli("dlq", "replay", dead_id) == (0, [f"Replayed {dead_id}."])
+    assert [line.split()[0] for line in cli("dlq", "list")[1][:-1]] == [queued]
 
 
 def test_dlq_replay_puts_the_message_back_on_its_queue(dirs: tuple[Path, Path]) -> None:

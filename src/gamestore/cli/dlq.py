@@ -1,4 +1,5 @@
-"""``gamestore dlq list | replay ID | purge``: the work queue's dead letters."""
+"""``gamestore dlq list | replay ID | purge``: every dead letter, the payment queue's and the
+event bus's consumer groups' (``platform/dlq.py``)."""
 
 from __future__ import annotations
 
@@ -11,40 +12,58 @@ from typing import Annotated, TypeVar
 import typer
 from rich.text import Text
 
-from gamestore.cli.common import console, error_console, timestamp
+from gamestore.cli.common import console, error_console, open_event_store, timestamp
+from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
-from gamestore.platform.queue import DeadLetter, WorkQueue, connect_queue
+from gamestore.platform.dlq import DeadLetters, Source
+from gamestore.platform.queue import DeadLetter, connect_queue
 
 app = typer.Typer(help="Dead letters: list, replay, purge.", no_args_is_help=True)
 
 T = TypeVar("T")
-QueueOption = Annotated[str | None, typer.Option("--queue", "-q", help="Only this queue.")]
+QueueOption = Annotated[
+    str | None, typer.Option("--queue", "-q", help="Only this queue or consumer group.")
+]
+SourceOption = Annotated[
+    Source | None, typer.Option("--source", "-s", help="Only the work queue's, or the bus's.")
+]
 
 
 @asynccontextmanager
-async def _open() -> AsyncIterator[WorkQueue]:
-    queue = await connect_queue(Settings().work_queue_url)
+async def _open() -> AsyncIterator[DeadLetters]:
+    settings = Settings()
+    queue = await connect_queue(settings.work_queue_url)
     try:
-        yield queue
+        async with open_event_store(settings) as store:
+            if store is None:
+                yield DeadLetters(queue, None)
+                return
+            bus = await connect_bus(settings.bus_url, store)
+            try:
+                yield DeadLetters(queue, bus)
+            finally:
+                await bus.close()
     finally:
         await queue.close()
 
 
-def _with_queue(action: Callable[[WorkQueue], Awaitable[T]]) -> T:
+def _with_letters(action: Callable[[DeadLetters], Awaitable[T]]) -> T:
     async def run() -> T:
-        async with _open() as queue:
-            return await action(queue)
+        async with _open() as letters:
+            return await action(letters)
 
     return asyncio.run(run())
 
 
 def render(letter: DeadLetter) -> Text:
-    """One line: id, queue, attempts, when, correlation id, last error, message."""
+    """One line: id, queue (``bus:<group>`` for a consumer group's), attempts, when,
+    correlation id, last error, message."""
     message = json.dumps(letter.message, separators=(",", ":"), ensure_ascii=False, default=str)
+    where = f"bus:{letter.queue}" if letter.source == "bus" else letter.queue
     return Text.assemble(
         (letter.id, "bold"),
         " ",
-        (letter.queue, "cyan"),
+        (where, "cyan"),
         f" attempts={letter.attempts} ",
         (timestamp(letter.dead_lettered_at), "dim"),
         (f" corr={letter.correlation_id or '-'}", "magenta"),
@@ -54,9 +73,9 @@ def render(letter: DeadLetter) -> Text:
 
 
 @app.command("list")
-def list_(queue: QueueOption = None) -> None:
-    """Every dead letter (of one queue), oldest first."""
-    letters = _with_queue(lambda q: q.dead_letters(queue))
+def list_(queue: QueueOption = None, source: SourceOption = None) -> None:
+    """Every dead letter (of one source, queue or consumer group), oldest first."""
+    letters = _with_letters(lambda q: q.list(source, queue))
     out = console()
     for letter in letters:
         out.print(render(letter))
@@ -66,8 +85,8 @@ def list_(queue: QueueOption = None) -> None:
 
 @app.command()
 def replay(dead_letter_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Put one dead letter back on its queue with a fresh attempt count."""
-    if not _with_queue(lambda q: q.replay(dead_letter_id)):
+    """Hand one dead letter back to its queue or consumer group with a fresh attempt count."""
+    if not _with_letters(lambda q: q.replay(dead_letter_id)):
         error_console().print(f"No dead letter with id {dead_letter_id}.", style="red")
         raise typer.Exit(1)
     console().print(f"Replayed {dead_letter_id}.")
@@ -76,12 +95,13 @@ def replay(dead_letter_id: Annotated[str, typer.Argument(metavar="ID")]) -> None
 @app.command()
 def purge(
     queue: QueueOption = None,
+    source: SourceOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Drop dead letters for good (of one queue, or all)."""
+    """Drop dead letters for good (of one source, queue or consumer group, or all)."""
     if not yes:
-        count = len(_with_queue(lambda q: q.dead_letters(queue)))
+        count = len(_with_letters(lambda q: q.list(source, queue)))
         where = f" of queue {queue}" if queue else ""
         typer.confirm(f"Drop {count} dead letter{'s' * (count != 1)}{where}?", abort=True)
-    dropped = _with_queue(lambda q: q.purge(queue))
+    dropped = _with_letters(lambda q: q.purge(source, queue))
     console().print(f"Purged {dropped} dead letter{'s' * (dropped != 1)}.")

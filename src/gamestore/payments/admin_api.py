@@ -1,4 +1,5 @@
-"""HTTP routes for operators (admin only): the payment queue's dead letters and the event log."""
+"""HTTP routes for operators (admin only): every dead letter (the payment queue's and the event
+bus's) and the event log."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ from fastapi import APIRouter, Depends, Query, Response
 from gamestore.payments.event_log import MAX_LIMIT, EventFilter, browse
 from gamestore.payments.schemas import DeadLetterList, DeadLetterPublic, EventEnvelope, EventPage
 from gamestore.platform.auth import AdminUser
+from gamestore.platform.dlq import DeadLetters, Source
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import ProblemError
 from gamestore.platform.http.state import app_state
 from gamestore.platform.logs import get_logger
-from gamestore.platform.queue import WorkQueue
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 log = get_logger("payments")
 Text = Annotated[str | None, Query(min_length=1, max_length=255)]
 
 
-QueueDep = Annotated[WorkQueue, Depends(app_state("queue"))]
+DeadLettersDep = Annotated[DeadLetters, Depends(app_state("dead_letters"))]
 StoreDep = Annotated[EventStore, Depends(app_state("store"))]
 
 
@@ -29,27 +30,42 @@ def _no_dead_letter(dead_letter_id: str) -> ProblemError:
 
 
 @router.get("/dlq", response_model=DeadLetterList)
-async def dead_letters(_: AdminUser, queue: QueueDep) -> DeadLetterList:
-    """Payment commands the worker gave up on, oldest first, each with its last error."""
-    letters = await queue.dead_letters()
-    items = [DeadLetterPublic.model_validate(letter.public()) for letter in letters]
+async def dead_letters(
+    _: AdminUser,
+    letters: DeadLettersDep,
+    source: Annotated[Source | None, Query(description="Only `queue` or only `bus`.")] = None,
+    queue: Annotated[
+        str | None,
+        Query(min_length=1, max_length=255, description="Only this queue or consumer group."),
+    ] = None,
+) -> DeadLetterList:
+    """Everything given up on, oldest first, each with its last error and correlation id:
+    payment commands the worker dead-lettered (`source: queue`) and events a consumer group
+    of the bus could not handle (`source: bus`, `queue` names the group)."""
+    found = await letters.list(source, queue)
+    items = [DeadLetterPublic.model_validate(letter.public()) for letter in found]
     return DeadLetterList(items=items, total=len(items))
 
 
 @router.post("/dlq/{dead_letter_id}/replay", status_code=202)
-async def replay_dead_letter(dead_letter_id: str, admin: AdminUser, queue: QueueDep) -> Response:
-    """Put a dead letter back on its queue with fresh attempts. The worker charges again only
-    if the order is still unpaid and this payment is still its current one. 404 if unknown."""
-    if not await queue.replay(dead_letter_id):
+async def replay_dead_letter(
+    dead_letter_id: str, admin: AdminUser, letters: DeadLettersDep
+) -> Response:
+    """Hand a dead letter back with fresh attempts: a payment command to the worker (which
+    charges again only if the order is still unpaid and this payment is still its current
+    one), an event to its consumer group alone. 404 if unknown."""
+    if not await letters.replay(dead_letter_id):
         raise _no_dead_letter(dead_letter_id)
     log.info("dead letter replayed", dead_letter_id=dead_letter_id, admin=admin.user_id)
     return Response(status_code=202)
 
 
 @router.delete("/dlq/{dead_letter_id}", status_code=204)
-async def discard_dead_letter(dead_letter_id: str, admin: AdminUser, queue: QueueDep) -> Response:
+async def discard_dead_letter(
+    dead_letter_id: str, admin: AdminUser, letters: DeadLettersDep
+) -> Response:
     """Drop one dead letter for good. 404 if unknown."""
-    if not await queue.discard(dead_letter_id):
+    if not await letters.discard(dead_letter_id):
         raise _no_dead_letter(dead_letter_id)
     log.info("dead letter discarded", dead_letter_id=dead_letter_id, admin=admin.user_id)
     return Response(status_code=204)

@@ -40,7 +40,9 @@ from gamestore.payments.webhooks import (
 )
 from gamestore.payments.webhooks import router as webhook_router
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
+from gamestore.platform.bus import EventBus, connect_bus
 from gamestore.platform.config import Settings, scheme
+from gamestore.platform.dlq import DeadLetters
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.http import create_app
 from gamestore.platform.idempotency import Idempotency
@@ -105,7 +107,11 @@ async def open_queue(settings: Settings) -> WorkQueue:
 
 
 def _wire(
-    storage: ServiceStorage, queue: WorkQueue, verifier: TokenVerifier, secrets: list[str]
+    storage: ServiceStorage,
+    queue: WorkQueue,
+    bus: EventBus,
+    verifier: TokenVerifier,
+    secrets: list[str],
 ) -> PaymentsService:
     """The use cases over the opened storage and queue, and the app that serves them."""
     wake = storage.relay.wake
@@ -121,6 +127,7 @@ def _wire(
         idempotency=Idempotency(storage.engine, idempotency_keys),
         webhook_inbox=hooks,
         queue=queue,
+        dead_letters=DeadLetters(queue, bus),
         store=storage.store,
     )
     return PaymentsService(
@@ -146,8 +153,10 @@ async def build(
         )
         queue = await open_queue(settings)
         stack.push_async_callback(queue.close)
+        bus = await connect_bus(settings.bus_url, storage.store)  # its dead letters, for admins
+        stack.push_async_callback(bus.close)
         secrets = list(webhook_secrets or configured_secrets(settings))
-        service = _wire(storage, queue, verifier or users_jwks_verifier(), secrets)
+        service = _wire(storage, queue, bus, verifier or users_jwks_verifier(), secrets)
         if consumers:
             await stack.enter_async_context(consuming(settings, service.store, service.consumers()))
         yield service

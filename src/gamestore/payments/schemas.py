@@ -70,12 +70,19 @@ class PaymentPage(BaseModel):
 
 
 class DeadLetterPublic(BaseModel):
+    """A message or event that was given up on, with its last error."""
+
     id: str
-    queue: str
+    source: Literal["queue", "bus"] = Field(
+        description="`queue`: a payment command of the work queue; `bus`: an event a consumer "
+        "group of the event bus gave up on."
+    )
+    queue: str = Field(description="The work queue, or the bus's consumer group.")
     message: dict[str, Any]
     error: str
     attempts: int
     dead_lettered_at: datetime
+    correlation_id: str | None = None
 
 
 class DeadLetterList(BaseModel):

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from gamestore.payments.dispatcher import PAYMENT_QUEUE
-from gamestore.platform.eventstore import NO_STREAM, NewEvent
+from gamestore.platform.bus import Backoff, connect_bus
+from gamestore.platform.eventstore import NO_STREAM, NewEvent, RecordedEvent
 from gamestore.platform.queue import Message, PermanentError
 from tests.integration.games.support import problem
 from tests.integration.payments.support import PaymentsApi, sqlite_only
@@ -62,6 +63,44 @@ async def test_dead_letters_list_replay_discard(api: PaymentsApi) -> None:
     assert (await api.client.delete(f"/admin/dlq/{second}", headers=api.admin)).status_code == 204
     problem(await api.client.delete(f"/admin/dlq/{second}", headers=api.admin), 404)
     assert (await api.client.get("/admin/dlq", headers=api.admin)).json()["total"] == 0
+
+
+async def bus_dead_letter(api: PaymentsApi, group: str) -> RecordedEvent:
+    """An event a consumer group of the bus gave up on, as a failing handler leaves it."""
+    [event] = await api.service.store.append(f"s-{group}", [NewEvent("Poison", {"n": 1})])
+    bus = await connect_bus("embedded", api.service.store, backoff=Backoff(0.001, 0.002))
+    stop = asyncio.Event()
+
+    async def refuse(_: RecordedEvent) -> None:
+        stop.set()
+        raise ValueError("cannot handle it")
+
+    await asyncio.wait_for(bus.consume(group, ["Poison"], refuse, stop=stop, max_attempts=1), 10)
+    await bus.close()
+    return event
+
+
+@sqlite_only
+async def test_bus_dead_letters_are_listed_beside_the_queue_s_and_replayed(
+    api: PaymentsApi,
+) -> None:
+    payment_id = str(uuid.uuid4())
+    await dead_letter(api, payment_id)
+    event = await bus_dead_letter(api, "notifier")
+    listed = (await api.client.get("/admin/dlq", headers=api.admin)).json()
+    assert listed["total"] == 2
+    by_source = {item["source"]: item for item in listed["items"]}
+    assert by_source["queue"]["id"] == payment_id
+    bus = by_source["bus"]
+    assert bus["queue"] == "notifier" and bus["message"]["event_id"] == str(event.event_id)
+    assert "ValueError: cannot handle it" in bus["error"]
+    assert bus["correlation_id"] == event.correlation_id
+    only_bus = await api.client.get("/admin/dlq", params={"source": "bus"}, headers=api.admin)
+    assert [item["id"] for item in only_bus.json()["items"]] == [bus["id"]]
+    replay = await api.client.post(f"/admin/dlq/{bus['id']}/replay", headers=api.admin)
+    assert replay.status_code == 202
+    after = (await api.client.get("/admin/dlq", headers=api.admin)).json()
+    assert [item["source"] for item in after["items"]] == ["queue"]
 
 
 async def test_events_in_global_order_with_filters(api: PaymentsApi) -> None:

@@ -92,13 +92,16 @@ async def test_failing_message_is_retried_with_growing_delay_then_dead_lettered(
     assert letter.error == "RuntimeError: psp unavailable (try 4)"
     assert letter.message == {"payment_id": "p-9"}
     assert letter.correlation_id == "c-9"
-    assert set(letter.public()) == {
+    assert letter.source == "queue"
+    assert set(letter.public()) == {  # CONTRACT.md's shape, plus where it came from
         "id",
         "queue",
         "message",
         "error",
         "attempts",
         "dead_lettered_at",
+        "source",
+        "correlation_id",
     }
     assert await queue.pending(bench.name) == 0
 

@@ -1,11 +1,23 @@
-// Admin operations: the payment queue's dead letters (replay, delete) and the event-store
-// browser (filter by stream, type and correlation id; click a correlation id to follow it).
+// Admin operations: every dead letter — the payment queue's and the event bus consumer groups'
+// (replay, delete) — and the event-store browser (filter by stream, type and correlation id;
+// click a correlation id to follow it).
 
 import { authed, itemsOf, withQuery } from './api.js';
 import { announce, busy, dateTime, errorBox, field, h, replace } from './dom.js';
 import { go } from './router.js';
 
 const pretty = (value) => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+const origin = (letter) => (letter.source === 'bus'
+  ? `Consumidor ${letter.queue || '—'} (barramento)` : `Fila ${letter.queue || '—'}`);
+
+function correlationCell(letter) {
+  const corr = letter.correlation_id;
+  if (!corr) return h('td', { text: '—' });
+  return h('td', {}, h('a', {
+    class: 'mono', href: eventsHash({ stream: '', type: '', correlation_id: corr, after: 0 }),
+    text: corr, title: 'Ver os eventos desta correlação',
+  }));
+}
 
 function letterRow(letter, reload) {
   const actions = h('div', { class: 'actions' });
@@ -28,10 +40,11 @@ function letterRow(letter, reload) {
     act('Excluir', 'Excluindo…', 'DELETE', `/admin/dlq/${id}`, 'Mensagem excluída.'));
   return h('tr', {},
     h('td', { class: 'mono', text: letter.id }),
-    h('td', { text: letter.queue || '—' }),
+    h('td', { text: origin(letter) }),
     h('td', { text: letter.attempts ?? '—' }),
     h('td', { text: letter.error || '—' }),
     h('td', { text: dateTime(letter.dead_lettered_at) }),
+    correlationCell(letter),
     h('td', {}, h('details', {}, h('summary', { text: 'Ver' }), h('pre', { text: pretty(letter.message) }))),
     h('td', {}, actions));
 }
@@ -42,11 +55,11 @@ export async function dlqView() {
   const body = letters.length
     ? h('table', { class: 'table' },
       h('caption', { class: 'sr-only', text: 'Mensagens mortas' }),
-      h('thead', {}, h('tr', {}, ['Id', 'Fila', 'Tentativas', 'Último erro', 'Quando', 'Mensagem', 'Ações'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', {}, h('tr', {}, ['Id', 'Origem', 'Tentativas', 'Último erro', 'Quando', 'Correlação', 'Mensagem', 'Ações'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', {}, letters.map((letter) => letterRow(letter, reload))))
     : h('p', { class: 'muted', text: 'Nenhuma mensagem na fila de erros.' });
   return h('section', {}, h('h1', { text: 'Admin: fila de erros (DLQ)' }),
-    h('p', { class: 'muted', text: 'Pagamentos que falharam todas as tentativas. Reprocessar devolve a mensagem à fila.' }),
+    h('p', { class: 'muted', text: 'Pagamentos que falharam todas as tentativas e eventos que um consumidor não conseguiu processar. Reprocessar devolve a mensagem à sua fila, ou o evento ao seu consumidor.' }),
     body);
 }
 
