@@ -25,6 +25,7 @@ from aio_pika.abc import (
 )
 from pamqp.common import FieldTable
 
+from gamestore.platform.faults import DEFAULT_PAUSE, Pause
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue import amqp_codec as codec
 from gamestore.platform.queue.amqp_codec import Topology
@@ -61,8 +62,10 @@ class RabbitWorkQueue:
         *,
         delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
         known_queues: tuple[str, ...] = (),
+        pause: Pause = DEFAULT_PAUSE,
     ) -> None:
         self.connection = connection
+        self.pause = pause  # between tries while a handler's dependency is away
         self._channel = channel  # publisher confirms: publish() returns once the broker has it
         self.delivery_limit = delivery_limit
         self._declared: set[str] = set()
@@ -76,13 +79,16 @@ class RabbitWorkQueue:
         *,
         delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
         known_queues: tuple[str, ...] = (),
+        pause: Pause = DEFAULT_PAUSE,
     ) -> RabbitWorkQueue:
         """Connect (robustly: the client reconnects and redeclares after a broker restart)."""
         broker_url, listed = split_url(url)
         connection = await aio_pika.connect_robust(broker_url)
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         known = (*known_queues, *listed)
-        return cls(connection, channel, delivery_limit=delivery_limit, known_queues=known)
+        return cls(
+            connection, channel, delivery_limit=delivery_limit, known_queues=known, pause=pause
+        )
 
     async def declare(self, channel: AbstractChannel, queue: str) -> AbstractQueue:
         """Declare the queue, its delay queue and its DLQ (idempotent on the broker)."""
@@ -151,7 +157,7 @@ class RabbitWorkQueue:
         try:
             await channel.set_qos(prefetch_count=concurrency)
             work = await self.declare(channel, queue)
-            consumer = RabbitConsumer(self, queue, handler, policy)
+            consumer = RabbitConsumer(self, queue, handler, policy, self.pause)
             await consumer.run(work, stop)
         finally:
             await channel.close()

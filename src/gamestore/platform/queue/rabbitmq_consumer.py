@@ -1,4 +1,10 @@
-"""The RabbitMQ consume loop: manual ack after the handler, retries through the delay queue."""
+"""The RabbitMQ consume loop: manual ack after the handler, retries through the delay queue.
+
+An outage (``platform.faults``) is never an attempt: the handler is called again with the same
+delivery after a pause, the message held unacked, for as long as the outage lasts. Told to stop
+meanwhile, the consumer parks it in the delay queue with its attempt count unchanged (a plain
+requeue would raise the broker's delivery count toward the delivery limit).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,20 @@ from typing import Protocol
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
+from gamestore.platform.faults import (
+    DEFAULT_PAUSE,
+    OutageLog,
+    Pause,
+    Stopped,
+    is_transient,
+    retry_after_of,
+    until_available,
+)
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.queue import amqp_codec as codec
 from gamestore.platform.queue.model import Handler, Message, PermanentError, RetryPolicy
 from gamestore.platform.queue.table_consumer import describe
+from gamestore.platform.waiting import wait_event
 
 log = get_logger("queue.rabbitmq")
 
@@ -29,12 +45,21 @@ class Settler(Protocol):
 class RabbitConsumer:
     """Handles the deliveries of one queue; the channel's prefetch bounds the concurrency."""
 
-    def __init__(self, settler: Settler, queue: str, handler: Handler, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        settler: Settler,
+        queue: str,
+        handler: Handler,
+        policy: RetryPolicy,
+        pause: Pause = DEFAULT_PAUSE,
+    ) -> None:
         self.settler = settler
         self.queue = queue
         self.handler = handler
         self.policy = policy
+        self.pause = pause
         self._running: set[asyncio.Task[object]] = set()
+        self._stop = asyncio.Event()
 
     async def run(self, work: AbstractQueue, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; then cancel the subscription and let handlers finish.
@@ -42,6 +67,7 @@ class RabbitConsumer:
         Cancelled instead (the process is going down), handlers are cancelled unacked and the
         broker redelivers their messages when the channel closes.
         """
+        self._stop = stop
         tag = await work.consume(self._on_delivery)
         try:
             await stop.wait()
@@ -68,7 +94,8 @@ class RabbitConsumer:
             attempts = codec.attempts_of(incoming)
             await self._settle(incoming, attempts, f"undecodable message: {error}", permanent=True)
             return
-        with correlation(message.correlation_id):
+        # Stopped while parking it through an outage: unacked, the broker redelivers it.
+        with correlation(message.correlation_id), contextlib.suppress(Stopped):
             await self._handle_message(incoming, message)
 
     async def _handle_message(self, incoming: AbstractIncomingMessage, message: Message) -> None:
@@ -76,15 +103,34 @@ class RabbitConsumer:
             error = codec.last_error(incoming) or "redelivered without an ack (consumer crashed?)"
             await self._settle(incoming, message.attempts, error, permanent=True)
             return
-        try:
-            await self.handler(message)
-        except PermanentError as error:
-            await self._settle(incoming, message.attempts, describe(error), permanent=True)
-            return
-        except Exception as error:
-            await self._settle(incoming, message.attempts, describe(error), permanent=False)
-            return
+        outage = OutageLog(f"queue {self.queue}: the handler's dependencies", message_id=message.id)
+        while True:
+            try:
+                await self.handler(message)
+                outage.recovered()
+                break
+            except PermanentError as error:
+                await self._settle(incoming, message.attempts, describe(error), permanent=True)
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    await self._settle(incoming, message.attempts, describe(error), permanent=False)
+                    return
+                outage.failed(error)
+                if await wait_event(
+                    self._stop, self.pause.delay(outage.tries, retry_after_of(error))
+                ):
+                    await self._park(incoming, message, describe(error))
+                    return
         await incoming.ack()
+
+    async def _park(self, incoming: AbstractIncomingMessage, message: Message, error: str) -> None:
+        """Stopped during an outage: back through the delay queue at once, this delivery not
+        counted (the next one gets the same attempt number)."""
+        await until_available(
+            lambda: self.settler.retry(incoming, self.queue, message.attempts - 1, 0.001, error),
+            stop=self._stop, what=f"queue {self.queue}: parking a message", pause=self.pause,
+        )  # fmt: skip
 
     async def _settle(
         self, incoming: AbstractIncomingMessage, attempts: int, error: str, *, permanent: bool

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.platform.db import Upsert, create_engine, is_sqlite, read_only
+from gamestore.platform.faults import DEFAULT_PAUSE, Pause
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue.batching import GroupCommit
 from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
@@ -52,10 +53,12 @@ class TableWorkQueue:
         *,
         lease_timeout: float = DEFAULT_LEASE_TIMEOUT,
         poll_interval: float = POLL_INTERVAL,
+        pause: Pause = DEFAULT_PAUSE,
     ) -> None:
         self.engine = engine
         self.lease_timeout = lease_timeout
         self.poll_interval = poll_interval
+        self.pause = pause  # between tries while a handler's dependency is away
         # SQLite has one writer: queueing writers here avoids the busy-wait back-off of its lock.
         self._sqlite_writer = asyncio.Lock() if is_sqlite(engine) else None
         self._found_empty: set[str] = set()  # SQLite queues whose last lease found nothing
@@ -93,12 +96,12 @@ class TableWorkQueue:
 
     @classmethod
     async def connect(
-        cls, url: str, *, lease_timeout: float = DEFAULT_LEASE_TIMEOUT
+        cls, url: str, *, lease_timeout: float = DEFAULT_LEASE_TIMEOUT, pause: Pause = DEFAULT_PAUSE
     ) -> TableWorkQueue:
         """Open the queue in the database at ``url`` and create its tables if needed."""
         engine = create_engine(url)
         await create_schema(engine)
-        return cls(engine, lease_timeout=lease_timeout)
+        return cls(engine, lease_timeout=lease_timeout, pause=pause)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -182,6 +185,21 @@ class TableWorkQueue:
         async with self.write() as conn:
             await conn.execute(stmt)
 
+    async def release(self, leased: Leased) -> None:
+        """Give a delivery back at once without counting it: it was held through an outage
+        when the consumer was told to stop (the next lease counts the same attempt again)."""
+        stmt = (
+            sa.update(messages)
+            .where(self._owned(leased))
+            .values(
+                available_at=db_now(self.engine),
+                lease_token=None,
+                attempts=messages.c.attempts - 1,
+            )
+        )
+        async with self.write() as conn:
+            await conn.execute(stmt)
+
     async def dead_letter(self, leased: Leased, error: str) -> None:
         """Move a delivery to the dead letters with its last error, in one transaction."""
         dialect = sqlite if is_sqlite(self.engine) else postgresql
@@ -221,7 +239,9 @@ class TableWorkQueue:
         concurrency: int = 1,
     ) -> None:
         """Handle messages of ``queue`` until ``stop`` is set (see :class:`TableConsumer`)."""
-        consumer = TableConsumer(self, queue, handler, policy=policy, concurrency=concurrency)
+        consumer = TableConsumer(
+            self, queue, handler, policy=policy, concurrency=concurrency, pause=self.pause
+        )
         await consumer.run(stop)
 
     async def dead_letters(self, queue: str | None = None) -> list[DeadLetter]:

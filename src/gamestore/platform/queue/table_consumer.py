@@ -1,13 +1,28 @@
-"""The consume loop of the table-backed queue: lease in batches, handle, settle, renew."""
+"""The consume loop of the table-backed queue: lease in batches, handle, settle, renew.
+
+An outage (``platform.faults``) is never an attempt: a handler that meets one is called again
+with the same delivery after a pause, its lease renewed meanwhile, for as long as the outage
+lasts; told to stop meanwhile, the consumer gives the message back with its attempt count
+unchanged. Leasing, settling and renewing wait an outage of the queue's own database out too.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from gamestore.platform.faults import (
+    DEFAULT_PAUSE,
+    OutageLog,
+    Pause,
+    Stopped,
+    is_transient,
+    retry_after_of,
+    until_available,
+)
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.queue.model import (
     DeadLetter,
@@ -16,8 +31,10 @@ from gamestore.platform.queue.model import (
     PermanentError,
     RetryPolicy,
 )
+from gamestore.platform.waiting import wait_event
 
 log = get_logger("queue.consumer")
+T = TypeVar("T")
 
 
 def _time(epoch: float) -> datetime:
@@ -68,6 +85,7 @@ class LeaseStore(Protocol):
     async def ack(self, leased: Leased) -> bool: ...
     async def retry(self, leased: Leased, delay: float, error: str) -> None: ...
     async def dead_letter(self, leased: Leased, error: str) -> None: ...
+    async def release(self, leased: Leased) -> None: ...
     async def renew(self, tokens: Sequence[str]) -> None: ...
 
 
@@ -83,6 +101,7 @@ class TableConsumer:
         *,
         policy: RetryPolicy,
         concurrency: int,
+        pause: Pause = DEFAULT_PAUSE,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -91,7 +110,10 @@ class TableConsumer:
         self.handler = handler
         self.policy = policy
         self.concurrency = concurrency
+        self.pause = pause
         self._running: dict[asyncio.Task[None], Leased] = {}
+        self._stop = asyncio.Event()
+        self._leasing = OutageLog(f"queue {queue}: its database", queue=queue)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then let the handlers under way finish and settle.
@@ -99,6 +121,7 @@ class TableConsumer:
         If the task is cancelled instead, handlers are cancelled and nothing is settled: the
         leases run out and the messages are redelivered, exactly as if the process had died.
         """
+        self._stop = stop
         stopped = asyncio.create_task(stop.wait())
         renewer = asyncio.create_task(self._renew_leases())
         try:
@@ -119,9 +142,13 @@ class TableConsumer:
             return
         try:
             batch = await self.store.lease(self.queue, free)
-        except Exception:
-            log.exception("leasing failed; retrying", queue=self.queue)
-            batch = []
+            self._leasing.recovered()
+        except Exception as error:
+            if not is_transient(error):
+                log.exception("leasing failed; retrying", queue=self.queue)
+            self._leasing.failed(error)
+            await asyncio.wait({stopped}, timeout=self.pause.delay(self._leasing.tries))
+            return
         if not batch:
             await asyncio.wait({stopped}, timeout=self.store.poll_interval)
             return
@@ -134,6 +161,7 @@ class TableConsumer:
         self._running.pop(task, None)
 
     async def _renew_leases(self) -> None:
+        outage = OutageLog(f"queue {self.queue}: renewing leases", queue=self.queue)
         while True:
             await asyncio.sleep(self.store.lease_timeout / 3)
             tokens = list({leased.token for leased in self._running.values()})
@@ -141,16 +169,19 @@ class TableConsumer:
                 continue
             try:
                 await self.store.renew(tokens)
-            except Exception:
-                log.exception("lease renewal failed", queue=self.queue)
+                outage.recovered()
+            except Exception as error:
+                outage.failed(error)
 
     async def _handle(self, leased: Leased) -> None:
         message = leased.message
         with correlation(message.correlation_id):
             try:
                 await self._handle_once(leased)
+            except Stopped:
+                pass  # stopped while settling through an outage: the lease runs out
             except Exception:
-                # Settling failed (database gone?): the lease runs out and the message comes back.
+                # Settling failed for good: the lease runs out and the message comes back.
                 log.exception("could not settle message", message_id=message.id)
 
     async def _handle_once(self, leased: Leased) -> None:
@@ -158,14 +189,29 @@ class TableConsumer:
         if message.attempts > self.policy.max_attempts:
             error = leased.last_error or "lease expired without an ack (consumer crashed?)"
             return await self._dead_letter(leased, error)
-        try:
-            await self.handler(message)
-        except PermanentError as error:
-            return await self._dead_letter(leased, describe(error))
-        except Exception as error:
-            return await self._failed(leased, describe(error))
-        if not await self.store.ack(leased):
+        outage = OutageLog(f"queue {self.queue}: the handler's dependencies", message_id=message.id)
+        while True:
+            try:
+                await self.handler(message)
+                outage.recovered()
+                break
+            except PermanentError as error:
+                return await self._dead_letter(leased, describe(error))
+            except Exception as error:
+                if not is_transient(error):
+                    return await self._failed(leased, describe(error))
+                outage.failed(error)
+                wait = self.pause.delay(outage.tries, retry_after_of(error))
+                if await wait_event(self._stop, wait):
+                    return await self._settle(lambda: self.store.release(leased))
+        if not await self._settle(lambda: self.store.ack(leased)):
             log.warning("ack found the lease taken over", message_id=message.id)
+
+    async def _settle(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """A settling write, retried through an outage of the queue's database."""
+        return await until_available(
+            operation, stop=self._stop, what=f"queue {self.queue}: settling", pause=self.pause
+        )
 
     async def _failed(self, leased: Leased, error: str) -> None:
         attempts = leased.message.attempts
@@ -179,7 +225,7 @@ class TableConsumer:
             delay=round(delay, 3),
             error=error,
         )
-        await self.store.retry(leased, delay, error)
+        await self._settle(lambda: self.store.retry(leased, delay, error))
 
     async def _dead_letter(self, leased: Leased, error: str) -> None:
         log.error(
@@ -189,4 +235,4 @@ class TableConsumer:
             attempts=leased.message.attempts,
             error=error,
         )
-        await self.store.dead_letter(leased, error)
+        await self._settle(lambda: self.store.dead_letter(leased, error))
