@@ -82,7 +82,7 @@ REGISTRY: tuple[ProcessSpec, ...] = (
     ProcessSpec(
         name="payments", target="gamestore.payments.bootstrap:main", port=_port_of("payments")
     ),
-    ProcessSpec(name="payment-worker", target="gamestore.payments.worker:main"),
+    ProcessSpec(name="payment-worker", target="gamestore.payments.worker_bootstrap:main"),
     ProcessSpec(name="webhook-function", target="gamestore.payments.webhook_function:main"),
     ProcessSpec(
         name="notifier", target="gamestore.notifications.bootstrap:main", port=_port_of("notifier")

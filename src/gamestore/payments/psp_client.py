@@ -9,8 +9,11 @@ The answer is classified by :func:`classify`, a plain function:
 - ``succeeded`` — 200 ``{status: "succeeded"}``;
 - ``declined`` — 402 ``{status: "failed", failure_code}`` (a final no from the card's issuer);
 - ``processing`` — 202 ``{status: "processing"}``: the outcome comes later by webhook;
-- ``transient`` — 5xx, 409 (the same key still in flight), 429, a timeout, a refused
-  connection, a ``processing_error``: retrying can help;
+- ``transient`` — a ``processing_error``: the PSP answered that this charge failed this time;
+  retrying can help, and it counts as an attempt (after N of them, the dead letter);
+- ``unavailable`` — any other 5xx, 408/409 (the same key still in flight)/425/429, a timeout,
+  a refused or dropped connection: the PSP could not answer at all. Not an attempt: the worker
+  waits it out (honouring ``Retry-After``) for up to its outage budget;
 - ``rejected`` — any other 4xx: the PSP refuses the request itself, retrying cannot help.
 
 The payment method goes in the request body only: it is never logged or put in an error text.
@@ -19,7 +22,9 @@ The payment method goes in the request body only: it is never logged or put in a
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import aiohttp
@@ -27,7 +32,7 @@ import aiohttp
 from gamestore.platform.logs import current_correlation
 from gamestore.psp.wire import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REQUEST_ID, ChargeRequest
 
-Kind = Literal["succeeded", "declined", "processing", "transient", "rejected"]
+Kind = Literal["succeeded", "declined", "processing", "transient", "unavailable", "rejected"]
 PROCESSING_ERROR = "processing_error"
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
@@ -39,11 +44,14 @@ class ChargeResult:
     kind: Kind
     charge_id: str | None = None
     failure_code: str | None = None
-    error: str | None = None  # what went wrong, for transient and rejected answers
+    error: str | None = None  # what went wrong, for transient, unavailable and rejected answers
     replayed: bool = False  # an earlier answer: replayed for this key, or found in the ledger
+    retry_after: float | None = None  # seconds the PSP asked us to wait (unavailable answers)
 
 
-def classify(status: int, body: Any, *, replayed: bool = False) -> ChargeResult:
+def classify(
+    status: int, body: Any, *, replayed: bool = False, retry_after: float | None = None
+) -> ChargeResult:
     """Sort an HTTP answer of ``POST /v1/charges`` (status and parsed JSON body, or None)."""
     data = body if isinstance(body, dict) else {}
     charge_id = _text(data.get("id"))
@@ -61,8 +69,22 @@ def classify(status: int, body: Any, *, replayed: bool = False) -> ChargeResult:
         return ChargeResult("declined", charge_id, failure_code=reason, replayed=replayed)
     error = f"HTTP {status}" + (f": {code}" if code else "")
     if status >= 500 or status in RETRYABLE_4XX or status < 400:
-        return ChargeResult("transient", error=error)
+        return ChargeResult("unavailable", error=error, retry_after=retry_after)
     return ChargeResult("rejected", error=error)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP-date (RFC 9110)."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, moment - (time.time() if now is None else now))
 
 
 def _text(value: Any) -> str | None:
@@ -108,16 +130,17 @@ class PspClient:
             ) as resp:
                 raw = await resp.read()
                 replayed = resp.headers.get(IDEMPOTENT_REPLAYED, "").lower() == "true"
-                return classify(resp.status, _json(raw), replayed=replayed)
+                wait = parse_retry_after(resp.headers.get("Retry-After"))
+                return classify(resp.status, _json(raw), replayed=replayed, retry_after=wait)
         except TimeoutError:
-            return ChargeResult("transient", error="timeout waiting for the PSP")
+            return ChargeResult("unavailable", error="timeout waiting for the PSP")
         except aiohttp.ClientError as error:
-            return ChargeResult("transient", error=f"{type(error).__name__}: {error}"[:300])
+            return ChargeResult("unavailable", error=f"{type(error).__name__}: {error}"[:300])
 
     async def find_charge(self, payment_id: str) -> ChargeResult | None:
         """A charge the PSP already holds for ``payment_id`` whose answer may have been lost
         (``GET /v1/charges?payment_id=``): a succeeded one first, else a processing one; None
-        when there is neither. A failed lookup is transient: never charge blind."""
+        when there is neither. A failed lookup is ``unavailable``: never charge blind."""
         if self._session is None:
             raise RuntimeError("the PSP client is not started")
         headers = {REQUEST_ID: rid} if (rid := current_correlation()) is not None else {}
@@ -126,10 +149,10 @@ class PspClient:
                 self._url, params={"payment_id": payment_id}, headers=headers
             ) as resp:
                 if resp.status != 200:
-                    return ChargeResult("transient", error=f"ledger lookup: HTTP {resp.status}")
+                    return ChargeResult("unavailable", error=f"ledger lookup: HTTP {resp.status}")
                 body = _json(await resp.read())
         except (TimeoutError, aiohttp.ClientError) as error:
-            return ChargeResult("transient", error=f"ledger lookup: {type(error).__name__}")
+            return ChargeResult("unavailable", error=f"ledger lookup: {type(error).__name__}")
         return earlier_charge(body)
 
 

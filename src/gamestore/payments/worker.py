@@ -11,10 +11,17 @@ Every message ``{payment_id}`` means "make this payment terminal" (docs/adr/008)
    re-opened payment first looks in the PSP's ledger for a charge whose answer never reached
    us (the calls timed out until the dead letter): that charge is its outcome, not a new one.
 3. Record the call (``PaymentAttempted``), then its outcome: ``PaymentSucceeded``, ``PaymentFailed``
-   (declined), ``PaymentProcessing`` (the webhook finishes it), or for a transient failure a
+   (declined), ``PaymentProcessing`` (the webhook finishes it), or for a ``processing_error`` a
    retry with backoff — after ``max_attempts`` deliveries (unless the PSP's ledger shows the
    charge went through unanswered) ``PaymentDeadLettered`` + ``PaymentFailed(processing_error)``
    and the queue dead-letters the message.
+4. A PSP that cannot answer at all (5xx, 429, a timeout, a refused connection) is not an
+   attempt and records nothing: :class:`PspUnavailable` makes the queue hold the message and
+   call again after a pause (``Retry-After`` honoured) for as long as the outage lasts — up to
+   the outage budget (``GAMESTORE_PAYMENT_PSP_OUTAGE_BUDGET_SECONDS``, 20 minutes), after
+   which the payment is dead-lettered as in 3. The same holds for the worker's own database
+   and event store: their outages are waited out; a dead letter's events are always written
+   before its message is acked.
 
 Crash safety: the message is acked only after the outcome is appended. A worker killed after
 the PSP charged gets the message again; the same key makes the PSP replay the same charge, and
@@ -23,11 +30,8 @@ the outcome's derived event id makes its append happen once. No line logs the pa
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -45,26 +49,28 @@ from gamestore.payments.domain import (
     decide_reopen,
 )
 from gamestore.payments.psp_client import ChargeResult, PspClient
-from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, create_tables
-from gamestore.platform.eventstore import EventStore, NewEvent, connect
+from gamestore.platform.eventstore import NewEvent
+from gamestore.platform.faults import TransientError, is_transient
 from gamestore.platform.logs import get_logger
 from gamestore.platform.queue import (
     Message,
     PermanentError,
-    RetryPolicy,
-    WorkQueue,
-    open_work_queue,
 )
 from gamestore.psp.wire import ChargeRequest
 
 log = get_logger("payment-worker")
 QUEUE = "payments"
 ATTEMPT_OUTCOME = {"rejected": "transient"}  # PaymentAttempted knows four outcomes
+SETTLING = ("succeeded", "processing")  # ledger charges that settle a payment
 
 
-class TransientPspError(Exception):
-    """The PSP could not answer this time; the queue retries the message with backoff."""
+class ChargeFailed(Exception):
+    """The PSP answered that the charge failed this time (``processing_error``): an attempt;
+    the queue retries the message with backoff and dead-letters it after the last one."""
+
+
+class PspUnavailable(TransientError):
+    """The PSP could not answer at all: not an attempt; the queue waits it out."""
 
 
 def idempotency_key(payment: Payment) -> str:
@@ -91,14 +97,6 @@ def payment_id_of(message: Message) -> str:
         raise PermanentError(f"message without a valid payment_id: {str(value)[:64]!r}") from None
 
 
-def retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=settings.payment_max_attempts,
-        base_delay=settings.payment_retry_base_seconds,
-        max_delay=settings.payment_retry_max_seconds,
-    )
-
-
 def _nothing(payment: Payment) -> list[NewEvent]:
     return []
 
@@ -107,20 +105,51 @@ class PaymentWorker:
     """The queue handler: one message → one charge attempt → events on the payment's stream."""
 
     def __init__(
-        self, payments: Payments, engine: AsyncEngine, psp: PspClient, *, max_attempts: int
+        self,
+        payments: Payments,
+        engine: AsyncEngine,
+        psp: PspClient,
+        *,
+        max_attempts: int,
+        outage_budget: float = 1200.0,
     ) -> None:
         self._payments = payments
         self._engine = engine
         self._psp = psp
         self._max_attempts = max_attempts
+        self._outage_budget = outage_budget
+        self._unavailable_since: dict[str, float] = {}  # message id → first unanswered call
 
     async def handle(self, message: Message) -> None:
         """Handle one delivery (the queue has set its correlation id); raising retries it."""
+        try:
+            await self._handle(message)
+        except Exception as error:
+            if not is_transient(error):
+                self._unavailable_since.pop(message.id, None)
+            raise
+        self._unavailable_since.pop(message.id, None)
+
+    async def _handle(self, message: Message) -> None:
         payment = await self._ready(await self._payments.get(payment_id_of(message)))
         if payment is None:
             return
         result = await self._charge(payment)
+        if result.kind == "unavailable":
+            return await self._unavailable(payment, message, result)
         await self._record(payment, message.attempts, result)
+
+    async def _unavailable(self, payment: Payment, message: Message, result: ChargeResult) -> None:
+        """Wait the PSP out (raise :class:`PspUnavailable`) until the outage budget is spent
+        for this message, then dead-letter the payment."""
+        since = self._unavailable_since.setdefault(message.id, time.monotonic())
+        error = result.error or "the PSP is unavailable"
+        waited = time.monotonic() - since
+        if waited < self._outage_budget:
+            raise PspUnavailable(error, retry_after=result.retry_after)
+        log.error("psp unavailable beyond the outage budget", payment_id=payment.id,
+                  seconds=round(waited), error=error)  # fmt: skip
+        await self._dead_letter(payment, message.attempts, f"PSP unavailable: {error}")
 
     async def _charge(self, payment: Payment) -> ChargeResult:
         """Charge at the PSP. A re-opened payment is charged under a new key, so it first asks
@@ -128,14 +157,14 @@ class PaymentWorker:
         letter): that charge is the outcome, and the player is not charged twice."""
         earlier = await self._earlier_charge(payment) if payment.epoch > 0 else None
         if earlier is not None:
-            return earlier  # (a failed lookup is transient: retried like a failed charge)
+            return earlier  # (a failed lookup is "unavailable": waited out like a charge)
         return await self._psp.charge(charge_request(payment), idempotency_key(payment))
 
     async def _earlier_charge(self, payment: Payment) -> ChargeResult | None:
-        """The PSP's charge for this payment if it holds one, None if not, transient if the
-        lookup failed."""
+        """The PSP's charge for this payment if it holds one, None if not, ``unavailable`` if
+        the lookup failed."""
         earlier = await self._psp.find_charge(payment.id)
-        if earlier is not None and earlier.kind != "transient":
+        if earlier is not None and earlier.kind in SETTLING:
             log.warning(
                 "earlier charge found at the PSP; not charging again",
                 payment_id=payment.id,
@@ -217,61 +246,19 @@ class PaymentWorker:
     async def _failed(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
         error = result.error or "transient PSP failure"
         if attempt < self._max_attempts and result.kind == "transient":
-            raise TransientPspError(error)
-        if result.kind == "transient":  # the last try: did a charge go through unanswered?
+            raise ChargeFailed(error)
+        await self._dead_letter(payment, attempt, error, look=result.kind == "transient")
+
+    async def _dead_letter(
+        self, payment: Payment, attempt: int, error: str, *, look: bool = True
+    ) -> None:
+        """``PaymentDeadLettered`` + ``PaymentFailed``, then the queue's dead letter — unless
+        (``look``) the PSP's ledger shows a charge that went through unanswered: that charge
+        is the outcome. An outage while writing raises a transient error: not acked yet."""
+        if look:
             earlier = await self._earlier_charge(payment)
-            if earlier is not None and earlier.kind != "transient":
+            if earlier is not None and earlier.kind in SETTLING:
                 return await self._settle(payment, attempt, earlier)
         await self._payments.change(payment.id, lambda p: decide_dead_letter(p, attempt, error))
         log.error("payment dead-lettered", payment_id=payment.id, attempt=attempt, error=error)
         raise PermanentError(error)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerRuntime:
-    """Everything the process opened: the handler and the queue it consumes."""
-
-    worker: PaymentWorker
-    queue: WorkQueue
-    store: EventStore
-    engine: AsyncEngine
-
-
-@contextlib.asynccontextmanager
-async def build(settings: Settings) -> AsyncIterator[WorkerRuntime]:
-    """Open the event store, the payments database, the work queue and the PSP client."""
-    async with contextlib.AsyncExitStack() as stack:
-        store = await connect(settings.event_store_url)
-        stack.push_async_callback(store.close)
-        engine = create_engine(settings.database_url("payments"))
-        stack.push_async_callback(engine.dispose)
-        await create_tables(engine, tables.metadata)
-        queue = await open_work_queue(settings)  # lease: GAMESTORE_QUEUE_LEASE_SECONDS
-        stack.push_async_callback(queue.close)
-        psp = PspClient(settings.psp_url, timeout=settings.psp_timeout_seconds)
-        await psp.start()
-        stack.push_async_callback(psp.close)
-        worker = PaymentWorker(
-            Payments(store), engine, psp, max_attempts=settings.payment_max_attempts
-        )
-        yield WorkerRuntime(worker, queue, store, engine)
-
-
-async def main(settings: Settings, stop: asyncio.Event) -> None:
-    """The ``payment-worker`` process: consume the queue ``payments`` until ``stop``."""
-    async with build(settings) as runtime:
-        log.info(
-            "payment worker consuming",
-            queue=QUEUE,
-            psp=settings.psp_url,
-            max_attempts=settings.payment_max_attempts,
-            concurrency=settings.payment_worker_concurrency,
-        )
-        await runtime.queue.consume(
-            QUEUE,
-            runtime.worker.handle,
-            stop=stop,
-            policy=retry_policy(settings),
-            concurrency=settings.payment_worker_concurrency,
-        )
-    log.info("payment worker stopped")

@@ -109,7 +109,9 @@ def _refuse(controls: Controls, outcome: Outcome | None, key: str | None) -> JSO
     """The answer for a charge refused before any work (outage, bad key, unknown card)."""
     outage = controls.outage()
     if outage is not None:
-        return error(outage, "service_unavailable", "the PSP is unavailable; retry later")
+        refusal = error(outage, "service_unavailable", "the PSP is unavailable; retry later")
+        refusal.headers["Retry-After"] = str(controls.retry_after())
+        return refusal
     if not key or len(key) > MAX_IDEMPOTENCY_KEY:
         return error(400, "idempotency_key_missing", "Idempotency-Key (1-255 chars) is required")
     if outcome is None:

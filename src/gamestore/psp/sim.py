@@ -1,14 +1,15 @@
 """Fault injection for tests and operations: outages, latency, and the webhook delivery report.
 
-``POST /v1/_sim/outage {seconds, status?}`` answers every charge with ``status`` (503) until the
-outage ends (``seconds: 0`` heals); ``POST /v1/_sim/latency {ms}`` delays every charge's answer
-(after the charge is taken);
+``POST /v1/_sim/outage {seconds, status?}`` answers every charge with ``status`` (503, with a
+``Retry-After`` of what is left of it, 1 to 5 s) until the outage ends (``seconds: 0`` heals);
+``POST /v1/_sim/latency {ms}`` delays every charge's answer (after the charge is taken);
 ``GET /v1/_sim/webhooks`` lists each webhook with its delivery state. These are not part of a
 real provider's API; they exist so failure paths can be exercised on purpose.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,11 @@ class Controls:
     def outage(self) -> int | None:
         """The status every charge gets now, or None when the PSP is up."""
         return self.outage_status if time.monotonic() < self.outage_until else None
+
+    def retry_after(self) -> int:
+        """Whole seconds a client should wait (``Retry-After``): what is left of the outage,
+        from 1 to 5 (a long outage is announced a few seconds at a time)."""
+        return max(1, min(5, math.ceil(self.outage_until - time.monotonic())))
 
 
 class OutageRequest(BaseModel):

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamestore.payments import tables
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import Payment, requested, stream_of
-from gamestore.payments.worker import QUEUE, main
+from gamestore.payments.worker import QUEUE
+from gamestore.payments.worker_bootstrap import main
 from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine, create_tables
 from gamestore.platform.eventstore import NO_STREAM, EventStore, RecordedEvent, connect

@@ -1,5 +1,7 @@
-"""Transient PSP failures: retries with backoff, then the dead letter; an operator's replay of the
-dead letter re-opens the payment only while its order still waits for it."""
+"""PSP failures: a processing error is retried with backoff, then dead-lettered; a PSP that does
+not answer at all is waited out (not an attempt) up to the outage budget, then dead-lettered;
+an operator's replay of the dead letter re-opens the payment only while its order still waits
+for it."""
 
 from __future__ import annotations
 
@@ -28,13 +30,43 @@ async def outage(rig: Rig, seconds: float) -> None:
     assert response.status_code == 200
 
 
-async def dead_lettered(rig: Rig, pid: str) -> None:
-    """Wait until the payment failed with processing_error AND its message is a dead letter."""
+async def dead_lettered(rig: Rig, pid: str, attempts: int = MAX_ATTEMPTS) -> None:
+    """Wait until the payment failed with processing_error AND its message is a dead letter
+    (after ``attempts`` counted PSP attempts; 0 when the PSP never answered)."""
     payment = await rig.payment(pid, lambda p: p.terminal)
     assert (payment.status, payment.failure_reason) == ("failed", PROCESSING_ERROR)
-    assert payment.dead_lettered and payment.attempts == MAX_ATTEMPTS
+    assert payment.dead_lettered and payment.attempts == attempts
     (dead,) = await eventually(lambda: rig.queue.dead_letters(QUEUE))
-    assert (dead.id, dead.attempts) == (pid, MAX_ATTEMPTS)
+    assert (dead.id, dead.attempts) == (pid, max(attempts, 1))
+
+
+def short_outage_budget(rig: Rig, seconds: float = 1.0) -> None:
+    """How long the worker waits out a PSP that does not answer (20 minutes by default)."""
+    rig.settings = rig.settings.model_copy(update={"payment_psp_outage_budget_seconds": seconds})
+
+
+async def test_a_psp_outage_longer_than_every_retry_is_waited_out(rig: Rig) -> None:
+    await outage(rig, 3)  # far longer than MAX_ATTEMPTS tries with BASE_DELAY backoff
+    pid = await rig.request(VISA)
+    async with rig.worker():
+        payment = await rig.payment(pid, lambda p: p.terminal)
+        await rig.drained()
+    assert payment.status == "succeeded"
+    types = [e.type for e in await rig.events(pid)]
+    assert types == ["PaymentRequested", "PaymentAttempted", "PaymentSucceeded"]  # one attempt
+    assert len(await rig.ledger(pid)) == 1
+    assert await rig.queue.dead_letters(QUEUE) == []
+
+
+async def test_a_psp_down_beyond_the_outage_budget_is_dead_lettered(rig: Rig) -> None:
+    short_outage_budget(rig)
+    await outage(rig, 600)
+    pid = await rig.request(VISA)
+    async with rig.worker():
+        await dead_lettered(rig, pid, attempts=0)
+    types = [e.type for e in await rig.events(pid)]
+    assert types == ["PaymentRequested", "PaymentDeadLettered", "PaymentFailed"]
+    assert any("psp unavailable beyond the outage budget" in line for line in rig.lines)
 
 
 async def test_a_processing_error_is_retried_with_backoff_then_dead_lettered(rig: Rig) -> None:
@@ -62,10 +94,11 @@ async def test_a_processing_error_is_retried_with_backoff_then_dead_lettered(rig
 
 
 async def test_a_replayed_dead_letter_after_an_outage_charges_once(rig: Rig) -> None:
+    short_outage_budget(rig)
     await outage(rig, 600)
     pid = await rig.request(VISA)
     async with rig.worker():
-        await dead_lettered(rig, pid)
+        await dead_lettered(rig, pid, attempts=0)
         assert await rig.ledger(pid) == []
         await outage(rig, 0)  # the PSP heals; an operator replays the dead letter
         assert await rig.queue.replay(pid)
@@ -87,10 +120,11 @@ async def test_a_replayed_dead_letter_after_an_outage_charges_once(rig: Rig) -> 
 async def test_a_replay_for_an_order_no_longer_waiting_charges_nothing(
     rig: Rig, change: str
 ) -> None:
+    short_outage_budget(rig)
     await outage(rig, 600)
     pid = await rig.request(VISA)
     async with rig.worker():
-        await dead_lettered(rig, pid)
+        await dead_lettered(rig, pid, attempts=0)
         await outage(rig, 0)
         if change == "superseded":  # the player started another payment (POST /pagamento)
             await rig.set_order(pid, current_payment_id=str(uuid.uuid4()))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gamestore.payments.domain import Payment
-from gamestore.payments.psp_client import classify, earlier_charge
+from gamestore.payments.psp_client import classify, earlier_charge, parse_retry_after
 from gamestore.payments.worker import charge_request, idempotency_key, payment_id_of
 from gamestore.platform.queue import Message, PermanentError
 
@@ -58,19 +58,39 @@ def test_final_answers(
     ("status", "body"),
     [
         (500, {"error": {"code": "processing_error"}}),
+        (402, {"status": "failed", "failure_code": "processing_error"}),  # never final
+    ],
+)
+def test_a_processing_error_is_a_counted_transient_failure(status: int, body: Any) -> None:
+    result = classify(status, body)
+    assert result.kind == "transient"
+    assert result.error is not None and str(status) in result.error
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
         (503, {"error": {"code": "service_unavailable"}}),
+        (500, {"error": {"code": "internal"}}),
         (502, None),  # a proxy's HTML page: not JSON at all
         (409, {"error": {"code": "idempotency_key_in_flight"}}),
         (429, {}),
-        (402, {"status": "failed", "failure_code": "processing_error"}),  # never final
         (200, {"status": "weird"}),  # an answer we do not understand: try again later
         (200, ["not", "an", "object"]),
     ],
 )
-def test_transient_answers_are_retried(status: int, body: Any) -> None:
-    result = classify(status, body)
-    assert result.kind == "transient"
+def test_a_psp_that_cannot_answer_is_unavailable_not_an_attempt(status: int, body: Any) -> None:
+    result = classify(status, body, retry_after=3.0)
+    assert (result.kind, result.retry_after) == ("unavailable", 3.0)
     assert result.error is not None and str(status) in result.error
+
+
+def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
 
 
 @pytest.mark.parametrize("code", ["invalid_payment_method", "idempotency_key_in_use"])
