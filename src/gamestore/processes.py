@@ -118,6 +118,20 @@ def get_process(name: str) -> ProcessSpec:
         raise UnknownProcess(name) from None
 
 
+def address_of(spec: ProcessSpec, settings: Settings) -> tuple[str, int]:
+    """Where ``spec`` listens (host, port) under ``settings``; it must have a port."""
+    from urllib.parse import urlsplit
+
+    from gamestore.platform.config import service_url
+
+    port = spec.port_for(settings)
+    if port is None:
+        raise ValueError(f"{spec.name} has no port")
+    if spec.port is _public_port:
+        return settings.host, port
+    return urlsplit(service_url(spec.name)).hostname or "127.0.0.1", port
+
+
 def enabled_processes(settings: Settings) -> list[ProcessSpec]:
     """The processes these settings call for, in start order."""
     return [spec for spec in REGISTRY if spec.enabled(settings)]

@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -264,6 +265,23 @@ def test_up_with_nothing_enabled_says_so_and_exits_0(
     assert lines[0].startswith("No process is enabled by the current settings (registered: ")
     assert lines[0].endswith("nothing to start.")
     assert dirs[0].is_dir() and dirs[1].is_dir()
+
+
+def test_up_refuses_to_start_anything_when_a_port_is_taken(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("users", "games", "payments", "psp", "notifier"):
+        monkeypatch.setenv(f"GAMESTORE_{name.upper()}_URL", f"http://127.0.0.1:{free_port()}")
+    with socket.create_server(("127.0.0.1", 0)) as squatter:
+        taken = squatter.getsockname()[1]
+        monkeypatch.setenv("GAMESTORE_PORT", str(taken))
+        result = runner.invoke(app, ["up"])
+    assert result.exit_code == 1
+    assert (
+        f"Cannot start GameStore: port {taken} (127.0.0.1) is in use by another process "
+        "(needed by gateway). Nothing was started."
+    ) in " ".join(result.output.split())
+    assert not (dirs[0] / "run").exists() and list(dirs[1].iterdir()) == []
 
 
 SERVE_DRIVER = """

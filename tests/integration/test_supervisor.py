@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import json
 import os
 import re
 import signal
@@ -19,7 +20,7 @@ import pytest
 
 from gamestore.platform.supervisor import Command, RestartPolicy, Supervisor, describe_exit
 
-FAST = RestartPolicy(base_delay=0.05, max_delay=1.0, reset_after=30.0, give_up_after=4)
+FAST = RestartPolicy(base_delay=0.05, max_delay=1.0, reset_after=30.0)
 
 
 def script(tmp_path: Path, name: str, body: str) -> Path:
@@ -105,8 +106,19 @@ async def test_colour_wraps_each_prefix_in_its_own_colour(tmp_path: Path) -> Non
     assert "\x1b[35mtwo        |\x1b[0m hi" in text
 
 
-async def test_a_crashing_process_is_restarted_then_given_up_on(tmp_path: Path) -> None:
-    starts = tmp_path / "starts"
+async def supervised_until(supervisor: Supervisor, condition: Callable[[], bool], what: str) -> int:
+    """Run ``supervisor`` until ``condition`` holds, then stop it; its exit code."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(supervisor.run(stop))
+    try:
+        await until(condition, what, within=30)
+    finally:
+        stop.set()
+    return await asyncio.wait_for(running, 20)
+
+
+async def test_a_crash_loop_is_restarted_for_ever_at_a_capped_pace(tmp_path: Path) -> None:
+    starts, status = tmp_path / "starts", tmp_path / "run" / "supervisor.json"
     crasher = script(
         tmp_path,
         "crasher",
@@ -118,16 +130,30 @@ async def test_a_crashing_process_is_restarted_then_given_up_on(tmp_path: Path) 
         """,
     )
     out = io.StringIO()
-    supervisor = Supervisor([command("crasher", crasher, str(starts))], out, policy=FAST)
+    policy = RestartPolicy(base_delay=0.02, max_delay=0.08, reset_after=30.0)
+    supervisor = Supervisor(
+        [command("crasher", crasher, str(starts))], out, policy=policy, status=status
+    )
+    seen: list[dict[str, object]] = []
 
-    assert await asyncio.wait_for(supervisor.run(asyncio.Event()), 20) == 1
+    def looping() -> bool:
+        if status.exists():
+            seen.append(json.loads(status.read_text())["processes"]["crasher"])
+        return len(lines_of(starts)) >= 10
+
+    assert await supervised_until(supervisor, looping, "ten starts") == 0
 
     pids = lines_of(starts)
-    assert len(pids) == FAST.give_up_after  # the first start, then one restart per crash
-    assert len(set(pids)) == len(pids)
+    assert len(set(pids)) == len(pids) >= 10  # never given up on
     text = out.getvalue()
-    assert text.count("crasher exited with code 3") == FAST.give_up_after
-    assert "4 fast crashes in a row, giving up on it" in text
+    assert "giving up" not in text
+    announced = [float(d) for d in re.findall(r"restarting it in ([\d.]+) s", text)]
+    assert announced[:3] == [0.02, 0.04, 0.08] and set(announced[3:]) == {0.08}  # capped
+    assert "(9 crashes in a row)" in text
+    restarting = [row for row in seen if row["state"] == "restarting"]
+    assert restarting and restarting[-1]["last_exit"] == "exited with code 3"
+    assert max(int(str(row["crashes_in_a_row"])) for row in restarting) >= 9
+    assert json.loads(status.read_text())["processes"]["crasher"]["state"] == "stopped"
 
 
 async def test_restart_backoff_doubles_after_each_fast_crash(tmp_path: Path) -> None:
@@ -142,20 +168,20 @@ async def test_restart_backoff_doubles_after_each_fast_crash(tmp_path: Path) -> 
         sys.exit(1)
         """,
     )
-    policy = RestartPolicy(base_delay=0.2, max_delay=5, reset_after=30, give_up_after=4)
+    policy = RestartPolicy(base_delay=0.2, max_delay=5, reset_after=30)
     out = io.StringIO()
     supervisor = Supervisor([command("crasher", crasher, str(starts))], out, policy=policy)
 
-    assert await asyncio.wait_for(supervisor.run(asyncio.Event()), 20) == 1
+    await supervised_until(supervisor, lambda: len(lines_of(starts)) >= 4, "four starts")
 
-    times = [float(line) for line in lines_of(starts)]
+    times = [float(line) for line in lines_of(starts)][:4]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(gaps) == 3
     for gap, delay in zip(gaps, (0.2, 0.4, 0.8), strict=True):
         assert delay <= gap < delay + 1.5, gaps
     assert gaps[2] - gaps[0] > 0.4, gaps
     announced = re.findall(r"restarting it in ([\d.]+) s", out.getvalue())
-    assert announced == ["0.20", "0.40", "0.80"]
+    assert announced[:3] == ["0.20", "0.40", "0.80"]
 
 
 async def test_backoff_resets_once_a_process_stayed_up(tmp_path: Path) -> None:
@@ -174,16 +200,15 @@ async def test_backoff_resets_once_a_process_stayed_up(tmp_path: Path) -> None:
         sys.exit(1)
         """,
     )
-    policy = RestartPolicy(base_delay=0.05, max_delay=5, reset_after=0.5, give_up_after=3)
+    policy = RestartPolicy(base_delay=0.05, max_delay=5, reset_after=0.5)
     out = io.StringIO()
     supervisor = Supervisor([command("flaky", flaky, str(starts))], out, policy=policy)
 
-    assert await asyncio.wait_for(supervisor.run(asyncio.Event()), 20) == 1
+    await supervised_until(supervisor, lambda: len(lines_of(starts)) >= 5, "five starts")
 
-    # Without the reset it would give up at the third crash; with it, the count starts over.
-    assert len(lines_of(starts)) == 5
+    # Without the reset the fourth delay would be 0.4 s; with it, the count starts over.
     announced = re.findall(r"restarting it in ([\d.]+) s", out.getvalue())
-    assert announced == ["0.05", "0.10", "0.05", "0.10"]
+    assert announced[:4] == ["0.05", "0.10", "0.05", "0.10"]
 
 
 async def test_a_process_that_exits_cleanly_is_not_restarted(tmp_path: Path) -> None:
@@ -202,10 +227,12 @@ async def test_a_missing_executable_counts_as_a_crash(tmp_path: Path) -> None:
     missing = Command("ghost", [str(tmp_path / "no-such-program")])
     supervisor = Supervisor([missing], out, policy=FAST)
 
-    assert await asyncio.wait_for(supervisor.run(asyncio.Event()), 20) == 1
+    def four_tries() -> bool:
+        return out.getvalue().count("ghost could not start: [Errno 2]") >= 4
+
+    assert await supervised_until(supervisor, four_tries, "four tries") == 0
     text = out.getvalue()
-    assert text.count("ghost could not start: [Errno 2]") == FAST.give_up_after
-    assert "ghost could not start: 4 fast crashes in a row, giving up on it" in text
+    assert "ghost could not start; restarting it in 0.20 s (3 crashes in a row)" in text
     assert supervisor.started.is_set()
 
 
@@ -322,6 +349,9 @@ def test_children_die_with_a_killed_supervisor(tmp_path: Path) -> None:
 def test_restart_policy_delays_double_up_to_the_maximum() -> None:
     policy = RestartPolicy(base_delay=0.5, max_delay=3.0)
     assert [policy.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    default = RestartPolicy()  # 1 s → 30 s, a healthy minute starts a new series
+    assert [default.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+    assert default.reset_after == 60
 
 
 def test_exit_descriptions() -> None:

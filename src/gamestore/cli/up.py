@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from gamestore.cli.common import console
+from gamestore.cli.common import console, error_console
 from gamestore.cli.seed import run_seed
 from gamestore.platform.config import Settings
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
-from gamestore.processes import REGISTRY, enabled_processes
+from gamestore.platform.supervisor_status import ENV as STATUS_ENV
+from gamestore.processes import REGISTRY, address_of, enabled_processes
 
 _PORT_TIMEOUT = 60.0
 _PORT_POLL = 0.1
@@ -48,13 +51,34 @@ async def _announce(
         out.print("GameStore is up (Ctrl-C stops it); no process serves HTTP.")
 
 
+def status_path(settings: Settings) -> Path:
+    """Where ``up`` keeps its processes' states (``platform/supervisor_status.py``)."""
+    return (settings.data_dir / "run" / "supervisor.json").resolve()
+
+
+def taken_port(addresses: Sequence[tuple[str, str, int]]) -> str | None:
+    """The first (process, host, port) that cannot be bound, in words; None if all are free."""
+    for name, host, port in addresses:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind((host, port))
+            except OSError:
+                return f"port {port} ({host}) is in use by another process (needed by {name})"
+    return None
+
+
 async def run_up(
     commands: Sequence[Command], settings: Settings, ports: Sequence[int], grace: float
 ) -> int:
     """Supervise ``commands`` until Ctrl-C/SIGTERM; print the URL once ``ports`` answer."""
     out = console()
     color = out.is_terminal and not out.no_color
-    supervisor = Supervisor(commands, sys.stdout, grace=grace, color=color)
+    status = status_path(settings)
+    supervisor = Supervisor(
+        commands, sys.stdout, grace=grace, color=color, status=status,
+        env={STATUS_ENV: str(status)},
+    )  # fmt: skip
     stop = asyncio.Event()
     url = f"http://{settings.host}:{settings.port}"
     with stop_on_signals(stop, on_repeat=supervisor.kill_all):
@@ -75,9 +99,13 @@ def up(
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    specs = enabled_processes(settings)
+    taken = taken_port([(spec.name, *address_of(spec, settings)) for spec in specs if spec.port])
+    if taken is not None:
+        error_console().print(f"Cannot start GameStore: {taken}. Nothing was started.")
+        raise typer.Exit(1)
     if demo:
         asyncio.run(run_seed(settings, DEMO_GAMES, 42, only_if_empty=True))
-    specs = enabled_processes(settings)
     if not specs:
         known = ", ".join(spec.name for spec in REGISTRY) or "none"
         console().print(

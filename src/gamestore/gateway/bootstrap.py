@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
@@ -20,6 +22,7 @@ from gamestore.platform.config import Settings, service_url
 from gamestore.platform.http import serve
 from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from gamestore.platform.logs import get_logger
+from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 
 log = get_logger("gateway")
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"]
@@ -72,7 +75,11 @@ def build_gateway(
     )
     ready_names = deployed_services(table) if readiness is None else readiness
     ready = {name: upstreams[name] for name in ready_names}
-    own = OwnEndpoints(merger, ready, lambda: proxy.session)
+    supervised = os.environ.get(STATUS_ENV)  # set by `gamestore up` for its processes
+    own = OwnEndpoints(
+        merger, ready, lambda: proxy.session,
+        supervisor_status=Path(supervised) if supervised else None,
+    )  # fmt: skip
     limiter = limiter or limiter_for(settings)
     limits = Limits(
         client=Limit(settings.gateway_client_rate, settings.gateway_client_burst),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import swagger_ui_bundle
@@ -17,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from gamestore.gateway.openapi import OpenApiMerger
 from gamestore.platform.http.problems import PROBLEM_JSON, problem_response
+from gamestore.platform.supervisor_status import crash_looping, read_status
 
 _ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
@@ -59,10 +61,12 @@ class OwnEndpoints:
         session: Callable[[], aiohttp.ClientSession],
         *,
         probe_timeout: float = 1.0,
+        supervisor_status: Path | None = None,
     ) -> None:
         self._merger = merger
         self._upstreams = dict(upstreams)
         self._session = session
+        self._supervisor_status = supervisor_status
         self._probe_timeout = aiohttp.ClientTimeout(total=probe_timeout)
         self._assets = Path(str(swagger_ui_bundle.swagger_ui_path))
 
@@ -81,17 +85,24 @@ class OwnEndpoints:
         await response(scope, receive, send)
 
     async def readiness(self) -> Response:
-        """200 when every upstream answers HTTP at all, else 503 naming those that do not."""
+        """200 when every upstream answers HTTP at all and, under ``gamestore up``, no process
+        is waiting to be restarted after a crash; else 503 naming what is not ready."""
         names = list(self._upstreams)
         answers = await asyncio.gather(*(self._answers(self._upstreams[n]) for n in names))
         status = {name: "up" if ok else "down" for name, ok in zip(names, answers, strict=True)}
+        report: dict[str, Any] = {"upstreams": status}
         down = [name for name, state in status.items() if state == "down"]
-        if not down:
-            return JSONResponse({"status": "ready", "upstreams": status})
-        detail = f"Not reachable: {', '.join(down)}."
+        problems = [f"Not reachable: {', '.join(down)}."] if down else []
+        processes = read_status(self._supervisor_status)
+        if processes is not None:
+            report["processes"] = processes
+            if looping := crash_looping(processes):
+                problems.append(f"Restarting after a crash: {', '.join(looping)}.")
+        if not problems:
+            return JSONResponse({"status": "ready", **report})
         body = {"type": "about:blank", "title": "Service Unavailable", "status": 503}
         return JSONResponse(
-            {**body, "detail": detail, "upstreams": status},
+            {**body, "detail": " ".join(problems), **report},
             status_code=503,
             media_type=PROBLEM_JSON,
         )

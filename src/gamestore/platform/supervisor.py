@@ -2,10 +2,12 @@
 
 Each command runs as its own OS process, in its own process group, with stdout and stderr
 merged and every line written to one stream behind the process's name. A process that crashes
-(non-zero exit or a signal) is restarted after an exponential backoff; the backoff resets once
-a process has stayed up for ``reset_after`` seconds, and the supervisor gives up on a process
-that crashes ``give_up_after`` times in a row, each time soon after starting. Setting the stop
-event sends SIGTERM to every process group, waits ``grace`` seconds, then sends SIGKILL.
+(non-zero exit or a signal) is restarted after an exponential backoff (1 s doubling to 30 s);
+the backoff resets once a process has stayed up for ``reset_after`` seconds (a minute). The
+supervisor never gives up on a process while it runs: a crash loop is announced, recorded in
+the status file (``platform/supervisor_status.py``) and retried at the capped pace, so the
+process comes back as soon as it can run. Setting the stop event sends SIGTERM to every process
+group, waits ``grace`` seconds, then sends SIGKILL.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import enum
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
+from gamestore.platform.supervisor_status import StatusFile
 from gamestore.platform.waiting import wait_event
 
 SUPERVISOR = "supervisor"
@@ -42,22 +45,14 @@ class Command:
 class RestartPolicy:
     """Exponential backoff between restarts of a crashing process."""
 
-    base_delay: float = 0.5
+    base_delay: float = 1.0
     max_delay: float = 30.0
-    reset_after: float = 30.0
+    reset_after: float = 60.0
     """A process up at least this long before crashing starts a fresh crash count."""
-    give_up_after: int = 5
-    """Consecutive fast crashes (each within ``reset_after`` of starting) before giving up."""
 
     def delay(self, crashes: int) -> float:
         """Seconds to wait before restarting after crash number ``crashes`` of a series."""
         return float(min(self.max_delay, self.base_delay * 2 ** (crashes - 1)))
-
-
-class Outcome(enum.Enum):
-    STOPPED = "stopped"
-    EXITED = "exited"
-    GAVE_UP = "gave up"
 
 
 class PrefixedOutput:
@@ -106,6 +101,7 @@ class Supervisor:
         grace: float = 10.0,
         color: bool = False,
         env: Mapping[str, str] | None = None,
+        status: Path | None = None,
     ) -> None:
         names = [command.name for command in commands]
         if not names or len(set(names)) != len(names) or SUPERVISOR in names:
@@ -118,50 +114,49 @@ class Supervisor:
         self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._started: set[str] = set()
         self._running: dict[str, asyncio.subprocess.Process] = {}
+        self.status = StatusFile(status, names)
+        """Each process's state, also written to ``status`` (a JSON file) when given."""
         self.started = asyncio.Event()
         """Set once every command has been started (or failed to start) once."""
 
     async def run(self, stop: asyncio.Event) -> int:
-        """Supervise until every process ended or ``stop`` was set and all have stopped.
-
-        Returns 0, or 1 when the supervisor gave up on a crashing process.
-        """
+        """Supervise until every process ended cleanly or ``stop`` was set and all have
+        stopped; 0 (a crashing process is restarted, never given up on)."""
         tasks = [asyncio.create_task(self._supervise(command, stop)) for command in self._commands]
         try:
-            outcomes = await asyncio.gather(*tasks)
+            await asyncio.gather(*tasks)
         finally:
             for task in tasks:
                 task.cancel()
-        return 1 if Outcome.GAVE_UP in outcomes else 0
+        return 0
 
     def kill_all(self) -> None:
         """SIGKILL every running process group now (a second Ctrl-C)."""
         for process in self._running.values():
             _signal_group(process, signal.SIGKILL)
 
-    async def _supervise(self, command: Command, stop: asyncio.Event) -> Outcome:
+    async def _supervise(self, command: Command, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
-        crashes = 0
+        name, crashes = command.name, 0
         while True:
             began = loop.time()
             code = await self._run_once(command, stop)
             if stop.is_set():
-                return Outcome.STOPPED
+                return self.status.ended(name, "stopped", describe_exit(code))
             uptime = loop.time() - began
             if code == 0:
-                self._out.note(f"{command.name} exited cleanly; not restarting it")
-                return Outcome.EXITED
+                self._out.note(f"{name} exited cleanly; not restarting it")
+                return self.status.ended(name, "exited", describe_exit(code))
             crashes = 1 if uptime >= self._policy.reset_after else crashes + 1
-            what = f"{command.name} {describe_exit(code)}"
+            delay = self._policy.delay(crashes)
+            what = f"{name} {describe_exit(code)}"
             if code is not None:
                 what += f" after {uptime:.1f} s"
-            if crashes >= self._policy.give_up_after:
-                self._out.note(f"{what}: {crashes} fast crashes in a row, giving up on it")
-                return Outcome.GAVE_UP
-            delay = self._policy.delay(crashes)
-            self._out.note(f"{what}; restarting it in {delay:.2f} s")
+            loop_note = f" ({crashes} crashes in a row)" if crashes > 1 else ""
+            self._out.note(f"{what}; restarting it in {delay:.2f} s{loop_note}")
+            self.status.restarting(name, describe_exit(code), crashes, delay)
             if await wait_event(stop, delay):
-                return Outcome.STOPPED
+                return self.status.ended(name, "stopped", describe_exit(code))
 
     async def _run_once(self, command: Command, stop: asyncio.Event) -> int | None:
         """Start the command, stream its output, stop it if asked; its exit code."""
@@ -174,6 +169,7 @@ class Supervisor:
         self._running[command.name] = process
         self._mark_started(command)
         self._out.note(f"{command.name} started (pid {process.pid})")
+        self.status.running(command.name, process.pid)
         assert process.stdout is not None
         pump = asyncio.create_task(self._pump(command.name, process.stdout))
         exited = asyncio.create_task(process.wait())

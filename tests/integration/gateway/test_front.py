@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from gamestore.platform.supervisor_status import ENV as STATUS_ENV
+from gamestore.platform.supervisor_status import StatusFile
 from tests.integration.gateway.conftest import StartGateway, closed_port_url, problem, served
 from tests.integration.gateway.upstream import Echo
 
@@ -60,6 +64,28 @@ async def test_readyz_lists_the_upstreams_down(start_gateway: StartGateway) -> N
     body = problem(response, 503)
     assert "games" in body["detail"]
     assert body["upstreams"] == {"users": "up", "games": "down"}
+
+
+async def test_readyz_names_a_process_the_supervisor_is_restarting(
+    start_gateway: StartGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status = StatusFile(tmp_path / "supervisor.json", ["gateway", "indexer"])
+    status.running("gateway", 100)
+    status.running("indexer", 101)
+    monkeypatch.setenv(STATUS_ENV, str(status.path))
+    async with start_gateway(readiness=["users"]) as client:
+        ready = await client.get("/readyz")
+        status.restarting("indexer", "was killed by SIGKILL", crashes=3, delay=4.0)
+        looping = await client.get("/readyz")
+        status.running("indexer", 102)
+        back = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["processes"]["indexer"]["state"] == "running"
+    body = problem(looping, 503)
+    assert body["detail"] == "Restarting after a crash: indexer."
+    indexer = body["processes"]["indexer"]
+    assert (indexer["state"], indexer["crashes_in_a_row"]) == ("restarting", 3)
+    assert indexer["last_exit"] == "was killed by SIGKILL" and indexer["next_restart_at"]
+    assert back.status_code == 200 and back.json()["processes"]["indexer"]["restarts"] == 1
 
 
 def service_document(schema: str, paths: dict[str, list[str]]) -> dict[str, object]:
