@@ -4,8 +4,11 @@ released keys, expired reservations, and 20 concurrent requests with one key."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,6 +140,7 @@ async def test_same_key_while_running_is_409(keys: Idempotency, engine: AsyncEng
     with pytest.raises(ProblemError) as caught:
         await keys.run(request(keys), effect(engine))
     assert caught.value.status == 409
+    assert 1 <= int(caught.value.headers["Retry-After"]) <= 10  # at most the lease
     release.set()
     assert (await first).status == 201
     assert (await keys.run(request(keys), effect(engine))).replayed
@@ -157,8 +161,71 @@ async def test_a_crashed_reservation_expires_and_is_taken_over(
     assert not taken.replayed and await count(engine) == 1
 
 
+async def test_a_long_run_keeps_its_key_past_its_lease(engine: AsyncEngine) -> None:
+    keys = Idempotency(engine, keys_table, lease=0.3)  # renewed every 0.1 s while it runs
+    started = asyncio.Event()
+
+    async def slow(finish: Finish) -> Stored:
+        started.set()
+        await asyncio.sleep(1.0)
+        return await effect(engine, note="slow")(finish)
+
+    first = asyncio.create_task(keys.run(request(keys), slow))
+    await started.wait()
+    await asyncio.sleep(0.7)  # more than twice the lease
+    with pytest.raises(ProblemError) as caught:
+        await keys.run(request(keys), effect(engine, note="retry"))
+    assert caught.value.status == 409
+    assert (await first).body["note"] == "slow"
+    assert await count(engine) == 1
+
+
+KILLED_MID_WAY = """
+import asyncio, sys
+from gamestore.platform.db import create_engine
+from gamestore.platform.idempotency import Idempotency
+from tests.integration.test_idempotency import ROUTE, keys_table
+
+async def main(url):
+    keys = Idempotency(create_engine(url), keys_table, lease=1.0)
+
+    async def stuck(finish):
+        print("running", flush=True)
+        await asyncio.sleep(3600)
+
+    await keys.run(keys.request("k-1", "u1", ROUTE, {"a": 1}), stuck)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_a_request_killed_mid_way_frees_its_key_within_the_lease(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "killed.py").write_text(KILLED_MID_WAY)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, str(tmp_path / "killed.py"), database_url,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )  # fmt: skip
+    assert child.stdout is not None
+    assert await asyncio.wait_for(child.stdout.readline(), 30) == b"running\n"
+    await asyncio.sleep(0.8)  # its lease was renewed meanwhile
+    child.kill()
+    await child.wait()
+    keys = Idempotency(engine, keys_table, lease=1.0)
+    with pytest.raises(ProblemError) as caught:
+        await keys.run(request(keys), effect(engine))
+    assert caught.value.status == 409 and caught.value.headers["Retry-After"] == "1"
+    await asyncio.sleep(1.1)  # the dead owner renews no more
+    taken = await keys.run(request(keys), effect(engine))
+    assert (taken.status, taken.replayed) == (201, False)
+    assert await count(engine) == 1
+
+
 async def test_a_run_that_lost_its_lease_rolls_its_effect_back(engine: AsyncEngine) -> None:
-    keys = Idempotency(engine, keys_table, lease=0.2)
+    # Its renewals cannot land in time (a stalled process, an unreachable database).
+    keys = Idempotency(engine, keys_table, lease=0.2, renew_every=10)
     started = asyncio.Event()
 
     async def slow(finish: Finish) -> Stored:

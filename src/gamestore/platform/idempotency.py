@@ -8,7 +8,8 @@ answers every retry with the first answer. Keys are scoped per ``(user_id, route
 - the same key and the same body once ``done`` → the stored status and body, replayed
   (the response also carries ``Idempotent-Replayed: true``);
 - the same key with a different body (sha256 of the canonical JSON) → 422;
-- the same key while the first request still runs → 409 (the client retries later);
+- the same key while the first request still runs → 409 with ``Retry-After`` (the client
+  retries later);
 - an empty key or one over 255 characters → 422;
 - a request that raised (a 4xx of the use case, a crash of the code) releases its key: the
   client may retry it. Only successful answers are stored.
@@ -34,18 +35,23 @@ stores the answer in that same transaction, so the effect and its stored answer 
 or not at all. A run that never calls it has its answer stored right after it returns.
 
 Crashes: the reservation is a short transaction of its own (so a concurrent retry can see it and
-answer 409). A process that dies while running leaves it ``in_progress``; after ``lease``
-seconds (60 by default) the next request with that key takes it over. ``finish`` checks that
-the reservation is still this run's: a run that outlived its lease and lost the key to a retry
-raises :class:`LeaseLost`, which rolls its effect back instead of committing it twice.
+answer 409). It is a lease: ``lease`` seconds (10 by default), renewed every third of that for
+as long as the run goes on, so a long request keeps its key. A process that dies while running
+stops renewing; at most ``lease`` seconds later the next request with that key takes it over and
+runs it, once. ``finish`` checks that the reservation is still this run's: a run that outlived
+its lease (its renewals could not land) and lost the key to a retry raises :class:`LeaseLost`,
+which rolls its effect back instead of committing it twice.
 Concurrency: the primary key ``(user_id, route, key)`` makes the reservation race-free on
 SQLite and PostgreSQL (an ``INSERT … ON CONFLICT DO NOTHING``; the loser reads the winner).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -154,6 +160,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _seconds_until(moment: datetime) -> str:
+    """``Retry-After`` for a reservation held until ``moment``: whole seconds, at least 1."""
+    return str(max(1, math.ceil((moment - _now()).total_seconds())))
+
+
 async def _no_finish(conn: AsyncConnection, status: int, body: Any) -> None:
     return None
 
@@ -161,7 +172,14 @@ async def _no_finish(conn: AsyncConnection, status: int, body: Any) -> None:
 class Idempotency:
     """Runs keyed requests once per key (see the module docstring)."""
 
-    def __init__(self, engine: AsyncEngine, table: Table, *, lease: float = 60.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        *,
+        lease: float = 10.0,
+        renew_every: float | None = None,
+    ) -> None:
         self._engine = engine
         self._table = table
         self._insert_key = Upsert(
@@ -171,6 +189,7 @@ class Idempotency:
             ),
         )
         self._lease = timedelta(seconds=lease)
+        self._renew_every = lease / 3 if renew_every is None else renew_every
 
     def request(self, key: str | None, user_id: str, route: str, body: Any) -> KeyedRequest | None:
         """The keyed request, or None when the client sent no key (422 for a malformed one)."""
@@ -193,11 +212,14 @@ class Idempotency:
             await self._finish(conn, request, owner, Stored(status, body))
             finished = True
 
+        keeper = asyncio.create_task(self._keep(request, owner))
         try:
             answer = await run(finish)
         except BaseException:
+            keeper.cancel()
             await self._release(request, owner)
             raise
+        keeper.cancel()
         if not finished:
             async with self._engine.begin() as conn:
                 await self._finish(conn, request, owner, answer)
@@ -221,7 +243,9 @@ class Idempotency:
                     return Stored(row.status_code, row.response, replayed=True)
                 if row.locked_until > _now():
                     raise ProblemError(
-                        409, f"A request with this {HEADER} is still being processed."
+                        409,
+                        f"A request with this {HEADER} is still being processed.",
+                        headers={"Retry-After": _seconds_until(row.locked_until)},
                     )
                 if await self._take_over(conn, request, row.owner, owner):
                     log.warning("expired idempotency reservation taken over", route=request.route)
@@ -263,6 +287,21 @@ class Idempotency:
         )
         if (await conn.execute(statement)).rowcount != 1:
             raise LeaseLost()
+
+    async def _keep(self, request: KeyedRequest, owner: str) -> None:
+        """Renew the reservation while its run goes on. A renewal that fails (the database is
+        away) is simply tried again at the next turn; if the lease runs out meanwhile, a
+        retry may take the key and ``finish`` then says so (:class:`LeaseLost`)."""
+        renew = (
+            update(self._table)
+            .where(self._matches(request), self._table.c.owner == owner)
+            .where(self._table.c.state == IN_PROGRESS)
+        )
+        while True:
+            await asyncio.sleep(self._renew_every)
+            with contextlib.suppress(Exception):
+                async with self._engine.begin() as conn:
+                    await conn.execute(renew.values(locked_until=_now() + self._lease))
 
     async def _release(self, request: KeyedRequest, owner: str) -> None:
         """Forget a reservation whose run failed, so the client may retry with the same key."""
