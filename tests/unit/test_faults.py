@@ -82,6 +82,17 @@ async def test_a_bug_or_a_constraint_is_permanent(tmp_path: Path) -> None:
         await engine.dispose()
 
 
+def test_asyncpg_s_confusion_while_the_server_shuts_down_is_transient() -> None:
+    # asyncpg raised this from the pool's connection reset during a PostgreSQL restart
+    confused = asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 15; another operation (2) is in progress"
+    )
+    assert is_transient(confused)
+    shutting_down = asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")
+    assert is_transient(shutting_down)
+    assert not is_transient(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+
+
 def test_a_cause_makes_its_wrapper_transient() -> None:
     try:
         try:

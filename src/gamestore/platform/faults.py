@@ -125,7 +125,9 @@ def _asyncpg(error: BaseException) -> bool:
     if isinstance(error, asyncpg.InterfaceError):
         text = str(error)
         return "connection is closed" in text or "connection was closed" in text
-    return False
+    # Seen when the server shuts down while the pool resets a connection it hands back
+    # ("cannot switch to state 15; another operation is in progress"): the connection is gone.
+    return isinstance(error, asyncpg.exceptions.InternalClientError)
 
 
 def _sqlalchemy(error: BaseException) -> bool:

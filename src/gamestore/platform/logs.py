@@ -132,4 +132,7 @@ def configure(process: str, log_dir: Path, level: str = "INFO", *, stderr: bool 
         root.addHandler(stream)
     root.setLevel(level.upper())
     root.propagate = False
+    # asyncpg's pool logs a traceback each time it fails to reconnect during a database
+    # outage; our own outage lines (platform.faults) say when one starts and ends.
+    logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)
     return path
