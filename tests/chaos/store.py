@@ -40,6 +40,8 @@ CHAOS_SETTINGS = {
     "GAMESTORE_PAYMENT_RETRY_BASE_SECONDS": "0.5",
     "GAMESTORE_PAYMENT_MAX_ATTEMPTS": "5",
     "GAMESTORE_QUEUE_LEASE_SECONDS": "10",
+    # the production default: every PSP outage of the cases is waited out
+    "GAMESTORE_PAYMENT_PSP_OUTAGE_BUDGET_SECONDS": "1200",
 }
 
 

@@ -156,15 +156,28 @@ async def test_until_available_lets_a_permanent_error_through_at_once() -> None:
     assert calls == 1
 
 
-def test_an_outage_is_logged_when_it_starts_and_ends_not_at_every_try(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.INFO, logger="gamestore.faults")
-    outage = OutageLog("event store", every=3600)
-    for _ in range(50):
-        outage.failed(ConnectionRefusedError(111, "refused"))
-    assert outage.ongoing and outage.tries == 50
-    outage.recovered()
+class Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_an_outage_is_logged_when_it_starts_and_ends_not_at_every_try() -> None:
+    collected, logger = Collected(), logging.getLogger("gamestore.faults")
+    level = logger.level
+    logger.addHandler(collected)
+    logger.setLevel(logging.INFO)
+    try:
+        outage = OutageLog("event store", every=3600)
+        for _ in range(50):
+            outage.failed(ConnectionRefusedError(111, "refused"))
+        assert outage.ongoing and outage.tries == 50
+        outage.recovered()
+    finally:
+        logger.removeHandler(collected)
+        logger.setLevel(level)
     assert not outage.ongoing
-    messages = [record.getMessage() for record in caplog.records]
-    assert messages == ["event store unavailable; pausing", "event store available again"]
+    assert collected.messages == ["event store unavailable; pausing", "event store available again"]

@@ -18,6 +18,7 @@ from tests.e2e.stack import Stack, running_stack
 
 SECRETS = {"new": new_secret(), "previous": new_secret(), "retired": new_secret()}
 MAX_ATTEMPTS = 3
+OUTAGE_BUDGET = 3
 
 
 def saga_env() -> dict[str, str]:
@@ -25,6 +26,8 @@ def saga_env() -> dict[str, str]:
         "GAMESTORE_PSP_WEBHOOK_SECRET": SECRETS["new"],
         "GAMESTORE_PSP_WEBHOOK_SECRETS": f"{SECRETS['new']},{SECRETS['previous']}",
         "GAMESTORE_PAYMENT_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+        # a PSP that does not answer is waited out this long (20 minutes by default)
+        "GAMESTORE_PAYMENT_PSP_OUTAGE_BUDGET_SECONDS": str(OUTAGE_BUDGET),
         "GAMESTORE_QUEUE_LEASE_SECONDS": "3",
     }
 

@@ -101,7 +101,7 @@ async def test_a_processing_error_is_dead_lettered_after_n_attempts_and_replayab
     assert delete.status_code in (204, 404), delete.text
 
 
-async def test_an_outage_dead_letters_and_a_replay_after_healing_completes(
+async def test_an_outage_beyond_the_budget_dead_letters_and_a_replay_after_healing_completes(
     client: httpx.AsyncClient, admin: Account, player: Account, stack: Stack
 ) -> None:
     game = await new_game(client, admin)
