@@ -25,6 +25,7 @@ from tests.chaos.conftest import FULL, RATE, Chaos, report
 from tests.chaos.engines import PostgreSQL, RabbitMQ
 from tests.chaos.invariants import settle, violations
 from tests.chaos.load import Load
+from tests.e2e.api import Account
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -40,6 +41,7 @@ PROCESSES = (
 
 async def run_case(chaos: Chaos, client: httpx.AsyncClient, name: str, fault: Fault) -> None:
     """Load, fault, load, settle, check; the case's figures are reported either way."""
+    await fresh_tokens(client, [chaos.admin, *chaos.players])  # access tokens live 15 minutes
     load = Load(client, chaos.pairs, RATE)
     stop = asyncio.Event()
     offering = asyncio.create_task(load.run(stop))
@@ -74,6 +76,23 @@ async def run_case(chaos: Chaos, client: httpx.AsyncClient, name: str, fault: Fa
     report(json.dumps(summary))
     broken = violations(chaos.purchases, chaos.statuses, found)
     assert not broken, f"{name}: " + "; ".join(broken) + f"\n{summary}\n{store.tail(40)}"
+
+
+async def fresh_tokens(client: httpx.AsyncClient, accounts: list[Account]) -> None:
+    """A new token pair for each account (``POST /login/refresh``), as a client would."""
+
+    async def refresh(account: Account) -> None:
+        body = {"refresh_token": account.refresh_token}
+        response = await client.post("/login/refresh", json=body)
+        assert response.status_code == 200, response.text
+        tokens = response.json()
+        account.access_token, account.refresh_token = (
+            tokens["access_token"],
+            tokens["refresh_token"],
+        )
+
+    for start in range(0, len(accounts), 10):
+        await asyncio.gather(*(refresh(account) for account in accounts[start : start + 10]))
 
 
 async def _answering(url: str, timeout: float = 60.0) -> None:

@@ -280,3 +280,26 @@ async def until_available(
             continue
         outage.recovered()
         return result
+
+
+async def run_through_outages(
+    body: Callable[[], Awaitable[None]],
+    *,
+    stop: asyncio.Event,
+    outage: OutageLog,
+    pause: Pause = DEFAULT_PAUSE,
+    transient: Callable[[BaseException], bool] = is_transient,
+) -> None:
+    """Run ``body`` again and again until ``stop`` is set: a long-running loop (a consumer, a
+    relay) that an outage interrupts resumes after a pause; a permanent error propagates.
+    ``body`` calls ``outage.recovered()`` once it got going again."""
+    while not stop.is_set():
+        try:
+            await body()
+        except Stopped:
+            return
+        except Exception as error:
+            if not transient(error):
+                raise
+            outage.failed(error)
+            await wait_event(stop, pause.delay(outage.tries, retry_after_of(error)))

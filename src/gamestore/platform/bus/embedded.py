@@ -26,13 +26,11 @@ from gamestore.platform.faults import (
     DEFAULT_PAUSE,
     OutageLog,
     Pause,
-    Stopped,
-    is_transient,
+    run_through_outages,
     until_available,
 )
 from gamestore.platform.logs import correlation
 from gamestore.platform.queue.model import DeadLetter
-from gamestore.platform.waiting import wait_event
 
 SKIP_SAVE_INTERVAL = 1.0  # seconds between checkpoint writes that only skip other types
 REPLAY_LOOK_INTERVAL = 1.0  # seconds between looks for dead letters an operator replayed
@@ -102,21 +100,16 @@ class EmbeddedBus:
     ) -> None:
         member = _Member(self, group, handler, batch, stop, max_attempts)
         outage = OutageLog(f"bus group {group}: the event store", group=group)
-        while not stop.is_set():
-            try:
-                await self._dead.register(group)
-                async with self._leases.hold(checkpoint_name(group), stop) as lease:
-                    if lease is None:
-                        return
+
+        async def turn() -> None:
+            """Hold the group's lease and follow the log until stopped or the lease is lost."""
+            await self._dead.register(group)
+            async with self._leases.hold(checkpoint_name(group), stop) as lease:
+                if lease is not None:
                     log.info("consumer group active", group=group)
                     await member.follow(sorted(types), lease, outage)
-            except Stopped:
-                return
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                outage.failed(error)
-                await wait_event(stop, self._pause.delay(outage.tries))
+
+        await run_through_outages(turn, stop=stop, outage=outage, pause=self._pause)
 
     def retrier(self, group: str, stop: asyncio.Event, max_attempts: int) -> Retrier:
         return Retrier(group, stop, max_attempts, self._backoff, self._pause)

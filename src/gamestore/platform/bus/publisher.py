@@ -21,8 +21,13 @@ from gamestore.platform.bus.delivery import log, wait_for_news
 from gamestore.platform.bus.lease import Lease, Leases
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent
-from gamestore.platform.faults import DEFAULT_PAUSE, OutageLog, Pause, is_transient
-from gamestore.platform.waiting import wait_event
+from gamestore.platform.faults import (
+    DEFAULT_PAUSE,
+    OutageLog,
+    Pause,
+    is_transient,
+    run_through_outages,
+)
 
 CHECKPOINT = "rabbitmq-publisher"
 
@@ -50,17 +55,15 @@ class Publisher:
     async def run(self, stop: asyncio.Event) -> None:
         """Hold the publisher lease and relay until ``stop``; an outage is waited out."""
         outage = OutageLog("bus publisher: the event store or the broker")
-        while not stop.is_set():
-            try:
-                async with self._leases.hold(CHECKPOINT, stop) as lease:
-                    if lease is None:
-                        return
+
+        async def turn() -> None:
+            async with self._leases.hold(CHECKPOINT, stop) as lease:
+                if lease is not None:
                     await self._relay(stop, lease, outage)
-            except Exception as error:
-                if not (is_transient(error) or _broker_trouble(error)):
-                    raise
-                outage.failed(error)
-                await wait_event(stop, self._pause.delay(outage.tries))
+
+        await run_through_outages(
+            turn, stop=stop, outage=outage, pause=self._pause, transient=_outage
+        )
 
     async def _relay(self, stop: asyncio.Event, lease: Lease, outage: OutageLog) -> None:
         channel = await self._connection.channel(publisher_confirms=True)
@@ -84,9 +87,10 @@ class Publisher:
                 await channel.close()
 
 
-def _broker_trouble(error: Exception) -> bool:
-    """aio-pika also says "closed" with a plain RuntimeError while it reconnects."""
-    return isinstance(error, aio_pika.exceptions.AMQPError | RuntimeError)
+def _outage(error: BaseException) -> bool:
+    """An outage, or broker trouble: aio-pika also says "closed" with a plain RuntimeError
+    while it reconnects."""
+    return is_transient(error) or isinstance(error, aio_pika.exceptions.AMQPError | RuntimeError)
 
 
 async def _publish_confirmed(exchange: AbstractExchange, events: list[RecordedEvent]) -> None:

@@ -37,14 +37,12 @@ from gamestore.platform.faults import (
     DEFAULT_PAUSE,
     OutageLog,
     Pause,
-    Stopped,
-    is_transient,
+    run_through_outages,
     until_available,
 )
 from gamestore.platform.logs import correlation
 from gamestore.platform.queue.model import DeadLetter
 from gamestore.platform.queue.rabbitmq_dlq import held_messages, purge_queue
-from gamestore.platform.waiting import wait_event
 
 
 class RabbitMqBus:
@@ -143,17 +141,12 @@ class RabbitMqBus:
         consuming, the robust connection reconnects and resumes by itself)."""
         outage = OutageLog(f"bus group {group}: the broker", group=group)
         retrier = Retrier(group, stop, max_attempts, self._backoff, self._pause)
-        while not stop.is_set():
-            try:
-                await self._groups.register(group)
-                await self._consume_channel(group, types, stop, retrier, one, pages, outage)
-            except Stopped:
-                return
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                outage.failed(error)
-                await wait_event(stop, self._pause.delay(outage.tries))
+
+        async def consuming() -> None:
+            await self._groups.register(group)
+            await self._consume_channel(group, types, stop, retrier, one, pages, outage)
+
+        await run_through_outages(consuming, stop=stop, outage=outage, pause=self._pause)
 
     async def _consume_channel(
         self,
