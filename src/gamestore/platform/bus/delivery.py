@@ -18,6 +18,7 @@ from typing import Any
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.faults import DEFAULT_PAUSE, OutageLog, Pause, is_transient, retry_after_of
 from gamestore.platform.logs import get_logger
+from gamestore.platform.queue.handling import describe
 from gamestore.platform.queue.model import RetryPolicy
 from gamestore.platform.waiting import wait_event
 
@@ -87,10 +88,6 @@ class Retrier:
                     wait, number = self.backoff.delay(number), number + 1
             if await wait_event(self.stop, wait):
                 return Delivery(Ending.STOPPED)
-
-
-def describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 async def wait_for_news(

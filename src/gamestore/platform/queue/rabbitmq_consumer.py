@@ -16,18 +16,14 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from gamestore.platform.faults import (
     DEFAULT_PAUSE,
-    OutageLog,
     Pause,
     Stopped,
-    is_transient,
-    retry_after_of,
     until_available,
 )
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.queue import amqp_codec as codec
-from gamestore.platform.queue.model import Handler, Message, PermanentError, RetryPolicy
-from gamestore.platform.queue.table_consumer import describe
-from gamestore.platform.waiting import wait_event
+from gamestore.platform.queue.handling import call_through_outages
+from gamestore.platform.queue.model import Handler, Message, RetryPolicy
 
 log = get_logger("queue.rabbitmq")
 
@@ -103,26 +99,15 @@ class RabbitConsumer:
             error = codec.last_error(incoming) or "redelivered without an ack (consumer crashed?)"
             await self._settle(incoming, message.attempts, error, permanent=True)
             return
-        outage = OutageLog(f"queue {self.queue}: the handler's dependencies", message_id=message.id)
-        while True:
-            try:
-                await self.handler(message)
-                outage.recovered()
-                break
-            except PermanentError as error:
-                await self._settle(incoming, message.attempts, describe(error), permanent=True)
-                return
-            except Exception as error:
-                if not is_transient(error):
-                    await self._settle(incoming, message.attempts, describe(error), permanent=False)
-                    return
-                outage.failed(error)
-                if await wait_event(
-                    self._stop, self.pause.delay(outage.tries, retry_after_of(error))
-                ):
-                    await self._park(incoming, message, describe(error))
-                    return
-        await incoming.ack()
+        done = await call_through_outages(
+            self.handler, message, queue=self.queue, stop=self._stop, pause=self.pause
+        )
+        if done.stopped:
+            await self._park(incoming, message, done.error)
+        elif not done.ok:
+            await self._settle(incoming, message.attempts, done.error, permanent=done.permanent)
+        else:
+            await incoming.ack()
 
     async def _park(self, incoming: AbstractIncomingMessage, message: Message, error: str) -> None:
         """Stopped during an outage: back through the delay queue at once, this delivery not

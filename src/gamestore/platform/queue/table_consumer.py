@@ -20,18 +20,16 @@ from gamestore.platform.faults import (
     Pause,
     Stopped,
     is_transient,
-    retry_after_of,
     until_available,
 )
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.queue.handling import call_through_outages
 from gamestore.platform.queue.model import (
     DeadLetter,
     Handler,
     Message,
-    PermanentError,
     RetryPolicy,
 )
-from gamestore.platform.waiting import wait_event
 
 log = get_logger("queue.consumer")
 T = TypeVar("T")
@@ -70,11 +68,6 @@ def dead_letter_from_row(row: Mapping[str, Any]) -> DeadLetter:
         dead_lettered_at=_time(row["dead_lettered_at"]),
         correlation_id=row["correlation_id"],
     )
-
-
-def describe(error: BaseException) -> str:
-    """The error text stored with a retried or dead-lettered message."""
-    return f"{type(error).__name__}: {error}"
 
 
 class LeaseStore(Protocol):
@@ -189,21 +182,15 @@ class TableConsumer:
         if message.attempts > self.policy.max_attempts:
             error = leased.last_error or "lease expired without an ack (consumer crashed?)"
             return await self._dead_letter(leased, error)
-        outage = OutageLog(f"queue {self.queue}: the handler's dependencies", message_id=message.id)
-        while True:
-            try:
-                await self.handler(message)
-                outage.recovered()
-                break
-            except PermanentError as error:
-                return await self._dead_letter(leased, describe(error))
-            except Exception as error:
-                if not is_transient(error):
-                    return await self._failed(leased, describe(error))
-                outage.failed(error)
-                wait = self.pause.delay(outage.tries, retry_after_of(error))
-                if await wait_event(self._stop, wait):
-                    return await self._settle(lambda: self.store.release(leased))
+        done = await call_through_outages(
+            self.handler, message, queue=self.queue, stop=self._stop, pause=self.pause
+        )
+        if done.stopped:
+            return await self._settle(lambda: self.store.release(leased))
+        if done.permanent:
+            return await self._dead_letter(leased, done.error)
+        if not done.ok:
+            return await self._failed(leased, done.error)
         if not await self._settle(lambda: self.store.ack(leased)):
             log.warning("ack found the lease taken over", message_id=message.id)
 
