@@ -3,7 +3,8 @@ and the event store's table.
 
 - every accepted purchase is terminal, none is stuck, and none failed (every card was valid);
 - nothing was charged twice: one succeeded charge per completed order, none for anything else;
-- completed orders == library rows == ``PurchaseCompleted`` events, one purchase notification each;
+- completed orders == library rows == ``PurchaseCompleted`` events, one purchase notification each
+  (per player: each player's library and notifications match that player's completed orders);
 - the event store is gap-free (positions 1..N, N rows);
 - no dead letter anywhere (payment queue and bus consumer groups);
 - no client ever saw a 500.
@@ -34,6 +35,7 @@ class Census:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     library: int = 0
     purchase_notifications: int = 0
+    per_player: dict[str, tuple[int, int]] = field(default_factory=dict)  # library, notified
     completed_events: int = 0
     charges: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
@@ -63,9 +65,12 @@ async def _player_view(client: httpx.AsyncClient, player: Account, census: Censu
         census.orders[order["id"]] = order
     library = await client.get("/biblioteca", headers=player.auth)
     assert library.status_code == 200, library.text
-    census.library += len(library.json()["items"])
+    owned = len(library.json()["items"])
     notes = await _pages(client, "/notificacoes", player.auth)
-    census.purchase_notifications += sum(1 for n in notes if n["type"] == "purchase_completed")
+    notified = sum(1 for n in notes if n["type"] == "purchase_completed")
+    census.library += owned
+    census.purchase_notifications += notified
+    census.per_player[player.id] = (owned, notified)
 
 
 async def _completed_events(client: httpx.AsyncClient, admin: Account) -> int:
@@ -161,6 +166,7 @@ def violations(purchases: list[Purchase], statuses: Counter[str], found: Census)
     ):
         if value != completed:
             broken.append(f"{name}: {value}, completed orders: {completed}")
+    broken += _per_player_violations(found)
     broken += _ledger_violations(found)
     if found.dead_letters:
         sample = [(d.get("queue"), d.get("error")) for d in found.dead_letters[:3]]
@@ -168,6 +174,21 @@ def violations(purchases: list[Purchase], statuses: Counter[str], found: Census)
     if found.event_positions != (min(1, found.event_rows), found.event_rows):
         broken.append(f"event store has gaps: {found.event_rows} rows, {found.event_positions}")
     return broken
+
+
+def _per_player_violations(found: Census) -> list[str]:
+    completed = Counter(o["user_id"] for o in found.orders.values() if o["status"] == "completed")
+    off = {
+        player: (owned, notified, completed[player])
+        for player, (owned, notified) in found.per_player.items()
+        if owned != completed[player] or notified != completed[player]
+    }
+    if not off:
+        return []
+    sample = list(off.items())[:3]
+    return [
+        f"{len(off)} players' library/notifications differ from their completed orders: {sample}"
+    ]
 
 
 def _ledger_violations(found: Census) -> list[str]:

@@ -162,17 +162,17 @@ async def test_a_crashed_reservation_expires_and_is_taken_over(
 
 
 async def test_a_long_run_keeps_its_key_past_its_lease(engine: AsyncEngine) -> None:
-    keys = Idempotency(engine, keys_table, lease=0.3)  # renewed every 0.1 s while it runs
+    keys = Idempotency(engine, keys_table, lease=1.0)  # renewed every 0.33 s while it runs
     started = asyncio.Event()
 
     async def slow(finish: Finish) -> Stored:
         started.set()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(3.0)
         return await effect(engine, note="slow")(finish)
 
     first = asyncio.create_task(keys.run(request(keys), slow))
     await started.wait()
-    await asyncio.sleep(0.7)  # more than twice the lease
+    await asyncio.sleep(2.2)  # more than twice the lease
     with pytest.raises(ProblemError) as caught:
         await keys.run(request(keys), effect(engine, note="retry"))
     assert caught.value.status == 409
