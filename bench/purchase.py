@@ -175,7 +175,7 @@ async def invariants(
         completed += sum(o["status"] == "completed" for o in orders)
         pending += sum(o["status"] == "pending_payment" for o in orders)
         library += len((await client.get("/biblioteca", headers=player.auth)).json()["items"])
-    async with httpx.AsyncClient(base_url=stack.psp_url, timeout=30) as psp:
+    async with httpx.AsyncClient(base_url=stack.psp_url, headers=stack.psp_auth, timeout=30) as psp:
         ledger = (await psp.get("/v1/charges", params={"limit": 1})).json()["total"]
     purchase_events, after = 0, 0
     while True:

@@ -88,14 +88,14 @@ async def _completed_events(client: httpx.AsyncClient, admin: Account) -> int:
 
 async def census(
     client: httpx.AsyncClient, psp_url: str, event_store_url: str, admin: Account,
-    players: list[Account],
+    players: list[Account], psp_auth: dict[str, str],
 ) -> Census:  # fmt: skip
     found = Census()
     for start in range(0, len(players), 10):
         batch = players[start : start + 10]
         await asyncio.gather(*(_player_view(client, player, found) for player in batch))
     found.completed_events = await _completed_events(client, admin)
-    async with httpx.AsyncClient(base_url=psp_url, timeout=30) as psp:
+    async with httpx.AsyncClient(base_url=psp_url, headers=psp_auth, timeout=30) as psp:
         ledger = await psp.get("/v1/charges")
         assert ledger.status_code == 200, ledger.text
         found.charges = ledger.json()["data"]
@@ -129,13 +129,14 @@ def _settled(purchases: list[Purchase], found: Census) -> bool:
 
 async def settle(
     client: httpx.AsyncClient, purchases: list[Purchase], psp_url: str,
-    event_store_url: str, admin: Account, players: list[Account], *, timeout: float,
+    event_store_url: str, admin: Account, players: list[Account], psp_auth: dict[str, str], *,
+    timeout: float,
 ) -> tuple[Census, float]:  # fmt: skip
     """Poll until every accepted purchase has run its course (or ``timeout``); the last census
     and how long it took."""
     began = time.monotonic()
     while True:
-        found = await census(client, psp_url, event_store_url, admin, players)
+        found = await census(client, psp_url, event_store_url, admin, players, psp_auth)
         if _settled(purchases, found) or time.monotonic() - began > timeout:
             return found, time.monotonic() - began
         await asyncio.sleep(1.0)

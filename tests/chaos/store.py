@@ -42,6 +42,7 @@ CHAOS_SETTINGS = {
     "GAMESTORE_QUEUE_LEASE_SECONDS": "10",
     # the production default: every PSP outage of the cases is waited out
     "GAMESTORE_PAYMENT_PSP_OUTAGE_BUDGET_SECONDS": "1200",
+    "GAMESTORE_PSP_API_KEY": "sk_test_chaos",
 }
 
 
@@ -63,6 +64,11 @@ class RunningStore:
     @property
     def psp_url(self) -> str:
         return self.env["GAMESTORE_PSP_URL"]
+
+    @property
+    def psp_auth(self) -> dict[str, str]:
+        """The PSP's secret API key as every ``/v1`` call must send it."""
+        return {"Authorization": f"Bearer {self.env['GAMESTORE_PSP_API_KEY']}"}
 
     @property
     def event_store_url(self) -> str:

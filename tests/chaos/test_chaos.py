@@ -59,7 +59,7 @@ async def run_case(chaos: Chaos, client: httpx.AsyncClient, name: str, fault: Fa
     store = chaos.store
     found, settled_in = await settle(
         client, chaos.purchases, store.psp_url, store.event_store_url, chaos.admin,
-        chaos.players, timeout=SETTLE,
+        chaos.players, store.psp_auth, timeout=SETTLE,
     )  # fmt: skip
     waits = [p.accepted - p.started for p in load.purchases if p.order_id]
     summary = {
@@ -161,7 +161,8 @@ def rabbitmq_stopped(seconds: float) -> Fault:
 
 
 async def _psp(chaos: Chaos, path: str, body: dict[str, Any]) -> None:
-    async with httpx.AsyncClient(base_url=chaos.store.psp_url, timeout=10) as psp:
+    store = chaos.store
+    async with httpx.AsyncClient(base_url=store.psp_url, headers=store.psp_auth, timeout=10) as psp:
         response = await psp.post(path, json=body)
         assert response.status_code < 300, response.text
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from gamestore.platform.config import sqlite_url
+from gamestore.psp.wire import api_key
 from tests.ports import free_port
 
 START_DEADLINE = 40.0
@@ -79,6 +80,11 @@ class Stack:
     @property
     def psp_url(self) -> str:
         return self.env["GAMESTORE_PSP_URL"]
+
+    @property
+    def psp_auth(self) -> dict[str, str]:
+        """The PSP's secret API key as every ``/v1`` call must send it."""
+        return {"Authorization": f"Bearer {api_key(self.data_dir)}"}
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (no clean-up at all) and reap it."""

@@ -4,7 +4,10 @@ Pure code, no I/O. The decisions (``decide_*``) take the folded state and return
 append; the writer appends them at the version it folded (see ``payments.aggregate``). Outcome
 events get ids derived from their cause, so the same cause delivered twice appends nothing new.
 The rule that the worker and the webhook function share: the first terminal outcome wins; a later
-contradiction is recorded as ``PaymentAnomalyRecorded``, never raised (docs/adr/008).
+contradiction is recorded as ``PaymentAnomalyRecorded``, never raised (docs/adr/008). An outcome
+counts only for a charge this payment asked for — one the worker recorded, or one the PSP holds
+under this payment's idempotency key — of the payment's amount and currency
+(:meth:`Payment.reconcile`); any other is an anomaly too, and changes nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class Payment:
     updated_at: datetime
     failure_reason: str | None = None
     charge_id: str | None = None
+    charges: frozenset[str] = frozenset()  # every charge id the PSP answered the worker with
     attempts: int = 0
     dead_lettered: bool = False
     epoch: int = 0  # how many times an operator re-opened it (a replayed dead letter)
@@ -86,6 +90,26 @@ class Payment:
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def idempotency_key(self) -> str:
+        """The PSP key of its charge: its id, plus the epoch once an operator re-opened it."""
+        return self.id if self.epoch == 0 else f"{self.id}:{self.epoch}"
+
+    def idempotency_keys(self) -> frozenset[str]:
+        """The key of every epoch: a charge under any of them was asked for by this payment."""
+        return frozenset({self.id} | {f"{self.id}:{epoch}" for epoch in range(1, self.epoch + 1)})
+
+    def reconcile(self, charge: ChargeFacts) -> str | None:
+        """Why ``charge`` is not this payment's (an anomaly code), or None when it is: same
+        amount and currency, and either recorded by the worker or made under one of its keys."""
+        if (charge.amount_cents, charge.currency) != (self.amount_cents, self.currency):
+            return AMOUNT_MISMATCH
+        if charge.charge_id in self.charges:
+            return None
+        if charge.idempotency_key is not None and charge.idempotency_key in self.idempotency_keys():
+            return None
+        return UNKNOWN_CHARGE
 
     def ids(self) -> dict[str, Any]:
         """The ids and amounts every outcome event carries (ADR 008)."""
@@ -114,6 +138,20 @@ class Payment:
             "updated_at": _rfc3339(self.updated_at),
             "history": [{"type": kind, "at": _rfc3339(at)} for kind, at in self.history],
         }
+
+
+AMOUNT_MISMATCH = "amount_mismatch"
+UNKNOWN_CHARGE = "unknown_charge"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeFacts:
+    """What a report (a webhook, the PSP's ledger) says a charge is."""
+
+    charge_id: str
+    amount_cents: int | None
+    currency: str | None
+    idempotency_key: str | None = None  # known only from the PSP's ledger
 
 
 def _rfc3339(at: datetime) -> str:
@@ -153,6 +191,8 @@ def evolve(payment: Payment | None, event: RecordedEvent) -> Payment:
     step = replace(
         payment, version=event.version, updated_at=at, history=(*payment.history, (event.type, at))
     )
+    if (charge := data.get("charge_id")) and event.type in _RECORDING_CHARGES:
+        step = replace(step, charges=step.charges | {str(charge)})
     if event.type == PAYMENT_ATTEMPTED:
         status: Status = "processing" if not payment.terminal else payment.status
         return replace(step, attempts=payment.attempts + 1, status=status)
@@ -171,6 +211,10 @@ def evolve(payment: Payment | None, event: RecordedEvent) -> Payment:
             step, status="pending", failure_reason=None, dead_lettered=False, epoch=epoch
         )
     return step  # PaymentAnomalyRecorded and unknown additions change no state
+
+
+# events whose charge id the PSP gave the worker (a webhook's outcome only counts once reconciled)
+_RECORDING_CHARGES = frozenset({PAYMENT_ATTEMPTED, PAYMENT_PROCESSING})
 
 
 def _started(event: RecordedEvent) -> Payment:
@@ -206,20 +250,34 @@ class Outcome:
     cause: str
     charge_id: str | None = None
     reason: str | None = None
+    anomaly: str | None = None  # why the charge is not this payment's (``Payment.reconcile``)
 
 
 def decide_outcome(payment: Payment, outcome: Outcome) -> list[NewEvent]:
-    """First terminal outcome wins: append it; the same one again → nothing; the other one →
-    an anomaly recorded on the stream (never an exception)."""
+    """First terminal outcome wins: append it; the same one again → nothing; the other one, or
+    one about a charge the payment did not ask for → an anomaly recorded on the stream (never
+    an exception) that changes nothing."""
     event_id = derived_id(payment.id, outcome.cause)
+    if outcome.anomaly is not None:
+        return [_anomaly(payment, outcome, event_id, outcome.anomaly)]
     if not payment.terminal:
         return [_outcome_event(payment, outcome, event_id)]
     if (payment.status == "succeeded") == outcome.succeeded:
         return []
-    kept = payment.status
+    return [_anomaly(payment, outcome, event_id, "contradicts_outcome")]
+
+
+def _anomaly(payment: Payment, outcome: Outcome, event_id: uuid.UUID, why: str) -> NewEvent:
     ignored = "succeeded" if outcome.succeeded else f"failed:{outcome.reason}"
-    anomaly = {"payment_id": payment.id, "kept": kept, "ignored": ignored, "source": outcome.source}
-    return [NewEvent(PAYMENT_ANOMALY, anomaly, event_id=event_id)]
+    anomaly = {
+        "payment_id": payment.id,
+        "kept": payment.status,
+        "ignored": ignored,
+        "source": outcome.source,
+        "reason": why,
+        "charge_id": outcome.charge_id,
+    }
+    return NewEvent(PAYMENT_ANOMALY, anomaly, event_id=event_id)
 
 
 def _outcome_event(payment: Payment, outcome: Outcome, event_id: uuid.UUID) -> NewEvent:
@@ -230,12 +288,19 @@ def _outcome_event(payment: Payment, outcome: Outcome, event_id: uuid.UUID) -> N
 
 
 def decide_attempt(
-    payment: Payment, attempt: int, outcome: str, error: str | None = None
+    payment: Payment,
+    attempt: int,
+    outcome: str,
+    error: str | None = None,
+    charge_id: str | None = None,
 ) -> list[NewEvent]:
-    """Record one PSP call (``outcome`` ∈ succeeded, declined, processing, transient)."""
+    """Record one PSP call (``outcome`` ∈ succeeded, declined, processing, transient) and the
+    charge it answered with: the charge a later webhook must be about."""
     data: dict[str, Any] = {"payment_id": payment.id, "attempt": attempt, "outcome": outcome}
     if error:
         data["error"] = error[:500]
+    if charge_id:
+        data["charge_id"] = charge_id
     cause = f"attempt:{payment.epoch}:{attempt}"
     return [NewEvent(PAYMENT_ATTEMPTED, data, event_id=derived_id(payment.id, cause))]
 

@@ -2,7 +2,8 @@
 
 ``POST /v1/charges`` with ``Idempotency-Key`` (the PSP replays a final answer for a key it has
 seen, so a retried call never charges twice) and ``X-Request-ID`` (the correlation id, so the
-PSP's log lines join ours in ``gamestore trace``). One pooled aiohttp session per process.
+PSP's log lines join ours in ``gamestore trace``). Every call carries the merchant's secret API
+key (``Authorization: Bearer sk_…``). One pooled aiohttp session per process.
 
 The answer is classified by :func:`classify`, a plain function:
 
@@ -23,12 +24,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 import aiohttp
 
+from gamestore.platform.faults import TransientError
 from gamestore.platform.logs import current_correlation
 from gamestore.psp.wire import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REQUEST_ID, ChargeRequest
 
@@ -47,6 +51,39 @@ class ChargeResult:
     error: str | None = None  # what went wrong, for transient, unavailable and rejected answers
     replayed: bool = False  # an earlier answer: replayed for this key, or found in the ledger
     retry_after: float | None = None  # seconds the PSP asked us to wait (unavailable answers)
+    amount_cents: int | None = None  # what the PSP says it charged (final and processing)
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCharge:
+    """A charge as the PSP's ledger holds it (``GET /v1/charges…``)."""
+
+    id: str
+    status: str
+    payment_id: str
+    amount_cents: int
+    currency: str
+    idempotency_key: str | None = None
+    failure_code: str | None = None
+
+    @classmethod
+    def parse(cls, row: Any) -> LedgerCharge | None:
+        """The charge a JSON object describes; None for anything that is not one."""
+        if not isinstance(row, dict):
+            return None
+        try:
+            return cls(
+                id=str(row["id"]),
+                status=str(row["status"]),
+                payment_id=str(row["payment_id"]),
+                amount_cents=int(row["amount_cents"]),
+                currency=str(row["currency"]),
+                idempotency_key=_text(row.get("idempotency_key")),
+                failure_code=_text(row.get("failure_code")),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 def classify(
@@ -60,13 +97,13 @@ def classify(
     if code == PROCESSING_ERROR:
         return ChargeResult("transient", error=f"HTTP {status}: {PROCESSING_ERROR}")
     ok = 200 <= status < 300
+    charged = {"charge_id": charge_id, "replayed": replayed} | _amount(data)
     if ok and state == "succeeded":
-        return ChargeResult("succeeded", charge_id=charge_id, replayed=replayed)
+        return ChargeResult("succeeded", **charged)
     if status == 202 or (ok and state == "processing"):
-        return ChargeResult("processing", charge_id=charge_id, replayed=replayed)
+        return ChargeResult("processing", **charged)
     if status == 402 or (ok and state == "failed"):
-        reason = code or "card_declined"
-        return ChargeResult("declined", charge_id, failure_code=reason, replayed=replayed)
+        return ChargeResult("declined", failure_code=code or "card_declined", **charged)
     error = f"HTTP {status}" + (f": {code}" if code else "")
     if status >= 500 or status in RETRYABLE_4XX or status < 400:
         return ChargeResult("unavailable", error=error, retry_after=retry_after)
@@ -87,6 +124,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, moment - (time.time() if now is None else now))
 
 
+def _amount(data: dict[str, Any]) -> dict[str, Any]:
+    """``amount_cents`` and ``currency`` of a charge body, as far as they are well-formed."""
+    amount = data.get("amount_cents")
+    whole = isinstance(amount, int) and not isinstance(amount, bool)
+    return {
+        "amount_cents": amount if whole else None,
+        "currency": _text(data.get("currency")),
+    }
+
+
 def _text(value: Any) -> str | None:
     return str(value)[:200] if value not in (None, "") else None
 
@@ -99,8 +146,11 @@ def _error_code(data: dict[str, Any]) -> str | None:
 class PspClient:
     """Charges through the PSP's HTTP API on one pooled session (open with :meth:`start`)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, pool_size: int = 64) -> None:
+    def __init__(
+        self, base_url: str, *, api_key: str, timeout: float = 10.0, pool_size: int = 64
+    ) -> None:
         self._url = base_url.rstrip("/") + "/v1/charges"
+        self._auth = {"Authorization": f"Bearer {api_key}"}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
@@ -109,7 +159,10 @@ class PspClient:
         """Open the connection pool (inside the running event loop)."""
         connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=4.0)
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+            connector=connector,
+            timeout=self._timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            headers=self._auth,
         )
 
     async def close(self) -> None:
@@ -119,13 +172,10 @@ class PspClient:
 
     async def charge(self, request: ChargeRequest, idempotency_key: str) -> ChargeResult:
         """One ``POST /v1/charges``; network failures and timeouts come back as transient."""
-        if self._session is None:
-            raise RuntimeError("the PSP client is not started")
-        headers = {IDEMPOTENCY_KEY: idempotency_key}
-        if (request_id := current_correlation()) is not None:
-            headers[REQUEST_ID] = request_id
+        session = self._started()
+        headers = {IDEMPOTENCY_KEY: idempotency_key} | _request_id()
         try:
-            async with self._session.post(
+            async with session.post(
                 self._url, json=request.model_dump(exclude_none=True), headers=headers
             ) as resp:
                 raw = await resp.read()
@@ -137,33 +187,67 @@ class PspClient:
         except aiohttp.ClientError as error:
             return ChargeResult("unavailable", error=f"{type(error).__name__}: {error}"[:300])
 
-    async def find_charge(self, payment_id: str) -> ChargeResult | None:
+    async def find_charge(
+        self, payment_id: str, accept: Callable[[LedgerCharge], bool]
+    ) -> ChargeResult | None:
         """A charge the PSP already holds for ``payment_id`` whose answer may have been lost
-        (``GET /v1/charges?payment_id=``): a succeeded one first, else a processing one; None
-        when there is neither. A failed lookup is ``unavailable``: never charge blind."""
-        if self._session is None:
-            raise RuntimeError("the PSP client is not started")
-        headers = {REQUEST_ID: rid} if (rid := current_correlation()) is not None else {}
+        (``GET /v1/charges?payment_id=``), among those ``accept`` takes as the payment's own: a
+        succeeded one first, else a processing one; None when there is neither. A failed lookup
+        is ``unavailable``: never charge blind."""
+        session = self._started()
         try:
-            async with self._session.get(
-                self._url, params={"payment_id": payment_id}, headers=headers
+            async with session.get(
+                self._url, params={"payment_id": payment_id}, headers=_request_id()
             ) as resp:
                 if resp.status != 200:
                     return ChargeResult("unavailable", error=f"ledger lookup: HTTP {resp.status}")
                 body = _json(await resp.read())
         except (TimeoutError, aiohttp.ClientError) as error:
             return ChargeResult("unavailable", error=f"ledger lookup: {type(error).__name__}")
-        return earlier_charge(body)
+        return earlier_charge(body, accept)
+
+    async def get_charge(self, charge_id: str) -> LedgerCharge | None:
+        """The PSP's ledger entry for ``charge_id`` (``GET /v1/charges/{id}``); None when the PSP
+        holds no such charge. A PSP that cannot answer raises :class:`TransientError`."""
+        session = self._started()
+        try:
+            async with session.get(
+                f"{self._url}/{quote(charge_id, safe='')}", headers=_request_id()
+            ) as resp:
+                if resp.status == 404:
+                    return None
+                if resp.status != 200:
+                    wait = parse_retry_after(resp.headers.get("Retry-After"))
+                    raise TransientError(f"charge lookup: HTTP {resp.status}", retry_after=wait)
+                return LedgerCharge.parse(_json(await resp.read()))
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TransientError(f"charge lookup: {type(error).__name__}") from error
+
+    def _started(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the PSP client is not started")
+        return self._session
 
 
-def earlier_charge(body: Any) -> ChargeResult | None:
-    """The charge of a ledger listing ``{data: [charge…]}`` that settles a payment, if any."""
+def _request_id() -> dict[str, str]:
+    return {REQUEST_ID: rid} if (rid := current_correlation()) is not None else {}
+
+
+def earlier_charge(body: Any, accept: Callable[[LedgerCharge], bool]) -> ChargeResult | None:
+    """The charge of a ledger listing ``{data: [charge…]}`` that settles a payment, among those
+    ``accept`` takes as the payment's own, if any: succeeded first."""
     rows = body.get("data") if isinstance(body, dict) else None
-    charges = [row for row in rows or [] if isinstance(row, dict)]
+    charges = [c for c in map(LedgerCharge.parse, rows or []) if c is not None and accept(c)]
     for status in ("succeeded", "processing"):
-        for row in charges:
-            if row.get("status") == status:
-                return ChargeResult(status, charge_id=_text(row.get("id")), replayed=True)
+        for charge in charges:
+            if charge.status == status:
+                return ChargeResult(
+                    status,
+                    charge_id=charge.id,
+                    replayed=True,
+                    amount_cents=charge.amount_cents,
+                    currency=charge.currency,
+                )
     return None
 
 

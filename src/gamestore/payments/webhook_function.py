@@ -6,22 +6,32 @@ changes nothing, the other one is recorded as ``PaymentAnomalyRecorded`` (docs/a
 outcome event's id is derived from the webhook id, so a redelivered event (the bus is
 at-least-once; a process killed mid-stream sees its events again) appends nothing new. A webhook
 for a payment we do not know is logged and dropped: retrying cannot make it known.
+
+A signed webhook is not yet a payment: its outcome counts only for a charge this payment asked
+for, of its amount and currency (``Payment.reconcile``). A charge the worker has not recorded
+(its answer is still on the way, or was lost in a crash) is looked up in the PSP's ledger, with
+our secret API key: it counts if the PSP holds it under one of the payment's idempotency keys,
+with the same amount, currency and outcome. Anything else is ``PaymentAnomalyRecorded`` and
+changes nothing. A PSP that cannot answer the lookup is an outage: the bus retries in place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Literal
+from typing import Literal, Protocol
 
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import (
     PAYMENT_ANOMALY,
+    UNKNOWN_CHARGE,
+    ChargeFacts,
     Outcome,
     Payment,
     PaymentNotFound,
     decide_outcome,
 )
+from gamestore.payments.psp_client import LedgerCharge, PspClient
 from gamestore.payments.webhooks import PSP_WEBHOOK_RECEIVED
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
@@ -33,8 +43,14 @@ GROUP = "webhook-function"
 Applied = Literal["applied", "duplicate", "anomaly", "unknown payment"]
 
 
-def outcome_of(event: RecordedEvent) -> Outcome:
-    """The outcome a ``PspWebhookReceived`` reports."""
+class ChargeLedger(Protocol):
+    """Where a charge the worker has not recorded is looked up (the PSP's API)."""
+
+    async def get_charge(self, charge_id: str) -> LedgerCharge | None: ...
+
+
+def outcome_of(event: RecordedEvent, anomaly: str | None = None) -> Outcome:
+    """The outcome a ``PspWebhookReceived`` reports (``anomaly``: why it is not the payment's)."""
     data = event.data
     succeeded = data.get("type") == "charge.succeeded"
     return Outcome(
@@ -43,27 +59,42 @@ def outcome_of(event: RecordedEvent) -> Outcome:
         cause=f"webhook:{data['webhook_id']}",
         charge_id=data.get("charge_id"),
         reason=None if succeeded else str(data.get("failure_code") or "card_declined"),
+        anomaly=anomaly,
+    )
+
+
+def reported(event: RecordedEvent) -> ChargeFacts:
+    """The charge a webhook reports (its amount as the PSP signed it)."""
+    data = event.data
+    amount = data.get("amount_cents")
+    return ChargeFacts(
+        str(data.get("charge_id") or ""),
+        amount if isinstance(amount, int) else None,
+        str(data.get("currency") or ""),
     )
 
 
 class WebhookFunction:
-    """The handler: one webhook event applied to its payment, idempotently."""
+    """The handler: one webhook event reconciled with its payment and applied, idempotently."""
 
-    def __init__(self, payments: Payments) -> None:
+    def __init__(self, payments: Payments, ledger: ChargeLedger) -> None:
         self._payments = payments
+        self._ledger = ledger
 
     async def handle(self, event: RecordedEvent) -> Applied:
         """Apply ``event``; what it did (also logged, one line per webhook)."""
-        outcome = outcome_of(event)
         payment_id = str(event.data.get("payment_id"))
         decided: list[NewEvent] = []
-
-        def decide(payment: Payment) -> list[NewEvent]:
-            decided[:] = decide_outcome(payment, outcome)
-            return decided
-
         result: Applied
+        why: str | None = None
         try:
+            why = await self._reconcile(await self._payments.get(payment_id), event)
+            outcome = outcome_of(event, why)
+
+            def decide(payment: Payment) -> list[NewEvent]:
+                decided[:] = decide_outcome(payment, outcome)
+                return decided
+
             after = await self._payments.change(payment_id, decide)
         except PaymentNotFound:
             result, status = "unknown payment", None
@@ -77,8 +108,23 @@ class WebhookFunction:
             outcome=result,
             type=event.data.get("type"),
             status=status,
+            reason=why,
         )
         return result
+
+    async def _reconcile(self, payment: Payment, event: RecordedEvent) -> str | None:
+        """None when the webhook's charge is the payment's, else the anomaly's reason."""
+        charge = reported(event)
+        why = payment.reconcile(charge)
+        if why != UNKNOWN_CHARGE:
+            return why
+        held = await self._ledger.get_charge(charge.charge_id) if charge.charge_id else None
+        expected = "succeeded" if event.data.get("type") == "charge.succeeded" else "failed"
+        if held is None or held.payment_id != payment.id or held.status != expected:
+            return UNKNOWN_CHARGE
+        return payment.reconcile(
+            ChargeFacts(held.id, held.amount_cents, held.currency, held.idempotency_key)
+        )
 
 
 def _classify(decided: list[NewEvent]) -> Applied:
@@ -94,7 +140,14 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         stack.push_async_callback(store.close)
         bus = await connect_bus(settings.bus_url, store)
         stack.push_async_callback(bus.close)
-        handler = WebhookFunction(Payments(store))
+        psp = PspClient(
+            settings.psp_url,
+            api_key=settings.psp_secret_key(),
+            timeout=settings.psp_timeout_seconds,
+        )
+        await psp.start()
+        stack.push_async_callback(psp.close)
+        handler = WebhookFunction(Payments(store), psp)
         log.info("webhook function consuming", group=GROUP)
 
         async def handle(event: RecordedEvent) -> None:

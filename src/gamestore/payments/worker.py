@@ -9,9 +9,13 @@ Every message ``{payment_id}`` means "make this payment terminal" (docs/adr/008)
 2. Charge it at the PSP with ``Idempotency-Key`` = the payment id (``<id>:<epoch>`` after a
    re-open, so the PSP really charges again) and ``X-Request-ID`` = the correlation id. A
    re-opened payment first looks in the PSP's ledger for a charge whose answer never reached
-   us (the calls timed out until the dead letter): that charge is its outcome, not a new one.
-3. Record the call (``PaymentAttempted``), then its outcome: ``PaymentSucceeded``, ``PaymentFailed``
-   (declined), ``PaymentProcessing`` (the webhook finishes it), or for a ``processing_error`` a
+   us (the calls timed out until the dead letter): that charge — if it is the payment's own,
+   under one of its keys, of its amount — is its outcome, not a new one.
+3. Record the call (``PaymentAttempted``, with the charge id the PSP answered), then its outcome:
+   ``PaymentSucceeded``, ``PaymentFailed`` (declined), ``PaymentProcessing`` (the webhook
+   finishes it) — but only for a charge of the payment's amount and currency: another one is
+   ``PaymentAnomalyRecorded`` and the payment is dead-lettered for an operator to reconcile —
+   or for a ``processing_error`` a
    retry with backoff — after ``max_attempts`` deliveries (unless the PSP's ledger shows the
    charge went through unanswered) ``PaymentDeadLettered`` + ``PaymentFailed(processing_error)``
    and the queue dead-letters the message.
@@ -40,6 +44,7 @@ from gamestore.payments import tables
 from gamestore.payments.aggregate import Decision, Payments
 from gamestore.payments.domain import (
     PROCESSING_ERROR,
+    ChargeFacts,
     Outcome,
     Payment,
     decide_attempt,
@@ -48,7 +53,7 @@ from gamestore.payments.domain import (
     decide_processing,
     decide_reopen,
 )
-from gamestore.payments.psp_client import ChargeResult, PspClient
+from gamestore.payments.psp_client import ChargeResult, LedgerCharge, PspClient
 from gamestore.platform.eventstore import NewEvent
 from gamestore.platform.faults import TransientError, is_transient
 from gamestore.platform.logs import get_logger
@@ -71,11 +76,6 @@ class ChargeFailed(Exception):
 
 class PspUnavailable(TransientError):
     """The PSP could not answer at all: not an attempt; the queue waits it out."""
-
-
-def idempotency_key(payment: Payment) -> str:
-    """The PSP key of a charge: the payment id, plus the epoch once an operator re-opened it."""
-    return payment.id if payment.epoch == 0 else f"{payment.id}:{payment.epoch}"
 
 
 def charge_request(payment: Payment) -> ChargeRequest:
@@ -158,12 +158,14 @@ class PaymentWorker:
         earlier = await self._earlier_charge(payment) if payment.epoch > 0 else None
         if earlier is not None:
             return earlier  # (a failed lookup is "unavailable": waited out like a charge)
-        return await self._psp.charge(charge_request(payment), idempotency_key(payment))
+        return await self._psp.charge(charge_request(payment), payment.idempotency_key)
 
     async def _earlier_charge(self, payment: Payment) -> ChargeResult | None:
         """The PSP's charge for this payment if it holds one, None if not, ``unavailable`` if
         the lookup failed."""
-        earlier = await self._psp.find_charge(payment.id)
+        earlier = await self._psp.find_charge(
+            payment.id, lambda charge: payment.reconcile(_facts(charge)) is None
+        )
         if earlier is not None and earlier.kind in SETTLING:
             log.warning(
                 "earlier charge found at the PSP; not charging again",
@@ -202,7 +204,7 @@ class PaymentWorker:
         outcome = ATTEMPT_OUTCOME.get(result.kind, result.kind)
 
         def tried(p: Payment) -> list[NewEvent]:
-            return decide_attempt(p, attempt, outcome, result.error)
+            return decide_attempt(p, attempt, outcome, result.error, result.charge_id)
 
         fields = {"payment_id": payment.id, "attempt": attempt, "outcome": result.kind}
         if result.kind in ("transient", "rejected"):
@@ -210,7 +212,28 @@ class PaymentWorker:
             log.warning("psp attempt", **fields, error=result.error)
             return await self._failed(payment, attempt, result)
         log.info("psp attempt", **fields, charge_id=result.charge_id, replayed=result.replayed)
+        anomaly = payment.reconcile(_answered(payment, result))
+        if anomaly is not None:
+            return await self._unreconciled(payment, attempt, result, anomaly, tried)
         await self._settle(payment, attempt, result, tried)
+
+    async def _unreconciled(
+        self, payment: Payment, attempt: int, result: ChargeResult, anomaly: str, tried: Decision
+    ) -> None:
+        """The PSP answered with a charge of another amount or currency: recorded as an
+        anomaly that changes nothing, and the payment goes to the dead letters."""
+        cause = f"worker:{payment.epoch}:{attempt}:anomaly"
+        outcome = Outcome(
+            result.kind == "succeeded", "worker", cause, result.charge_id, result.failure_code,
+            anomaly=anomaly,
+        )  # fmt: skip
+        await self._payments.change(payment.id, lambda p: [*tried(p), *decide_outcome(p, outcome)])
+        error = (
+            f"the PSP's charge {result.charge_id} is {result.amount_cents} {result.currency}, "
+            f"not the payment's {payment.amount_cents} {payment.currency}"
+        )
+        log.error("psp charge does not match the payment", payment_id=payment.id, error=error)
+        await self._dead_letter(payment, attempt, error, look=False)
 
     async def _settle(
         self, payment: Payment, attempt: int, result: ChargeResult, tried: Decision = _nothing
@@ -262,3 +285,14 @@ class PaymentWorker:
         await self._payments.change(payment.id, lambda p: decide_dead_letter(p, attempt, error))
         log.error("payment dead-lettered", payment_id=payment.id, attempt=attempt, error=error)
         raise PermanentError(error)
+
+
+def _facts(charge: LedgerCharge) -> ChargeFacts:
+    return ChargeFacts(charge.id, charge.amount_cents, charge.currency, charge.idempotency_key)
+
+
+def _answered(payment: Payment, result: ChargeResult) -> ChargeFacts:
+    """The charge the PSP answered this call with: made under the payment's current key."""
+    return ChargeFacts(
+        result.charge_id or "", result.amount_cents, result.currency, payment.idempotency_key
+    )

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     payment_retry_max_seconds: float = Field(default=30.0, gt=0)
     payment_worker_concurrency: int = Field(default=8, ge=1)
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # the PSP's secret API key (``sk_…``); unset, the one kept under <data_dir>/keys/
+    psp_api_key: SecretStr | None = None
     # how long the PSP may stay unavailable (5xx, 429, timeouts, refused) for one payment before
     # it is dead-lettered: unavailability is waited out, never counted as an attempt
     payment_psp_outage_budget_seconds: float = Field(default=1200.0, gt=0)
@@ -73,6 +75,15 @@ class Settings(BaseSettings):
     def psp_url(self) -> str:
         """Where the PSP answers: ``GAMESTORE_PSP_URL`` or its default local port."""
         return service_url("psp")
+
+    def psp_secret_key(self) -> str:
+        """The secret API key every call to the PSP sends (``GAMESTORE_PSP_API_KEY``, else the
+        key the embedded PSP simulator keeps under the data dir)."""
+        if self.psp_api_key is not None and self.psp_api_key.get_secret_value():
+            return self.psp_api_key.get_secret_value()
+        from gamestore.psp.wire import api_key
+
+        return api_key(self.data_dir)
 
     def database_url(self, service: str) -> str:
         """A service's own database: ``GAMESTORE_<SERVICE>_DB_URL`` or an SQLite file."""

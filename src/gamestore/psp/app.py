@@ -5,12 +5,16 @@
 500 ``processing_error``, 400 bad input or unknown card, 409 same key still in flight,
 503 during an injected outage. ``GET /v1/charges[?payment_id=]`` and ``/v1/charges/{id}`` read
 the ledger; ``/v1/_sim/*`` injects faults (see ``sim.py``); ``GET /healthz`` answers 200.
+
+Like a real provider, every ``/v1`` call (the fault injection too) needs the merchant's secret
+API key, ``Authorization: Bearer sk_test_…``; without it, 401 ``authentication_required``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -149,6 +153,25 @@ async def get_charge(charge_id: str, request: Request) -> Any:
     return error(404, "resource_missing", "no such charge") if row is None else row
 
 
+class ApiKeyMiddleware:
+    """Every ``/v1`` path needs ``Authorization: Bearer <the secret API key>`` (compared in
+    constant time); anything else is 401 before any work is done."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {key}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1"):
+            given = Headers(scope=scope).get("authorization", "").encode("latin-1")
+            if not hmac.compare_digest(given, self._expected):
+                refusal = error(401, "authentication_required", "a secret API key is required")
+                refusal.headers["WWW-Authenticate"] = 'Bearer realm="psp"'
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class RequestIdMiddleware:
     """Adopt the caller's X-Request-ID (or mint one) for logs, webhooks and the response.
 
@@ -211,6 +234,7 @@ def create_app(settings: PspSettings) -> FastAPI:
     app.state.controls = Controls(latency_ms=settings.psp_latency_ms)
     app.include_router(router)
     app.include_router(sim_router)
+    app.add_middleware(ApiKeyMiddleware, key=settings.secret_api_key())
     app.add_middleware(RequestIdMiddleware)
     _install_errors(app)
     return app

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gamestore.psp.wire import webhook_secret
+from gamestore.psp.wire import api_key, webhook_secret
 
 
 class PspSettings(BaseSettings):
@@ -25,6 +25,7 @@ class PspSettings(BaseSettings):
     psp_async_delay_ms: int = 500
     psp_webhook_url: str | None = None
     psp_webhook_secret: str | None = None
+    psp_api_key: str | None = None
     psp_webhook_retry_delays: str = "1,2,5,10,30,60"
     psp_webhook_max_attempts: int = 100
     psp_webhook_timeout_seconds: float = 10.0
@@ -55,3 +56,8 @@ class PspSettings(BaseSettings):
     def webhook_signing_secret(self) -> str:
         """``GAMESTORE_PSP_WEBHOOK_SECRET``, else the one kept under ``<data_dir>/keys/``."""
         return self.psp_webhook_secret or webhook_secret(self.data_dir)
+
+    def secret_api_key(self) -> str:
+        """``GAMESTORE_PSP_API_KEY``, else the one kept under ``<data_dir>/keys/``: every
+        ``/v1`` call must send it as ``Authorization: Bearer <key>``."""
+        return self.psp_api_key or api_key(self.data_dir)

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Final, Literal
@@ -77,6 +78,7 @@ class Charge(BaseModel):
     currency: str
     payment_id: str
     payment_method: str
+    idempotency_key: str | None = None  # the merchant's key the charge was created under
     description: str | None = None
     failure_code: str | None = None
     created_at: str
@@ -121,21 +123,35 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def webhook_secret(data_dir: Path) -> str:
-    """The shared secret at ``<data_dir>/keys/psp_webhook_secret``, created (mode 0600) if absent.
+def new_api_key() -> str:
+    """A fresh secret API key, Stripe-style: ``sk_test_`` + 32 random bytes, URL-safe."""
+    return "sk_test_" + secrets.token_urlsafe(32)
 
-    The PSP and the payments service both call this in the embedded default; whichever runs
+
+def webhook_secret(data_dir: Path) -> str:
+    """The shared webhook secret at ``<data_dir>/keys/psp_webhook_secret`` (see :func:`kept`)."""
+    return kept(data_dir / "keys" / "psp_webhook_secret", new_webhook_secret)
+
+
+def api_key(data_dir: Path) -> str:
+    """The PSP's secret API key at ``<data_dir>/keys/psp_api_key`` (see :func:`kept`)."""
+    return kept(data_dir / "keys" / "psp_api_key", new_api_key)
+
+
+def kept(path: Path, new: Callable[[], str]) -> str:
+    """The secret kept at ``path``, created (mode 0600) with ``new()`` if absent.
+
+    The PSP and the payments side both call this in the embedded default; whichever runs
     first writes it. The file appears atomically (written aside, then hard-linked into place),
     so a concurrent reader never sees a half-written secret and both sides end with the same one.
     """
-    path = data_dir / "keys" / "psp_webhook_secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "w", encoding="ascii") as file:
-                file.write(new_webhook_secret() + "\n")
+                file.write(new() + "\n")
             with contextlib.suppress(FileExistsError):
                 os.link(aside, path)
         finally:

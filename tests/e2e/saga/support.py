@@ -115,7 +115,7 @@ async def notifications(client: httpx.AsyncClient, player: Account) -> list[dict
 
 async def charges(stack: Stack, payment_id: str) -> list[dict[str, Any]]:
     """The PSP ledger's charges for one payment (what the outside company really charged)."""
-    async with httpx.AsyncClient(base_url=stack.psp_url, timeout=10) as psp:
+    async with httpx.AsyncClient(base_url=stack.psp_url, headers=stack.psp_auth, timeout=10) as psp:
         response = await psp.get("/v1/charges", params={"payment_id": payment_id})
     assert response.status_code == 200, response.text
     data: list[dict[str, Any]] = response.json()["data"]
@@ -123,7 +123,7 @@ async def charges(stack: Stack, payment_id: str) -> list[dict[str, Any]]:
 
 
 async def psp_control(stack: Stack, path: str, body: dict[str, Any]) -> None:
-    async with httpx.AsyncClient(base_url=stack.psp_url, timeout=10) as psp:
+    async with httpx.AsyncClient(base_url=stack.psp_url, headers=stack.psp_auth, timeout=10) as psp:
         response = await psp.post(path, json=body)
     assert response.status_code < 300, response.text
 

@@ -13,7 +13,14 @@ import uuid
 from pathlib import Path
 
 from gamestore.payments.aggregate import Payments
-from gamestore.payments.domain import PAYMENT_SUCCEEDED, requested, stream_of
+from gamestore.payments.domain import (
+    PAYMENT_SUCCEEDED,
+    decide_attempt,
+    decide_processing,
+    fold,
+    requested,
+    stream_of,
+)
 from gamestore.payments.webhooks import PSP_WEBHOOK_RECEIVED
 from gamestore.platform.config import sqlite_url
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent, connect
@@ -39,10 +46,17 @@ async def _payment_with_webhook(store: EventStore) -> str:
         "currency": "BRL",
         "payment_method": "pm_card_async",
     }
-    await store.append(stream_of(payment_id), [requested(data)], NO_STREAM)
+    [first] = await store.append(stream_of(payment_id), [requested(data)], NO_STREAM)
+    charge_id = f"ch_{uuid.uuid4().hex[:12]}"
+    payment = fold([first])
+    assert payment is not None  # the worker's record of the async charge the webhook settles
+    answered = [*decide_attempt(payment, 1, "processing", charge_id=charge_id)]
+    answered += decide_processing(payment, charge_id)
+    await store.append(stream_of(payment_id), answered, 1)
     webhook_id = f"msg_{uuid.uuid4().hex}"
     hook: dict[str, object] = {"webhook_id": webhook_id, "type": "charge.succeeded"}
-    hook |= {"payment_id": payment_id, "charge_id": "ch_1", "amount_cents": 4990, "currency": "BRL"}
+    hook |= {"payment_id": payment_id, "charge_id": charge_id, "amount_cents": 4990}
+    hook |= {"currency": "BRL"}
     event = NewEvent(PSP_WEBHOOK_RECEIVED, hook)
     await store.append(f"webhook-{webhook_id}", [event], NO_STREAM)
     return payment_id
@@ -95,7 +109,9 @@ async def test_a_killed_webhook_function_resumes_without_loss_or_duplicates(
         payments = Payments(store)
         for payment_id in payment_ids:
             stream = await store.read_stream(stream_of(payment_id))
-            assert [e.type for e in stream] == ["PaymentRequested", PAYMENT_SUCCEEDED]
+            assert [e.type for e in stream] == [
+                "PaymentRequested", "PaymentAttempted", "PaymentProcessing", PAYMENT_SUCCEEDED,
+            ]  # fmt: skip
             assert (await payments.get(payment_id)).status == "succeeded"
     finally:
         await store.close()

@@ -23,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamestore.payments import tables
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import Payment, requested, stream_of
-from gamestore.payments.worker import QUEUE
+from gamestore.payments.psp_client import ChargeResult
+from gamestore.payments.worker import QUEUE, PaymentWorker
 from gamestore.payments.worker_bootstrap import main
 from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine, create_tables
 from gamestore.platform.eventstore import NO_STREAM, EventStore, RecordedEvent, connect
 from gamestore.platform.logs import TextFormatter, correlation
-from gamestore.platform.queue import WorkQueue, open_work_queue
+from gamestore.platform.queue import Message, PermanentError, WorkQueue, open_work_queue
 from gamestore.psp.server import serve
 from gamestore.psp.settings import PspSettings
 from tests.integration.psp.support import eventually
@@ -40,6 +41,8 @@ PROCESSING_ERROR_CARD = "pm_card_chargeDeclinedProcessingError"
 MAX_ATTEMPTS = 3
 BASE_DELAY = 0.05
 WAIT = 15.0  # seconds for a worker outcome to show
+PSP_KEY = "sk_test_rig"  # the PSP's secret API key, known to both sides of the rig
+PSP_AUTH = {"Authorization": f"Bearer {PSP_KEY}"}
 
 
 @asynccontextmanager
@@ -52,6 +55,7 @@ async def psp_server(root: Path) -> AsyncIterator[str]:
         psp_webhook_url="http://127.0.0.1:9/webhooks/psp",  # discard port: nobody listens
         psp_async_delay_ms=600_000,
         psp_poll_seconds=0.05,
+        psp_api_key=PSP_KEY,
     )
     port, stop = free_port(), asyncio.Event()
     task = asyncio.create_task(serve(settings, "127.0.0.1", port, stop))
@@ -194,14 +198,14 @@ async def rig_at(
             data_dir=root / "data", log_dir=root / "logs", eventstore_url=places["eventstore_url"],
             queue_url=places["queue_url"], payment_max_attempts=MAX_ATTEMPTS,
             payment_retry_base_seconds=BASE_DELAY, payment_retry_max_seconds=0.2,
-            queue_lease_seconds=5,
+            queue_lease_seconds=5, psp_api_key=PSP_KEY,
         )  # fmt: skip
         engine = create_engine(places["payments"])
         await create_tables(engine, tables.metadata)
         store = await connect(settings.event_store_url)
         queue = await open_work_queue(settings)
         try:
-            async with httpx.AsyncClient(base_url=psp_url) as psp:
+            async with httpx.AsyncClient(base_url=psp_url, headers=PSP_AUTH) as psp:
                 with worker_lines() as lines:
                     yield Rig(root, settings, store, queue, engine, psp, lines)
         finally:
@@ -275,3 +279,34 @@ async def test_a_duplicated_command_charges_once(rig: Rig) -> None:
     assert types.count("PaymentSucceeded") == 1 and "PaymentAnomalyRecorded" not in types
     assert await rig.queue.dead_letters(QUEUE) == []
     assert any("already final" in line and f"payment_id={pid}" in line for line in rig.lines)
+
+
+class MisreportingPsp:
+    """A PSP that answers a charge with one of another amount than was asked."""
+
+    async def charge(self, request: Any, idempotency_key: str) -> ChargeResult:
+        return ChargeResult("succeeded", charge_id="ch_cheap", amount_cents=1, currency="BRL")
+
+    async def find_charge(self, payment_id: str, accept: Any) -> ChargeResult | None:
+        return None
+
+
+async def test_a_psp_answer_of_another_amount_is_an_anomaly_never_a_payment(rig: Rig) -> None:
+    pid = await rig.request(VISA)
+    worker = PaymentWorker(
+        Payments(rig.store),
+        rig.engine,
+        MisreportingPsp(),
+        max_attempts=MAX_ATTEMPTS,  # type: ignore[arg-type]
+    )
+    message = Message(pid, QUEUE, {"payment_id": pid}, 1, f"corr-{pid}", datetime.now(UTC))
+    with pytest.raises(PermanentError, match="not the payment's 5990 BRL"):
+        await worker.handle(message)  # the queue dead-letters it: an operator reconciles
+    types = [e.type for e in await rig.events(pid)]
+    assert types == [
+        "PaymentRequested", "PaymentAttempted", "PaymentAnomalyRecorded",
+        "PaymentDeadLettered", "PaymentFailed",
+    ]  # fmt: skip
+    anomaly = (await rig.events(pid))[2].data
+    assert (anomaly["reason"], anomaly["charge_id"]) == ("amount_mismatch", "ch_cheap")
+    assert (await Payments(rig.store).get(pid)).status == "failed"

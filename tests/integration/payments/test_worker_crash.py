@@ -30,6 +30,7 @@ from aiohttp import web
 from gamestore.payments.domain import PROCESSING_ERROR
 from gamestore.payments.worker import QUEUE
 from tests.integration.payments.test_worker import (
+    PSP_KEY,
     VISA,
     Rig,
     eventually,
@@ -45,7 +46,7 @@ CHILD = (
     "spec = ProcessSpec('payment-worker', 'gamestore.payments.worker_bootstrap:main')\n"
     "sys.exit(serve_process(spec, Settings()))\n"
 )
-FORWARDED = ("Idempotency-Key", "X-Request-ID", "Content-Type")
+FORWARDED = ("Idempotency-Key", "X-Request-ID", "Content-Type", "Authorization")
 
 
 @dataclass
@@ -63,22 +64,27 @@ class HoldingProxy:
             await self.release.wait()
         async with (
             aiohttp.ClientSession() as session,
-            session.get(self.psp_url + "/v1/charges", params=request.query) as answer,
+            session.get(
+                self.psp_url + "/v1/charges", params=request.query, headers=_forwarded(request)
+            ) as answer,
         ):
             return web.Response(status=answer.status, body=await answer.read())
 
     async def charge(self, request: web.Request) -> web.Response:
-        headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
         async with (
             aiohttp.ClientSession() as session,
             session.post(
-                self.psp_url + "/v1/charges", data=await request.read(), headers=headers
+                self.psp_url + "/v1/charges", data=await request.read(), headers=_forwarded(request)
             ) as answer,
         ):
             status, body = answer.status, await answer.read()
         self.charged.set()
         await self.release.wait()
         return web.Response(status=status, body=body, content_type="application/json")
+
+
+def _forwarded(request: web.Request) -> dict[str, str]:
+    return {k: v for k, v in request.headers.items() if k in FORWARDED}
 
 
 @asynccontextmanager
@@ -108,6 +114,7 @@ async def worker_process(root: Path, psp_url: str) -> AsyncIterator[asyncio.subp
         GAMESTORE_LOG_DIR=str(root / "logs"),
         GAMESTORE_PSP_URL=psp_url,
         GAMESTORE_QUEUE_LEASE_SECONDS="1",  # a killed worker's message is back after 1 s
+        GAMESTORE_PSP_API_KEY=PSP_KEY,
     )
     with (root / "worker.out").open("ab") as out:
         process = await asyncio.create_subprocess_exec(

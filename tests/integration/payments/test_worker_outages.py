@@ -15,7 +15,13 @@ from gamestore.payments.worker import QUEUE, PaymentWorker, PspUnavailable, char
 from gamestore.platform.eventstore import EventStore, NewEvent
 from gamestore.platform.faults import retry_after_of
 from gamestore.platform.queue import RetryPolicy
-from tests.integration.payments.test_worker import PROCESSING_ERROR_CARD, VISA, Rig, rig
+from tests.integration.payments.test_worker import (
+    PROCESSING_ERROR_CARD,
+    PSP_KEY,
+    VISA,
+    Rig,
+    rig,
+)
 from tests.integration.payments.test_worker_retries import outage
 from tests.integration.psp.support import eventually
 
@@ -25,7 +31,7 @@ __all__ = ["rig"]  # the fixture, shared with test_worker
 async def test_the_psp_s_retry_after_reaches_the_queue(rig: Rig) -> None:
     pid = await rig.request(VISA)
     payment = await Payments(rig.store).get(pid)
-    client = PspClient(str(rig.psp.base_url))
+    client = PspClient(str(rig.psp.base_url), api_key=PSP_KEY)
     await client.start()
     try:
         await outage(rig, 3)
@@ -59,7 +65,7 @@ class AwayStore:
 async def test_a_dead_letter_waits_until_its_events_can_be_written(rig: Rig) -> None:
     store = AwayStore(rig.store)
     pid = await rig.request(PROCESSING_ERROR_CARD)
-    psp = PspClient(str(rig.psp.base_url))
+    psp = PspClient(str(rig.psp.base_url), api_key=PSP_KEY)
     await psp.start()
     worker = PaymentWorker(Payments(store), rig.engine, psp, max_attempts=1)  # type: ignore[arg-type]
     stop = asyncio.Event()

@@ -35,7 +35,10 @@ async def running_psp(settings: PspSettings) -> AsyncIterator[httpx.AsyncClient]
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://psp") as client:
+        auth = {"Authorization": f"Bearer {settings.secret_api_key()}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://psp", headers=auth
+        ) as client:
             yield client
 
 

@@ -151,3 +151,42 @@ async def test_health_and_request_ids(settings: PspSettings) -> None:
         assert mine.headers["X-Request-ID"] == "corr-123"
         minted = await psp.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
         assert uuid.UUID(minted.headers["X-Request-ID"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/charges"),
+        ("GET", "/v1/charges"),
+        ("GET", "/v1/charges/ch_1"),
+        ("POST", "/v1/_sim/outage"),
+        ("POST", "/v1/_sim/latency"),
+        ("GET", "/v1/_sim/webhooks"),
+    ],
+)
+@pytest.mark.parametrize("auth", [None, "Bearer sk_test_guess", "Basic c2tfdGVzdA==", "Bearer "])
+async def test_every_v1_call_needs_the_secret_api_key(
+    settings: PspSettings, method: str, path: str, auth: str | None
+) -> None:
+    """Anyone on the host could charge, list every charge or cause an outage; now only the
+    holder of the secret key can, like at a real provider."""
+    async with running_psp(settings) as psp:
+        headers = key() | ({"Authorization": auth} if auth is not None else {})
+        psp.headers.pop("Authorization")
+        body = charge_body() if path == "/v1/charges" else {"seconds": 60, "ms": 1}
+        response = await psp.request(method, path, json=body, headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.json()["error"]["code"] == "authentication_required"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        psp.headers["Authorization"] = f"Bearer {settings.secret_api_key()}"
+        assert (await psp.get("/v1/charges")).json()["total"] == 0  # nothing was charged
+        assert (await psp.post("/v1/charges", json=charge_body(), headers=key())).status_code == 200
+
+
+async def test_a_charge_shows_the_key_it_was_made_under(settings: PspSettings) -> None:
+    async with running_psp(settings) as psp:
+        headers = key()
+        charge = (await psp.post("/v1/charges", json=charge_body(), headers=headers)).json()
+        assert charge["idempotency_key"] == headers["Idempotency-Key"]
+        listed = (await psp.get(f"/v1/charges/{charge['id']}")).json()
+        assert listed["idempotency_key"] == headers["Idempotency-Key"]

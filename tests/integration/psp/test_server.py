@@ -12,7 +12,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from gamestore.psp import server
-from gamestore.psp.wire import webhook_secret
+from gamestore.psp.wire import api_key, webhook_secret
 from tests.integration.psp.support import charge_body, eventually, receiver
 from tests.ports import free_port
 
@@ -29,13 +29,16 @@ async def test_main_serves_on_its_own_settings_and_logs_every_step(
             await eventually(lambda: _healthy(client))
             headers = {"Idempotency-Key": "k", "X-Request-ID": "corr-server-1"}
             body = charge_body()
+            refused = await client.post("/v1/charges", json=body, headers=headers)
+            assert refused.status_code == 401  # no secret API key
+            client.headers["Authorization"] = f"Bearer {api_key(tmp_path / 'data')}"
             assert (await client.post("/v1/charges", json=body, headers=headers)).status_code == 200
             assert (await client.post("/v1/charges", json=body, headers=headers)).status_code == 200
             await eventually(lambda: hook.received)
         stop.set()
         await asyncio.wait_for(running, 10)
-    secret_file = tmp_path / "data" / "keys" / "psp_webhook_secret"
-    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    for kept in ("psp_webhook_secret", "psp_api_key"):
+        assert stat.S_IMODE(os.stat(tmp_path / "data" / "keys" / kept).st_mode) == 0o600
     [received] = hook.received
     Webhook(webhook_secret(tmp_path / "data")).verify(received.body, received.headers)
     assert (tmp_path / "data" / "psp.db").exists()
@@ -56,6 +59,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, port: int, hoo
         "PSP_WEBHOOK_URL": hook,
         "PSP_DB_URL": "",
         "PSP_WEBHOOK_SECRET": "",
+        "PSP_API_KEY": "",
     }.items():
         monkeypatch.setenv(f"GAMESTORE_{name}", str(value))
 

@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gamestore.payments.domain import (
+    AMOUNT_MISMATCH,
     PAYMENT_ANOMALY,
     PAYMENT_DEAD_LETTERED,
     PAYMENT_FAILED,
     PAYMENT_REOPENED,
     PAYMENT_SUCCEEDED,
     PROCESSING_ERROR,
+    UNKNOWN_CHARGE,
+    ChargeFacts,
     Outcome,
     Payment,
     decide_attempt,
@@ -139,6 +142,8 @@ def test_first_terminal_outcome_wins_a_contradiction_is_an_anomaly(
         "kept": "succeeded",
         "ignored": "failed:card_declined",
         "source": "webhook",
+        "reason": "contradicts_outcome",
+        "charge_id": "ch_1",
     }
     assert anomaly[0].event_id == derived_id(PAYMENT_ID, DECLINE.cause)
     after = folded(then(stream, anomaly))
@@ -215,3 +220,36 @@ def test_unknown_event_types_change_nothing_but_the_version(
     stream = then(started, [NewEvent("PaymentNoteAdded", {"payment_id": PAYMENT_ID})])
     payment = folded(stream)
     assert (payment.status, payment.version) == ("pending", 2)
+
+
+def test_only_the_payment_s_own_charge_of_its_amount_reconciles(
+    started: list[RecordedEvent],
+) -> None:
+    """A charge the worker recorded, or one under one of the payment's keys, of its amount and
+    currency, is the payment's; a charge of another amount never is, whoever made it."""
+    stream = then(started, decide_attempt(folded(started), 1, "processing", charge_id="ch_mine"))
+    payment = folded(stream)
+    assert payment.charges == {"ch_mine"}
+    assert payment.reconcile(ChargeFacts("ch_mine", 4990, "BRL")) is None
+    assert payment.reconcile(ChargeFacts("ch_mine", 0, "BRL")) == AMOUNT_MISMATCH
+    assert payment.reconcile(ChargeFacts("ch_mine", 4990, "USD")) == AMOUNT_MISMATCH
+    assert payment.reconcile(ChargeFacts("ch_mine", None, None)) == AMOUNT_MISMATCH
+    assert payment.reconcile(ChargeFacts("ch_other", 4990, "BRL")) == UNKNOWN_CHARGE
+    assert payment.reconcile(ChargeFacts("ch_other", 4990, "BRL", "someone-else")) == (
+        UNKNOWN_CHARGE
+    )
+    assert payment.reconcile(ChargeFacts("ch_lost", 4990, "BRL", PAYMENT_ID)) is None
+    assert payment.reconcile(ChargeFacts("ch_lost", 1, "BRL", PAYMENT_ID)) == AMOUNT_MISMATCH
+
+
+def test_an_unreconciled_outcome_is_an_anomaly_that_changes_nothing(
+    started: list[RecordedEvent],
+) -> None:
+    forged = Outcome(True, "webhook", "webhook:wh_x", charge_id="ch_x", anomaly=AMOUNT_MISMATCH)
+    [anomaly] = decide_outcome(folded(started), forged)
+    assert anomaly.type == PAYMENT_ANOMALY
+    assert anomaly.data["reason"] == AMOUNT_MISMATCH and anomaly.data["charge_id"] == "ch_x"
+    assert anomaly.data["kept"] == "pending" and anomaly.data["ignored"] == "succeeded"
+    stream = then(started, [anomaly])
+    assert folded(stream).status == "pending" and folded(stream).charges == frozenset()
+    assert decide_outcome(folded(stream), forged)[0].event_id == anomaly.event_id  # same cause

@@ -9,9 +9,14 @@ from typing import Any
 
 import pytest
 
-from gamestore.payments.domain import Payment
-from gamestore.payments.psp_client import classify, earlier_charge, parse_retry_after
-from gamestore.payments.worker import charge_request, idempotency_key, payment_id_of
+from gamestore.payments.domain import ChargeFacts, Payment
+from gamestore.payments.psp_client import (
+    LedgerCharge,
+    classify,
+    earlier_charge,
+    parse_retry_after,
+)
+from gamestore.payments.worker import charge_request, payment_id_of
 from gamestore.platform.queue import Message, PermanentError
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -105,9 +110,10 @@ def test_a_replayed_answer_says_so() -> None:
 
 def test_the_key_is_the_payment_id_then_changes_with_each_reopening() -> None:
     first = payment()
-    assert idempotency_key(first) == first.id
+    assert first.idempotency_key == first.id
     reopened = payment(epoch=2)
-    assert idempotency_key(reopened) == f"{reopened.id}:2"
+    assert reopened.idempotency_key == f"{reopened.id}:2"
+    assert reopened.idempotency_keys() == {reopened.id, f"{reopened.id}:1", f"{reopened.id}:2"}
 
 
 def test_the_charge_carries_the_payment_and_its_method() -> None:
@@ -129,12 +135,36 @@ def test_a_malformed_message_is_dead_lettered_at_once(body: dict[str, Any]) -> N
 
 
 def test_a_ledger_lookup_prefers_a_succeeded_charge() -> None:
-    listing = {"data": [CHARGE | {"id": "ch_0", "status": "processing"},
-                        CHARGE | {"id": "ch_1", "status": "succeeded"}]}  # fmt: skip
-    found = earlier_charge(listing)
+    row = CHARGE | {"payment_id": "p1"}
+    listing = {"data": [row | {"id": "ch_0", "status": "processing"},
+                        row | {"id": "ch_1", "status": "succeeded"}]}  # fmt: skip
+    found = earlier_charge(listing, lambda _: True)
     assert found is not None and (found.kind, found.charge_id) == ("succeeded", "ch_1")
+    assert (found.amount_cents, found.currency) == (CHARGE["amount_cents"], CHARGE["currency"])
 
 
 @pytest.mark.parametrize("body", [{"data": []}, {}, None, {"data": [{"status": "failed"}]}])
 def test_a_ledger_without_a_settling_charge_finds_nothing(body: Any) -> None:
-    assert earlier_charge(body) is None
+    assert earlier_charge(body, lambda _: True) is None
+
+
+def test_a_ledger_lookup_takes_only_the_payment_s_own_charges() -> None:
+    """A charge made for this payment id under another key, or of another amount, is not its
+    outcome; one under the key of an earlier epoch, of its amount, is."""
+    p = payment(epoch=1)
+    own = CHARGE | {"payment_id": p.id, "amount_cents": 5990, "currency": "BRL"}
+    listing = {"data": [
+        own | {"id": "ch_forged", "status": "succeeded", "idempotency_key": "attacker"},
+        own | {"id": "ch_cheap", "status": "succeeded", "idempotency_key": p.id,
+               "amount_cents": 0},
+        own | {"id": "ch_other_currency", "status": "succeeded", "idempotency_key": p.id,
+               "currency": "USD"},
+        own | {"id": "ch_mine", "status": "processing", "idempotency_key": p.id},
+    ]}  # fmt: skip
+
+    def accept(charge: LedgerCharge) -> bool:
+        facts = ChargeFacts(charge.id, charge.amount_cents, charge.currency, charge.idempotency_key)
+        return p.reconcile(facts) is None
+
+    found = earlier_charge(listing, accept)
+    assert found is not None and (found.kind, found.charge_id) == ("processing", "ch_mine")
