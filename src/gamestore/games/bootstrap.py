@@ -99,7 +99,14 @@ async def build(
         search = await open_search(settings.search_url, settings.data_dir)
         stack.push_async_callback(search.close)
         keys = Idempotency(storage.engine, idempotency_keys)
-        app = _app(verifier or users_jwks_verifier(), catalog, libraries, search, orders, keys)
+        app = _app(
+            verifier or users_jwks_verifier(storage.revocations),
+            catalog,
+            libraries,
+            search,
+            orders,
+            keys,
+        )
         if consume:
             consumers = [Consumer.pages(GROUP, EVENT_TYPES, saga.handle_batch)]
             await stack.enter_async_context(consuming(settings, storage.store, consumers))

@@ -2,7 +2,8 @@
 
 The token check is :class:`gamestore.platform.auth.TokenVerifier` (pinned EdDSA, keys from the
 users JWKS). A token that verified once is remembered until it expires, so the signature of the
-same token is not checked again on every request; services still verify it themselves.
+same token is not checked again on every request (its revocation is); services still verify it
+themselves.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class CachingVerifier:
         known = self._good.get(token)
         if known is not None:
             if known.expires_at > self._clock():
+                self._verifier.check_revoked(known)  # revoked since it was cached: refused
                 return known
             del self._good[token]
         principal = await self._verifier.verify(token)

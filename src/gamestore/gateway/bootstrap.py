@@ -22,6 +22,7 @@ from gamestore.platform.config import Settings, service_url
 from gamestore.platform.http import serve
 from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from gamestore.platform.logs import get_logger
+from gamestore.platform.revocation import RevocationFeed
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 
 log = get_logger("gateway")
@@ -81,6 +82,7 @@ def build_gateway(
         supervisor_status=Path(supervised) if supervised else None,
     )  # fmt: skip
     limiter = limiter or limiter_for(settings)
+    revoked = RevocationFeed(settings.event_store_url)
     limits = Limits(
         client=Limit(settings.gateway_client_rate, settings.gateway_client_burst),
         user=Limit(settings.gateway_user_rate, settings.gateway_user_burst),
@@ -88,12 +90,12 @@ def build_gateway(
     return Gateway(
         table,
         proxy,
-        CachingVerifier(users_jwks_verifier()),
+        CachingVerifier(users_jwks_verifier(revoked.revocations)),
         limiter,
         limits,
         own,
-        on_startup=[proxy.start],
-        on_shutdown=[proxy.close, limiter.close],
+        on_startup=[proxy.start, revoked.start],
+        on_shutdown=[proxy.close, limiter.close, revoked.close],
         site=StaticSite(),
     )
 

@@ -58,7 +58,7 @@ async def build(
     """
     async with service_storage(settings, "notifier", metadata, outbox.table) as storage:
         notifier = Notifier(storage.engine, on_commit=storage.relay.wake)
-        app = _app(verifier or users_jwks_verifier(), notifier)
+        app = _app(verifier or users_jwks_verifier(storage.revocations), notifier)
         yield NotifierService(app, storage.engine, storage.store, storage.relay, notifier)
 
 

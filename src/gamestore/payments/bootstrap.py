@@ -156,7 +156,9 @@ async def build(
         bus = await connect_bus(settings.bus_url, storage.store)  # its dead letters, for admins
         stack.push_async_callback(bus.close)
         secrets = list(webhook_secrets or configured_secrets(settings))
-        service = _wire(storage, queue, bus, verifier or users_jwks_verifier(), secrets)
+        service = _wire(
+            storage, queue, bus, verifier or users_jwks_verifier(storage.revocations), secrets
+        )
         if consumers:
             await stack.enter_async_context(consuming(settings, service.store, service.consumers()))
         yield service

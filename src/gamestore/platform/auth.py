@@ -3,7 +3,9 @@
 Tokens are EdDSA (Ed25519) JWTs issued by the users service, whose public keys are published
 at ``/.well-known/jwks.json``. Verification pins the algorithm and refuses every header that
 would let a token choose its own key (``jku``, ``x5u``, ``jwk``, ``x5c``) — the classic JWT
-attacks (``alg:none``, HS256 signed with the public key, key injection) all end in 401.
+attacks (``alg:none``, HS256 signed with the public key, key injection) all end in 401. A
+token its account has outlived (deleted, demoted, password changed) is refused too, from the
+:class:`~gamestore.platform.revocation.Revocations` the process follows (docs/adr/011).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import jwt
 from fastapi import Depends, Request
 
 from gamestore.platform.http.problems import ProblemError
+from gamestore.platform.revocation import Revocations
 
 ALGORITHM = "EdDSA"
 ISSUER = "gamestore-users"
@@ -43,6 +46,7 @@ class Principal:
     role: str
     token_id: str
     expires_at: int
+    issued_at: float = 0.0
 
     @property
     def is_admin(self) -> bool:
@@ -100,10 +104,25 @@ class JwksClient:
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySet, *, issuer: str = ISSUER, audience: str = AUDIENCE) -> None:
+    def __init__(
+        self,
+        keys: KeySet,
+        *,
+        issuer: str = ISSUER,
+        audience: str = AUDIENCE,
+        revocations: Revocations | None = None,
+    ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
+        self._revocations = revocations
+
+    def check_revoked(self, principal: Principal) -> None:
+        """:class:`InvalidToken` if the token's account revoked it after it was issued."""
+        if self._revocations is not None and self._revocations.revoked(
+            principal.user_id, principal.issued_at
+        ):
+            raise InvalidToken("the token was revoked")
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -123,7 +142,15 @@ class TokenVerifier:
         claims = self._decode(token, key)
         if claims["role"] not in ROLES:
             raise InvalidToken("unknown role")
-        return Principal(str(claims["sub"]), claims["role"], str(claims["jti"]), int(claims["exp"]))
+        principal = Principal(
+            str(claims["sub"]),
+            claims["role"],
+            str(claims["jti"]),
+            int(claims["exp"]),
+            float(claims["iat"]),
+        )
+        self.check_revoked(principal)
+        return principal
 
     def _decode(self, token: str, key: jwt.PyJWK) -> dict[str, Any]:
         try:
@@ -140,11 +167,13 @@ class TokenVerifier:
         return claims
 
 
-def users_jwks_verifier() -> TokenVerifier:
-    """Tokens checked against the keys the users service publishes (``service_url("users")``)."""
+def users_jwks_verifier(revocations: Revocations | None = None) -> TokenVerifier:
+    """Tokens checked against the keys the users service publishes (``service_url("users")``)
+    and against ``revocations``."""
     from gamestore.platform.config import service_url
 
-    return TokenVerifier(JwksClient(f"{service_url('users')}/.well-known/jwks.json"))
+    keys = JwksClient(f"{service_url('users')}/.well-known/jwks.json")
+    return TokenVerifier(keys, revocations=revocations)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -23,6 +23,7 @@ from gamestore.platform.eventstore import EventStore, connect
 from gamestore.platform.http import serve
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.revocation import Revocations, followed_revocations
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class ServiceStorage:
     engine: AsyncEngine
     store: EventStore
     relay: OutboxRelay
+    revocations: Revocations  # whose access tokens are dead (docs/adr/011)
 
 
 @contextlib.asynccontextmanager
@@ -37,7 +39,8 @@ async def service_storage(
     settings: Settings, service: str, metadata: MetaData, outbox: Table
 ) -> AsyncIterator[ServiceStorage]:
     """Open ``service``'s database (creating its tables) and the event store, and run the outbox
-    relay in the background; everything is stopped and closed on exit."""
+    relay and the revocation follower in the background; everything is stopped and closed on
+    exit."""
     async with contextlib.AsyncExitStack() as stack:
         engine = create_engine(settings.database_url(service))
         stack.push_async_callback(engine.dispose)
@@ -46,7 +49,8 @@ async def service_storage(
         stack.push_async_callback(store.close)
         relay = OutboxRelay(engine, store, outbox)
         await stack.enter_async_context(relay.running())
-        yield ServiceStorage(engine, store, relay)
+        revocations = await stack.enter_async_context(followed_revocations(store))
+        yield ServiceStorage(engine, store, relay, revocations)
 
 
 def service_address(service: str) -> tuple[str, int]:

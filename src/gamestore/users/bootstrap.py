@@ -21,6 +21,7 @@ from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import create_app, serve
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.revocation import Revocations
 from gamestore.platform.service import service_address, service_storage
 from gamestore.users.accounts import Accounts
 from gamestore.users.api import router
@@ -47,10 +48,12 @@ class UsersService:
     keys: KeyRing
 
 
-def _app(keys: KeyRing, accounts: Accounts, sessions: Sessions) -> FastAPI:
+def _app(
+    keys: KeyRing, accounts: Accounts, sessions: Sessions, revocations: Revocations
+) -> FastAPI:
     app = create_app("GameStore users", [router], description=DESCRIPTION)
     install_error_handlers(app)
-    app.state.verifier = TokenVerifier(StaticKeys(keys.jwks()))
+    app.state.verifier = TokenVerifier(StaticKeys(keys.jwks()), revocations=revocations)
     app.state.keys = keys
     app.state.accounts = accounts
     app.state.sessions = sessions
@@ -89,7 +92,7 @@ async def build(settings: Settings) -> AsyncIterator[UsersService]:
         accounts = Accounts(storage.engine, passwords, on_commit=storage.relay.wake)
         sessions = _sessions(storage.engine, settings, passwords, keys, throttle)
         yield UsersService(
-            _app(keys, accounts, sessions),
+            _app(keys, accounts, sessions, storage.revocations),
             storage.engine,
             storage.store,
             storage.relay,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ class AccessTokens:
             "role": role,
             "iss": ISSUER,
             "aud": AUDIENCE,
-            "iat": int(now.timestamp()),
+            # to the millisecond: a token issued just after a revocation is not caught by it
+            "iat": math.floor(now.timestamp() * 1000) / 1000,
             "exp": int(now.timestamp()) + self._ttl,
             "jti": str(uuid.uuid4()),
         }

@@ -23,6 +23,7 @@ from gamestore.gateway.access import (
 from gamestore.gateway.routes import Access
 from gamestore.platform.auth import AUDIENCE, ISSUER, InvalidToken, Principal, StaticKeys
 from gamestore.platform.auth import TokenVerifier as Verifier
+from gamestore.platform.revocation import Revocations
 
 PLAYER = Principal("u1", "player", "j1", 2**40)
 ADMIN = Principal("u2", "admin", "j2", 2**40)
@@ -118,3 +119,16 @@ async def test_failures_are_not_cached_and_the_cache_is_bounded() -> None:
     for _ in range(25):
         await verifier.verify(token())
     assert len(verifier._good) <= 10
+
+
+async def test_a_cached_token_revoked_since_is_refused() -> None:
+    """The cache spares the signature check, never the revocation check."""
+    revocations = Revocations()
+    verifier = CachingVerifier(Verifier(keys(), revocations=revocations))
+    good = token()
+    assert (await verifier.verify(good)).user_id == "u1"
+    revocations.revoke("u1", time.time() + 1)  # e.g. the account was deleted just now
+    with pytest.raises(InvalidToken, match="revoked"):
+        await verifier.verify(good)
+    revocations.revoke("u2", time.time() + 10)  # another account's revocation: no effect
+    assert await Verifier(keys(), revocations=Revocations()).verify(good)
