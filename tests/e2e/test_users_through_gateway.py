@@ -322,8 +322,14 @@ async def test_user_reads_and_changes_self(client: httpx.AsyncClient, player: Ac
 
 async def test_user_changes_own_password(client: httpx.AsyncClient, player: Account) -> None:
     new_password = "N3w!password"
-    changed = await client.put(
+    without = await client.put(
         f"/users/{player.id}", headers=player.auth, json={"password": new_password}
+    )
+    assert_problem(without, 403)  # the current password is needed
+    changed = await client.put(
+        f"/users/{player.id}",
+        headers=player.auth,
+        json={"password": new_password, "current_password": player.password},
     )
     assert changed.status_code == 200, changed.text
     assert new_password not in changed.text

@@ -22,6 +22,7 @@ from gamestore.users.domain import (
     ADMIN,
     PLAYER,
     Caller,
+    CurrentPasswordRequired,
     EmailTaken,
     User,
     UserNotFound,
@@ -102,12 +103,17 @@ class Accounts:
         name: str | None = None,
         email: str | None = None,
         password: str | None = None,
+        current_password: str | None = None,
         role: str | None = None,
     ) -> User:
-        """Self or admin; only an admin changes a role; a new password ends every session."""
+        """Self or admin; only an admin changes a role; changing one's own password needs the
+        current one (:class:`CurrentPasswordRequired`); a new password ends every session and
+        revokes every access token issued before it."""
         user_id = canonical_id(user_id)
         if not may_see(caller, user_id):
             raise UserNotFound(user_id)
+        if password is not None and caller.user_id == user_id:
+            await self._check_current_password(user_id, current_password)
         password_hash = await self._passwords.hash(password) if password is not None else None
         try:
             async with self._engine.begin() as conn:
@@ -123,6 +129,18 @@ class Accounts:
         if updated is not user:
             self._on_commit()
         return updated
+
+    async def _check_current_password(self, user_id: str, current_password: str | None) -> None:
+        async with read_only(self._engine) as conn:
+            user = await repo.live_user(conn, user_id)
+        if user is None:
+            raise UserNotFound(user_id)
+        if current_password is None or not await self._passwords.verify(
+            user.password_hash, current_password
+        ):
+            log.warning("password change refused: current password missing or wrong",
+                        user_id=user_id)  # fmt: skip
+            raise CurrentPasswordRequired(user_id)
 
     async def delete(self, caller: Caller, user_id: str) -> None:
         """Self or admin: the account goes, with every refresh token it holds."""

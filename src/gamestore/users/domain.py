@@ -31,6 +31,10 @@ class Forbidden(UsersError):
     """The caller may see the user but not make this change."""
 
 
+class CurrentPasswordRequired(UsersError):
+    """Changing one's own password needs the current one, and it was missing or wrong."""
+
+
 class InvalidCredentials(UsersError):
     """Unknown email or wrong password: deliberately the same error."""
 

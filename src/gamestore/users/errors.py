@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from gamestore.platform.http import problem_response
 from gamestore.users.domain import (
+    CurrentPasswordRequired,
     EmailTaken,
     Forbidden,
     InvalidCredentials,
@@ -21,6 +22,7 @@ _STATUS: dict[type[UsersError], tuple[int, str]] = {
     EmailTaken: (409, "An account with this email already exists."),
     UserNotFound: (404, "No such user."),
     Forbidden: (403, "Only an admin may change a role."),
+    CurrentPasswordRequired: (403, "Changing your password needs your current password."),
     InvalidCredentials: (401, "The email or the password is wrong."),
     InvalidRefreshToken: (401, "The refresh token is invalid, expired or revoked."),
 }

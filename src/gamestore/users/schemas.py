@@ -38,6 +38,10 @@ class UserUpdate(_Request):
     name: Name | None = None
     email: EmailStr | None = None
     password: NewPassword | None = None
+    current_password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX)] | None = Field(
+        default=None,
+        description="Your current password: needed to change your own `password`.",
+    )
     role: Role | None = None
 
 

@@ -222,13 +222,38 @@ async def test_a_password_change_ends_every_session(api: UsersApi) -> None:
     new_password = "an0ther-Secret"
 
     changed = await api.client.put(
-        f"/users/{player.id}", json={"password": new_password}, headers=player.headers
+        f"/users/{player.id}",
+        json={"password": new_password, "current_password": PASSWORD},
+        headers=player.headers,
     )
 
     assert changed.status_code == 200
     assert (await api.refresh(player.refresh_token)).status_code == 401
     assert (await api.login(player.email)).status_code == 401
     assert (await api.login(player.email, new_password)).status_code == 200
+
+
+@pytest.mark.parametrize("current", [None, "", "wr0ng-Passw0rd!", "x" * 129])
+async def test_changing_one_s_own_password_needs_the_current_one(
+    api: UsersApi, current: str | None
+) -> None:
+    """A stolen access token (or an unlocked screen) must not be enough to take the account."""
+    player = await api.player()
+    body = {"password": "T4ken-over!pw"} | ({"current_password": current} if current else {})
+    refused = await api.client.put(f"/users/{player.id}", json=body, headers=player.headers)
+    assert refused.status_code == (422 if current and len(current) > 128 else 403), refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert (await api.login(player.email)).status_code == 200  # the password did not change
+    assert (await api.refresh(player.refresh_token)).status_code == 200  # nor the sessions
+
+
+async def test_an_admin_resets_another_s_password_without_knowing_it(api: UsersApi) -> None:
+    admin, player = await api.admin(), await api.player()
+    reset = await api.client.put(
+        f"/users/{player.id}", json={"password": "R3set-by-admin!"}, headers=admin.headers
+    )
+    assert reset.status_code == 200, reset.text
+    assert (await api.login(player.email, "R3set-by-admin!")).status_code == 200
 
 
 async def test_an_id_that_is_not_a_uuid_is_404(api: UsersApi) -> None:

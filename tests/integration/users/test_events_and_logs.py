@@ -68,7 +68,9 @@ async def test_no_secret_in_any_event_or_log_line(api: UsersApi, log_file: Path)
     player = await api.player()
     new_password = "Ch4nged-secret!"
     await api.client.put(
-        f"/users/{player.id}", json={"password": new_password}, headers=player.headers
+        f"/users/{player.id}",
+        json={"password": new_password, "current_password": PASSWORD},
+        headers=player.headers,
     )
     tokens = (await api.login(player.email, new_password)).json()
     await api.refresh(tokens["refresh_token"])
