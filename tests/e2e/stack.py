@@ -48,6 +48,9 @@ TEST_SETTINGS = {
     "GAMESTORE_GATEWAY_CLIENT_BURST": "10000",
     "GAMESTORE_GATEWAY_USER_RATE": "10000",
     "GAMESTORE_GATEWAY_USER_BURST": "10000",
+    # every test logs in from 127.0.0.1: the per-client spraying limit would slow the suite;
+    # its behaviour is tested on the users service (tests/integration/users/test_sessions.py)
+    "GAMESTORE_LOGIN_CLIENT_MAX_FAILURES": "100000",
     # Payments retry fast in tests (the production schedule waits 0.5 s, 1 s, 2 s …)
     "GAMESTORE_PAYMENT_RETRY_BASE_SECONDS": "0.05",
     "GAMESTORE_PSP_WEBHOOK_RETRY_DELAYS": "0.2,0.5,1,2,5",

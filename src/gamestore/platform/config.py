@@ -44,8 +44,12 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # failures allowed per account and client, then per client across accounts, within the
+    # window; after them each attempt waits 1 s, 2 s, 4 s… up to the longest delay
     login_max_failures: int = Field(default=5, ge=1)
+    login_client_max_failures: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_max_delay_seconds: float = Field(default=60.0, gt=0)
     # payment-worker: PSP calls, retries with backoff, then the dead-letter queue (docs/adr/008)
     payment_max_attempts: int = Field(default=5, ge=1)
     payment_retry_base_seconds: float = Field(default=0.5, gt=0)

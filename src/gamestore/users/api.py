@@ -128,11 +128,14 @@ async def delete_user(user_id: str, caller: CallerDep, accounts: AccountsDep) ->
 
 
 @router.post("/login/auth", response_model=TokenPair, tags=["login"])
-async def login(body: Login, sessions: SessionsDep) -> TokenPair:
+async def login(body: Login, sessions: SessionsDep, request: Request) -> TokenPair:
     """Exchange email and password for an access token (EdDSA JWT, at most 15 minutes) and a
-    refresh token. A wrong password and an unknown email get the same 401; after 5 failures
-    for one email within 15 minutes, 429 with `Retry-After`."""
-    return _pair(await sessions.login(str(body.email), body.password))
+    refresh token. A wrong password and an unknown email get the same 401. After 5 failures
+    for one email from one client, or 20 from one client across emails, within 15 minutes,
+    each attempt waits 1 s, 2 s, 4 s… (up to a minute) after the last one: 429 with
+    `Retry-After` meanwhile. The owner logging in from elsewhere is not slowed down."""
+    client = request.client.host if request.client else "-"
+    return _pair(await sessions.login(str(body.email), body.password, client))
 
 
 @router.post("/login/refresh", response_model=TokenPair, tags=["login"])

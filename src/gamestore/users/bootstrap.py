@@ -66,6 +66,7 @@ def _sessions(
     passwords: Passwords,
     keys: KeyRing,
     throttle: LoginThrottle,
+    clients: LoginThrottle,
 ) -> Sessions:
     return Sessions(
         engine,
@@ -73,6 +74,7 @@ def _sessions(
         AccessTokens(keys, settings.access_token_ttl_seconds),
         throttle,
         timedelta(seconds=settings.refresh_token_ttl_seconds),
+        clients,
     )
 
 
@@ -84,13 +86,19 @@ async def build(settings: Settings) -> AsyncIterator[UsersService]:
             service_storage(settings, "users", metadata, outbox.table)
         )
         keys = load_key_ring(settings)
+        window, cap = settings.login_failure_window_seconds, settings.login_max_delay_seconds
         throttle = connect_throttle(
-            settings.redis_url, settings.login_max_failures, settings.login_failure_window_seconds
+            settings.redis_url, settings.login_max_failures, window, cap=cap
         )
         stack.push_async_callback(throttle.close)
+        clients = connect_throttle(
+            settings.redis_url, settings.login_client_max_failures, window, cap=cap,
+            name="login-client",
+        )  # fmt: skip
+        stack.push_async_callback(clients.close)
         passwords = passwords_for(settings)
         accounts = Accounts(storage.engine, passwords, on_commit=storage.relay.wake)
-        sessions = _sessions(storage.engine, settings, passwords, keys, throttle)
+        sessions = _sessions(storage.engine, settings, passwords, keys, throttle, clients)
         yield UsersService(
             _app(keys, accounts, sessions, storage.revocations),
             storage.engine,

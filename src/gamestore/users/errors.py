@@ -32,7 +32,7 @@ async def _on_users_error(_: Request, error: Exception) -> JSONResponse:
     if isinstance(error, TooManyAttempts):
         return problem_response(
             429,
-            "Too many failed logins for this account; try again later.",
+            "Too many failed logins; try again in a moment.",
             headers={"Retry-After": str(error.retry_after)},
         )
     status, detail = next(

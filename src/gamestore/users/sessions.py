@@ -63,18 +63,24 @@ class Sessions:
         access_tokens: AccessTokens,
         throttle: LoginThrottle,
         refresh_ttl: timedelta,
+        clients: LoginThrottle | None = None,
     ) -> None:
         self._engine = engine
         self._passwords = passwords
         self._access_tokens = access_tokens
-        self._throttle = throttle
+        self._throttle = throttle  # per account and client
+        self._clients = clients  # per client, across accounts (password spraying)
         self._refresh_ttl = refresh_ttl
 
-    async def login(self, email: str, password: str) -> Tokens:
+    async def login(self, email: str, password: str, client: str = "-") -> Tokens:
         """Tokens for the right password. Unknown email and wrong password fail alike, in
-        about the same time (a dummy hash is verified); too many failures → TooManyAttempts."""
-        key = normalize_email(email)
-        wait = await self._throttle.attempt(key)
+        about the same time (a dummy hash is verified). Failures slow down the next attempts
+        of the same account from the same ``client`` (its address), and of any account from a
+        client that failed too often (``TooManyAttempts``, with the wait); see ``throttle``."""
+        key = f"{normalize_email(email)}|{client}"
+        wait = await self._clients.check(client) if self._clients is not None else None
+        if wait is None:
+            wait = await self._throttle.attempt(key)
         if wait is not None:
             log.warning("login throttled", email_ref=_email_ref(email), retry_after=wait)
             raise TooManyAttempts(wait)
@@ -83,6 +89,8 @@ class Sessions:
         matched = await self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not matched:
             log.info("login failed", email_ref=_email_ref(email))
+            if self._clients is not None:
+                await self._clients.failed(client)
             raise InvalidCredentials()
         await self._throttle.forget(key)
         await self._rehash_if_needed(user, password)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import httpx
 import jwt
 
 from gamestore.platform.auth import AUDIENCE, ISSUER, StaticKeys, TokenVerifier
@@ -170,7 +173,8 @@ async def test_the_redis_throttle_is_used_when_configured(
             async with build(make_settings(redis_url=redis_url)) as second_process:
                 error = await _fails(second_process.sessions.login(email, PASSWORD))
         finally:
-            await throttle.forget(email)
+            await throttle.forget(f"{email}|-")
+            await service.sessions._clients.forget("-")  # type: ignore[union-attr]
     assert type(error).__name__ == "TooManyAttempts"
 
 
@@ -180,3 +184,61 @@ async def _fails(call: object) -> Exception:
     except Exception as error:
         return error
     raise AssertionError("expected a failure")
+
+
+@asynccontextmanager
+async def client_at(api: UsersApi, address: str) -> AsyncIterator[UsersApi]:
+    """The same users service, called from another client address."""
+    transport = httpx.ASGITransport(app=api.service.app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://users") as client:
+        yield UsersApi(client, api.service)
+
+
+async def test_an_attacker_s_failures_do_not_lock_the_owner_out(api: UsersApi) -> None:
+    """Lockout as a weapon: five wrong passwords from one client slow that client down for that
+    account, not the owner logging in from elsewhere."""
+    user = await api.register()
+    async with client_at(api, "203.0.113.9") as attacker, client_at(api, "198.51.100.7") as owner:
+        for _ in range(5):
+            assert (await attacker.login(user["email"], "Wr0ng-password")).status_code == 401
+        slowed = await attacker.login(user["email"])
+        assert slowed.status_code == 429 and slowed.headers["retry-after"] == "1"
+        assert (await owner.login(user["email"])).status_code == 200
+
+
+async def test_the_delay_grows_and_ends(api: UsersApi) -> None:
+    """Progressive, not a 15-minute wall: the wait doubles with each failure, and once it has
+    passed the right password works."""
+    user = await api.register()
+    async with client_at(api, "203.0.113.10") as attacker:
+        for _ in range(5):
+            await attacker.login(user["email"], "Wr0ng-password")
+        first = await attacker.login(user["email"], "Wr0ng-password")
+        assert (first.status_code, first.headers["retry-after"]) == (429, "1")
+        await asyncio.sleep(1.05)
+        assert (await attacker.login(user["email"], "Wr0ng-password")).status_code == 401
+        second = await attacker.login(user["email"])
+        assert (second.status_code, second.headers["retry-after"]) == (429, "2")
+        await asyncio.sleep(2.05)
+        assert (await attacker.login(user["email"])).status_code == 200
+
+
+async def test_password_spraying_from_one_client_is_slowed_down(api: UsersApi) -> None:
+    """One wrong guess at each of twenty accounts: the client is slowed on every account,
+    including ones it never tried, and other clients are not."""
+    victims = [new_email() for _ in range(21)]
+    async with client_at(api, "203.0.113.11") as sprayer, client_at(api, "198.51.100.8") as other:
+        for email in victims[:20]:
+            assert (await sprayer.login(email, "Summer2026!")).status_code == 401
+        refused = await sprayer.login(victims[20], "Summer2026!")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        user = await other.register()
+        assert (await other.login(user["email"])).status_code == 200
+
+
+async def test_successful_logins_from_one_client_are_never_slowed(api: UsersApi) -> None:
+    """Many people behind one address (an office, a NAT) logging in correctly: no delay."""
+    users = [await api.register() for _ in range(25)]
+    async with client_at(api, "203.0.113.12") as office:
+        for user in users:
+            assert (await office.login(user["email"])).status_code == 200
