@@ -89,8 +89,9 @@ class Caller:
 
 
 def normalize_email(email: str) -> str:
-    """The uniqueness key of an email: case-insensitive as users expect."""
-    return email.strip().lower()
+    """The uniqueness key of an email: compatibility-normalised (NFKC: a fullwidth ``\\uff41`` is
+    an ``a``) and case-folded, so a lookalike of an existing address is the same address."""
+    return unicodedata.normalize("NFKC", email).strip().casefold()
 
 
 def clean_name(name: str) -> str:

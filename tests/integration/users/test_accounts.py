@@ -38,6 +38,27 @@ async def test_an_email_is_taken_whatever_its_case(api: UsersApi) -> None:
     assert again.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "\uff41dmin-{tag}@example.com",  # fullwidth a
+        "ADMIN-{tag}@EXAMPLE.COM",
+        "admin-{tag}@\uff45xample.com",  # fullwidth e in the domain
+        "\u1d2c\u1d30\u1d39\u1d35\u1d3a-{tag}@example.com",  # modifier capitals: ᴬᴰᴹᴵᴺ
+    ],
+)
+async def test_a_lookalike_of_a_taken_email_is_the_same_email(
+    api: UsersApi, lookalike: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    await api.register(f"admin-{tag}@example.com")
+    again = await api.client.post(
+        "/users",
+        json={"name": "Eve", "email": lookalike.format(tag=tag), "password": PASSWORD},
+    )
+    assert again.status_code == 409, again.text
+
+
 INVALID_REGISTRATIONS: list[dict[str, object]] = [
     {"name": "A", "email": "not-an-email", "password": PASSWORD},
     {"name": "   ", "email": "a@example.com", "password": PASSWORD},
