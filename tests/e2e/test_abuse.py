@@ -469,7 +469,9 @@ async def test_no_password_or_token_reaches_a_log_or_an_event(
     assert refreshed.status_code == 200, refreshed.text
     await client.post("/login/logout", json={"refresh_token": refreshed.json()["refresh_token"]})
     changed = await client.put(
-        f"/users/{account.id}", json={"password": new_password}, headers={**account.auth, **headers}
+        f"/users/{account.id}",
+        json={"password": new_password, "current_password": password},
+        headers={**account.auth, **headers},
     )
     assert changed.status_code == 200, changed.text
     await client.post("/users", json={"name": "x", "email": "bad", "password": password})
