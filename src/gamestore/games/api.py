@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Response
 
 from gamestore.games.catalog import Catalog
 from gamestore.games.domain import Game, etag, parse_if_match
 from gamestore.games.library import Libraries
 from gamestore.games.schemas import GameIn, GamePage, GamePublic, Library, LibraryItem
 from gamestore.platform.auth import AdminUser, CurrentUser
+from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 
 router = APIRouter()
@@ -52,8 +53,8 @@ async def create_game(
 @router.get("/jogos", response_model=GamePage, tags=["games"])
 async def list_games(
     catalog: CatalogDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    size: PageSize = 20,
 ) -> GamePage:
     """The catalog: listed games in title order, a page at a time."""
     items, total = await catalog.page(page, size)

@@ -19,6 +19,7 @@ from gamestore.games.orders import Orders
 from gamestore.games.schemas import OrderPage, OrderPublic, PurchaseAccepted, PurchaseIn
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
 
@@ -83,8 +84,8 @@ async def purchase(
 async def list_orders(
     principal: CurrentUser,
     orders: OrdersDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    size: PageSize = 20,
     user_id: Annotated[
         str | None, Query(max_length=100, description="Another player's orders (admin only).")
     ] = None,

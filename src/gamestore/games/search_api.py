@@ -16,10 +16,12 @@ from pydantic import BaseModel, Field
 from gamestore.games.catalog import Catalog
 from gamestore.games.domain import GameNotFound
 from gamestore.games.library import Libraries
+from gamestore.games.schemas import PRICE_MAX
 from gamestore.games.search import InvalidQuery, SearchHit, SearchIndex, SearchQuery
 from gamestore.games.search.model import MAX_PAGE_SIZE, SORTS
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.params import PageNumber
 from gamestore.platform.http.state import app_state
 
 router = APIRouter()
@@ -58,6 +60,7 @@ class GameList(BaseModel):
 
 SearchDep = Annotated[SearchIndex, Depends(app_state("search"))]
 Limit = Annotated[int, Query(ge=1, le=LIST_LIMIT, description="How many games, at most.")]
+PriceFilter = Annotated[int | None, Query(ge=0, le=PRICE_MAX, description="In cents.")]
 
 
 def _item(hit: SearchHit) -> SearchItem:
@@ -78,10 +81,10 @@ async def search_games(
     q: Annotated[str, Query(max_length=20_000, description="Words to look for.")] = "",
     genre: Annotated[str | None, Query(max_length=1000)] = None,
     platform: Annotated[str | None, Query(max_length=1000)] = None,
-    min_price: Annotated[int | None, Query(ge=0, description="In cents.")] = None,
-    max_price: Annotated[int | None, Query(ge=0, description="In cents.")] = None,
+    min_price: PriceFilter = None,
+    max_price: PriceFilter = None,
     sort: Annotated[str, Query(description=f"One of {', '.join(SORTS)}.")] = "relevance",
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> SearchPage:
     """Search the catalog: typo-tolerant ("witcer"), accent-insensitive ("pokemon"),

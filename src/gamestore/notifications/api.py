@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from gamestore.notifications.notifier import Notifier
 from gamestore.platform.auth import CurrentUser
+from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 
 router = APIRouter()
@@ -40,8 +41,8 @@ NotifierDep = Annotated[Notifier, Depends(app_state("notifier"))]
 async def my_notifications(
     principal: CurrentUser,
     notifier: NotifierDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    size: PageSize = 20,
 ) -> NotificationPage:
     """The caller's notifications, newest first, a page at a time: a completed purchase, a
     refused payment (with the reason), the welcome after sign-up."""

@@ -13,6 +13,7 @@ from gamestore.platform.auth import AdminUser
 from gamestore.platform.dlq import DeadLetters, Source
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.params import Position
 from gamestore.platform.http.state import app_state
 from gamestore.platform.logs import get_logger
 
@@ -75,7 +76,7 @@ async def discard_dead_letter(
 async def events(
     _: AdminUser,
     store: StoreDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Position = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     stream: Text = None,
     type: Text = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +25,7 @@ from gamestore.payments.schemas import (
     PaymentSummary,
 )
 from gamestore.platform.auth import CurrentUser
+from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
 
@@ -88,8 +89,8 @@ async def list_payments(
     user: CurrentUser,
     view: ViewDep,
     order_id: uuid.UUID | None = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    size: PageSize = 20,
 ) -> PaymentPage:
     """The caller's payments (an admin's: everyone's), newest first; `order_id` narrows them
     to one order."""

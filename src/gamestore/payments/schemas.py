@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gamestore.platform.http.params import BIGINT_MAX
+
 PaymentMethod = Literal[
     "pm_card_visa",
     "pm_card_chargeDeclined",
@@ -112,7 +114,7 @@ class EventPage(BaseModel):
 class WebhookData(BaseModel):
     charge_id: str = Field(min_length=1, max_length=255)
     payment_id: str = Field(min_length=1, max_length=255)
-    amount_cents: int = Field(ge=0)
+    amount_cents: int = Field(ge=0, le=BIGINT_MAX)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     failure_code: str | None = Field(default=None, max_length=100)
 

@@ -61,7 +61,7 @@ def outcome_of(payment_method: str) -> Outcome | None:
 class ChargeRequest(BaseModel):
     """``POST /v1/charges`` body (with an ``Idempotency-Key`` header)."""
 
-    amount_cents: int = Field(ge=0)
+    amount_cents: int = Field(ge=0, le=2**63 - 1)  # what a BIGINT column holds
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     payment_method: str = Field(min_length=1, max_length=100)
     payment_id: str = Field(min_length=1, max_length=255)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from gamestore.platform.auth import AdminUser, CurrentUser, unauthorized
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 from gamestore.users.accounts import Accounts
 from gamestore.users.domain import Caller, User
@@ -93,8 +94,8 @@ async def me(account: AccountDep) -> UserPublic:
 async def list_users(
     _: AdminDep,
     accounts: AccountsDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    size: PageSize = 20,
 ) -> UserPage:
     """Every live account, oldest first, a page at a time (admin only)."""
     items, total = await accounts.page(page, size)
