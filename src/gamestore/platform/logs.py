@@ -3,13 +3,16 @@
 ``<RFC 3339 time> <LEVEL> <process> corr=<id> <message> key=value…``
 
 The correlation id travels in a context variable, so every line a request causes carries it
-without being passed around by hand.
+without being passed around by hand. Nothing a client sent can break a line or a reader's
+terminal: every control character (C0, DEL, C1), line and paragraph separator and bidi control
+in the message and in the values is written as an escape (``\r``, ``\x1b``, ``\u202e``).
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -49,10 +52,27 @@ def correlation(value: str | None) -> Iterator[str]:
         _correlation_id.reset(token)
 
 
+# control characters, line/paragraph separators, and the bidi controls that reorder text
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NEEDS_QUOTES = re.compile(f'[\\s"=]|{_UNSAFE.pattern}')
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape(text: str) -> str:
+    """``text`` with every character that could break a line or a terminal escaped."""
+    return _UNSAFE.sub(_escaped, text)
+
+
 def _format_value(value: object) -> str:
     text = str(value)
-    if text == "" or any(c.isspace() or c in '"=' for c in text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if text == "" or _NEEDS_QUOTES.search(text):
+        return '"' + escape(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
     return text
 
 
@@ -74,13 +94,12 @@ class TextFormatter(logging.Formatter):
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         when = when.replace("+00:00", "Z")
         corr = getattr(record, "corr", None) or _correlation_id.get()
-        message = record.getMessage().replace("\n", "\\n")
+        message = escape(record.getMessage())
         fields: dict[str, Any] = getattr(record, "fields", {}) or {}
         pairs = "".join(f" {key}={_format_value(value)}" for key, value in fields.items())
         line = f"{when} {record.levelname} {self.process} corr={corr} {message}{pairs}"
         if record.exc_info:
-            exc = self.formatException(record.exc_info).replace("\n", "\\n")
-            line += f" error={_format_value(exc)}"
+            line += f" error={_format_value(self.formatException(record.exc_info))}"
         return line
 
 

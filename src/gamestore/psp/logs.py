@@ -16,11 +16,18 @@ corr: contextvars.ContextVar[str] = contextvars.ContextVar("psp_corr", default="
 _logger = logging.getLogger("psp")
 
 
+def _safe(text: str) -> str:
+    """``text`` unchanged when every character is printable, else with Python escapes (control
+    characters, separators and bidi controls cannot break a line or a reader's terminal)."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _value(value: object) -> str:
     text = str(value)
-    if text == "" or any(c.isspace() or c in '"=' for c in text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    return text
+    if text and text.isprintable() and not any(c.isspace() or c in '"=' for c in text):
+        return text
+    inner = text.replace("\\", "\\\\") if text.isprintable() else _safe(text)
+    return '"' + inner.replace('"', '\\"') + '"'
 
 
 class LineFormatter(logging.Formatter):
@@ -30,11 +37,10 @@ class LineFormatter(logging.Formatter):
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         fields: dict[str, Any] = getattr(record, "fields", {})
         pairs = "".join(f" {key}={_value(val)}" for key, val in fields.items())
-        message = record.getMessage().replace("\n", "\\n")
+        message = _safe(record.getMessage())
         line = f"{when.replace('+00:00', 'Z')} {record.levelname} psp corr={corr.get()} {message}"
         if record.exc_info:
-            failure = self.formatException(record.exc_info).replace("\n", "\\n")
-            pairs += f" error={_value(failure)}"
+            pairs += f" error={_value(self.formatException(record.exc_info))}"
         return line + pairs
 
 
