@@ -4,7 +4,8 @@ Never a stack trace, never a 500 for bad input: validation errors become 422 wit
 ``errors: [{loc, msg}]``, unknown routes 404, wrong methods 405. An outage of an engine the
 service needs (its database, the event store, the broker, Redis: ``platform.faults``) is a 503
 with ``Retry-After``, never a 500; anything else unexpected is a plain 500 whose details go to
-the log only.
+the log only — answered by :class:`UnexpectedErrors` inside the request's context, so the
+traceback's log line and the response carry the request id.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gamestore.platform.faults import OutageLog, TransientError, is_transient
 from gamestore.platform.logs import get_logger
@@ -129,6 +131,35 @@ def _unavailable(request: Request, error: Exception) -> JSONResponse:
         "A service this request needs is unavailable right now; retry shortly.",
         headers={"Retry-After": OUTAGE_RETRY_AFTER},
     )
+
+
+class UnexpectedErrors:
+    """The last resort, as the innermost middleware: an exception no handler took becomes the
+    logged 500 problem (503 for an outage) while the request's correlation id is still in
+    force. Starlette's own last resort runs outside every middleware, where the traceback would
+    be logged with ``corr=-`` and the answer would lack its ``X-Request-ID``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if started:
+                raise  # too late for another answer; the server closes the connection
+            response = await _on_unexpected(Request(scope, receive), error)
+            await response(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
