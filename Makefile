@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test check bench clean
+.PHONY: run test check audit bench clean
 
 run: $(STAMP)
 	$(BIN)/gamestore up --demo
@@ -16,6 +16,12 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r src
+
+# Known vulnerabilities in the installed dependencies (needs PyPI's JSON API or OSV; fails when
+# it cannot reach them rather than passing unaudited).
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 bench: $(STAMP)
 	$(BIN)/python bench/eventstore.py

@@ -203,7 +203,8 @@ class Pause:
     def delay(self, tries: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failure number ``tries`` (1 for the first) of an outage."""
         ceiling = min(self.cap, self.first * 2 ** max(tries - 1, 0))
-        wait = random.uniform(ceiling / 2, ceiling)
+        # Retry jitter, not a secret: the standard generator is the right one.
+        wait = random.uniform(ceiling / 2, ceiling)  # nosec B311
         if retry_after is not None:
             wait = max(wait, min(retry_after, self.longest))
         return wait

@@ -22,6 +22,8 @@ from gamestore.platform.eventstore.model import (
 )
 from gamestore.platform.waiting import wait_event
 
+# The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
+# list and "?"/"$n" placeholders; every value is a bound parameter.
 _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
 )
@@ -136,7 +138,7 @@ class PostgresEventStore:
     ) -> list[RecordedEvent]:
         if types:
             rows = await self._pool.fetch(
-                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 AND type = ANY($3)"
+                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 AND type = ANY($3)"  # nosec B608
                 " ORDER BY position LIMIT $2",
                 after,
                 limit,
@@ -144,7 +146,7 @@ class PostgresEventStore:
             )
         else:
             rows = await self._pool.fetch(
-                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 ORDER BY position LIMIT $2",
+                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 ORDER BY position LIMIT $2",  # nosec B608
                 after,
                 limit,
             )
@@ -152,7 +154,7 @@ class PostgresEventStore:
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = $1 AND version >= $2"
+            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = $1 AND version >= $2"  # nosec B608
             " ORDER BY version",
             stream_id,
             from_version,
@@ -161,7 +163,7 @@ class PostgresEventStore:
 
     async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = $1 ORDER BY position",
+            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = $1 ORDER BY position",  # nosec B608
             correlation,
         )
         return [_record(row) for row in rows]

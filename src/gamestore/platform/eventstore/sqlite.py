@@ -22,6 +22,8 @@ from gamestore.platform.eventstore.model import (
 )
 from gamestore.platform.waiting import wait_event
 
+# The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
+# list and "?"/"$n" placeholders; every value is a bound parameter.
 _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
 )
@@ -137,7 +139,8 @@ class SqliteEventStore:
         marks = ",".join("?" * len(ids))
         rows = list(
             await self._writer.execute_fetchall(
-                f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})", ids
+                f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})",  # nosec B608
+                ids,
             )
         )
         if rows:
@@ -157,7 +160,7 @@ class SqliteEventStore:
         )
         recorded = _new_records(request, last, current)
         await self._writer.executemany(
-            f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # nosec B608
             [
                 (
                     r.position,
@@ -181,19 +184,19 @@ class SqliteEventStore:
         if types:
             marks = ",".join("?" * len(types))
             sql = (
-                f"SELECT {_COLUMNS} FROM es_events WHERE position > ? AND type IN ({marks})"
+                f"SELECT {_COLUMNS} FROM es_events WHERE position > ? AND type IN ({marks})"  # nosec B608
                 " ORDER BY position LIMIT ?"
             )
             params: list[object] = [after, *types, limit]
         else:
-            sql = f"SELECT {_COLUMNS} FROM es_events WHERE position > ? ORDER BY position LIMIT ?"
+            sql = f"SELECT {_COLUMNS} FROM es_events WHERE position > ? ORDER BY position LIMIT ?"  # nosec B608
             params = [after, limit]
         rows = await self._reader.execute_fetchall(sql, params)
         return [_record(row) for row in rows]
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         rows = await self._reader.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = ? AND version >= ?"
+            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = ? AND version >= ?"  # nosec B608
             " ORDER BY version",
             (stream_id, from_version),
         )
@@ -201,7 +204,7 @@ class SqliteEventStore:
 
     async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
         rows = await self._reader.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = ? ORDER BY position",
+            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = ? ORDER BY position",  # nosec B608
             (correlation,),
         )
         return [_record(row) for row in rows]
