@@ -16,6 +16,7 @@ from gamestore.games.domain import Game, etag, parse_if_match
 from gamestore.games.library import Libraries
 from gamestore.games.schemas import GameIn, GamePage, GamePublic, Library, LibraryItem
 from gamestore.platform.auth import AdminUser, CurrentUser
+from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 
@@ -39,7 +40,9 @@ def _game(game: Game, response: Response) -> GamePublic:
     return GamePublic.model_validate(game.public())
 
 
-@router.post("/jogos", status_code=201, response_model=GamePublic, tags=["games"])
+@router.post(
+    "/jogos", status_code=201, response_model=GamePublic, tags=["games"], responses=problems(409)
+)
 async def create_game(
     body: GameIn, _: AdminUser, catalog: CatalogDep, response: Response
 ) -> GamePublic:
@@ -68,7 +71,9 @@ async def get_game(game_id: str, catalog: CatalogDep, response: Response) -> Gam
     return _game(await catalog.get(game_id), response)
 
 
-@router.put("/jogos/{game_id}", response_model=GamePublic, tags=["games"])
+@router.put(
+    "/jogos/{game_id}", response_model=GamePublic, tags=["games"], responses=problems(409, 412)
+)
 async def replace_game(
     game_id: str,
     body: GameIn,

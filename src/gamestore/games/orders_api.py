@@ -19,6 +19,7 @@ from gamestore.games.orders import Orders
 from gamestore.games.schemas import OrderPage, OrderPublic, PurchaseAccepted, PurchaseIn
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
@@ -80,7 +81,7 @@ async def purchase(
     return response
 
 
-@router.get("/pedidos", response_model=OrderPage)
+@router.get("/pedidos", response_model=OrderPage, responses=problems(403))
 async def list_orders(
     principal: CurrentUser,
     orders: OrdersDep,

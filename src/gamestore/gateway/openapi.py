@@ -3,8 +3,11 @@
 Only operations the routing table exposes are kept; each service's components are renamed
 ``<service>.<Name>`` (two services may both have a ``Page`` schema) and every ``$ref`` follows.
 Security comes from the table, not from the service: user and admin routes need the bearer
-token. The merge is cached for ``ttl`` seconds; a service that is down keeps its last good
-document, or is left out and listed under ``x-unavailable-services``.
+token. Every operation also lists the problems the gateway itself can answer (401/403 by the
+table, 413 for a body, 429 rate limited, 502/503/504 when its service fails), all with the one
+``Problem`` schema every service shares. The merge is cached for ``ttl`` seconds; a service
+that is down keeps its last good document, or is left out and listed under
+``x-unavailable-services``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from gamestore.gateway.routes import GATEWAY, Access, Route, RouteTable
+from gamestore.platform.http.openapi import PROBLEM_SCHEMA, problem
 from gamestore.platform.logs import get_logger
 
 log = get_logger("gateway.openapi")
@@ -76,14 +80,19 @@ def merge(table: RouteTable, documents: Mapping[str, Document], unavailable: lis
             "description": "The public API of GameStore, served by the gateway.",
         },
         "paths": _own_paths(),
-        "components": {"securitySchemes": copy.deepcopy(BEARER)},
+        "components": {
+            "securitySchemes": copy.deepcopy(BEARER),
+            "schemas": {"Problem": copy.deepcopy(PROBLEM_SCHEMA)},
+        },
         "x-unavailable-services": sorted(unavailable),
     }
     for service in sorted(documents):
         document = _renamed(service, documents[service])
         for kind, items in document.get("components", {}).items():
             if kind != "securitySchemes":
-                merged["components"].setdefault(kind, {}).update(items)
+                shared = {f"{service}.Problem"}  # one Problem for all (see below)
+                kept = {name: value for name, value in items.items() if name not in shared}
+                merged["components"].setdefault(kind, {}).update(kept)
         for path, item in document.get("paths", {}).items():
             operations = _exposed(table, service, path, item)
             if operations:
@@ -105,10 +114,26 @@ def _exposed(table: RouteTable, service: str, path: str, item: Document) -> Docu
             operation["security"] = [{"bearer": []}]
         operation["x-access"] = found.access.value
         operation.setdefault("tags", [service])
+        operation["responses"] = _with_gateway_problems(operation, found.access)
         kept[method] = operation
     if kept and "parameters" in item:
         kept["parameters"] = item["parameters"]
     return kept
+
+
+def _with_gateway_problems(operation: Document, access: Access) -> Document:
+    """The operation's responses and those the gateway itself may answer for it."""
+    responses: Document = dict(operation.get("responses", {}))
+    statuses = [429, 502, 503, 504]
+    if access is not Access.PUBLIC:
+        statuses.append(401)
+    if access is Access.ADMIN:
+        statuses.append(403)
+    if "requestBody" in operation:
+        statuses.append(413)
+    for status in statuses:
+        responses.setdefault(str(status), problem(status))
+    return responses
 
 
 def _sample(path: str) -> str:
@@ -125,6 +150,7 @@ def _renamed(service: str, document: Document) -> Document:
         for kind, items in components.items()
         for name in items
     }
+    refs[f"{prefix}schemas/Problem"] = f"{prefix}schemas/Problem"  # shared, not renamed
     renamed: Document = _rewrite(document, refs)
     renamed["components"] = {
         kind: {f"{service}.{name}": value for name, value in items.items()}

@@ -25,6 +25,7 @@ from gamestore.payments.schemas import (
     PaymentSummary,
 )
 from gamestore.platform.auth import CurrentUser
+from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
@@ -39,7 +40,9 @@ ViewDep = Annotated[PaymentsView, Depends(app_state("payments_view"))]
 KeysDep = Annotated[Idempotency, Depends(app_state("idempotency"))]
 
 
-@router.post("/pagamento", status_code=202, response_model=PaymentStarted)
+@router.post(
+    "/pagamento", status_code=202, response_model=PaymentStarted, responses=problems(404, 409)
+)
 async def start_payment(
     body: PaymentIn,
     user: CurrentUser,

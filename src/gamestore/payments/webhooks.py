@@ -27,6 +27,7 @@ from gamestore.platform.config import Settings
 from gamestore.platform.db import Upsert
 from gamestore.platform.eventstore import NO_STREAM, NewEvent
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.openapi import problems
 from gamestore.platform.logs import get_logger
 
 _STORE = Upsert(
@@ -171,7 +172,7 @@ class WebhookInbox:
 router = APIRouter()
 
 
-@router.post("/webhooks/psp", status_code=204, tags=["webhooks"])
+@router.post("/webhooks/psp", status_code=204, tags=["webhooks"], responses=problems(400, 401, 413))
 async def psp_webhook(request: Request) -> Response:
     """Where the PSP reports charge outcomes (Standard Webhooks signature, no token).
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from gamestore.platform.auth import AdminUser, CurrentUser, unauthorized
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
 from gamestore.users.accounts import Accounts
@@ -75,7 +76,9 @@ def _pair(tokens: Tokens) -> TokenPair:
     )
 
 
-@router.post("/users", status_code=201, response_model=UserPublic, tags=["users"])
+@router.post(
+    "/users", status_code=201, response_model=UserPublic, tags=["users"], responses=problems(409)
+)
 async def register(body: UserCreate, accounts: AccountsDep, response: Response) -> UserPublic:
     """Create a player account. The email is unique regardless of case (409 if taken). The
     password needs at least 8 characters with a letter, a digit and a special character."""
@@ -108,7 +111,12 @@ async def get_user(user_id: str, caller: CallerDep, accounts: AccountsDep) -> Us
     return _user(await accounts.get(caller, user_id))
 
 
-@router.put("/users/{user_id}", response_model=UserPublic, tags=["users"])
+@router.put(
+    "/users/{user_id}",
+    response_model=UserPublic,
+    tags=["users"],
+    responses=problems(403, 409),
+)
 async def update_user(
     user_id: str, body: UserUpdate, caller: CallerDep, accounts: AccountsDep
 ) -> UserPublic:
@@ -128,7 +136,7 @@ async def delete_user(user_id: str, caller: CallerDep, accounts: AccountsDep) ->
     return Response(status_code=204)
 
 
-@router.post("/login/auth", response_model=TokenPair, tags=["login"])
+@router.post("/login/auth", response_model=TokenPair, tags=["login"], responses=problems(401, 429))
 async def login(body: Login, sessions: SessionsDep, request: Request) -> TokenPair:
     """Exchange email and password for an access token (EdDSA JWT, at most 15 minutes) and a
     refresh token. A wrong password and an unknown email get the same 401. After 5 failures
@@ -139,7 +147,7 @@ async def login(body: Login, sessions: SessionsDep, request: Request) -> TokenPa
     return _pair(await sessions.login(str(body.email), body.password, client))
 
 
-@router.post("/login/refresh", response_model=TokenPair, tags=["login"])
+@router.post("/login/refresh", response_model=TokenPair, tags=["login"], responses=problems(401))
 async def refresh(body: RefreshRequest, sessions: SessionsDep) -> TokenPair:
     """A new token pair for a refresh token, which is dead afterwards. Presenting a refresh
     token that was already used revokes every token of its login (reuse detection)."""

@@ -18,6 +18,7 @@ from gamestore.platform.http.middleware import (
     RequestContextMiddleware,
     request_id_from,
 )
+from gamestore.platform.http.openapi import document_problems
 from gamestore.platform.http.problems import (
     PROBLEM_JSON,
     UnexpectedErrors,
@@ -41,6 +42,7 @@ def create_app(
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
+    document_problems(app)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit)
     app.add_middleware(RequestContextMiddleware)
