@@ -7,7 +7,6 @@ dropped) and take numbers and dates strictly (``"10"`` is not a price, ``true`` 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal, get_args
 
@@ -21,43 +20,13 @@ from pydantic import (
 )
 
 from gamestore.games.domain import PAYMENT_METHODS, TITLE_MAX, GameFields
+from gamestore.platform.text import NORMALIZED, trimmed
 
 PRICE_MAX = 100_000_000  # R$ 1,000,000.00: anything above is a typo, not a price
 DESCRIPTION_MAX = 10_000
 LABEL_MAX = 50
 RELEASE_MIN = date(1950, 1, 1)
 RELEASE_MAX = date(2100, 12, 31)
-
-
-def _clean(text: str, low: int, high: int) -> str:
-    text = unicodedata.normalize("NFC", text).strip()
-    if not low <= len(text) <= high:
-        raise ValueError(f"must have {low} to {high} characters after trimming spaces")
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        raise ValueError("must not contain control characters")
-    return text
-
-
-def _single_line(text: str) -> str:
-    if "\n" in text or "\t" in text:
-        raise ValueError("must be a single line")
-    return text
-
-
-def _title(text: str) -> str:
-    return _single_line(_clean(text, 1, TITLE_MAX))
-
-
-def _name(text: str) -> str:
-    return _single_line(_clean(text, 1, TITLE_MAX))
-
-
-def _label(text: str) -> str:
-    return _single_line(_clean(text, 1, LABEL_MAX))
-
-
-def _description(text: str) -> str:
-    return _clean(text, 0, DESCRIPTION_MAX)
 
 
 def _unique(labels: list[str]) -> list[str]:
@@ -89,21 +58,36 @@ def _release(day: date) -> date:
     return day
 
 
-Label = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_label)]
+# the release range as a pattern too, so the document states it (a valid date of those years)
+RELEASE_PATTERN = r"^(?:19[5-9][0-9]|20[0-9][0-9]|2100)-[0-9]{2}-[0-9]{2}$"
+Label = Annotated[str, trimmed(1, LABEL_MAX), NORMALIZED]
 Labels = Annotated[list[Label], AfterValidator(_unique)]
-Title = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_title)]
-Name = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_name)]
-Description = Annotated[
-    str, StringConstraints(max_length=DESCRIPTION_MAX * 2), AfterValidator(_description)
+Title = Annotated[str, trimmed(1, TITLE_MAX), NORMALIZED]
+Name = Annotated[str, trimmed(1, TITLE_MAX), NORMALIZED]
+Description = Annotated[str, trimmed(0, DESCRIPTION_MAX, lines=True), NORMALIZED]
+
+
+def _whole(value: object) -> object:
+    """A JSON number with no fraction (``658.0`` is the integer 658, as JSON Schema has it);
+    strings and booleans stay what they are, and are refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Price = Annotated[int, Field(strict=True, ge=0, le=PRICE_MAX), BeforeValidator(_whole)]
+ReleaseDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    AfterValidator(_release),
+    Field(json_schema_extra={"pattern": RELEASE_PATTERN}),
 ]
-Price = Annotated[int, Field(strict=True, ge=0, le=PRICE_MAX)]
-ReleaseDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_release)]
 
 
 class GameIn(BaseModel):
     """A whole game as an admin writes it (POST creates, PUT replaces every field)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # see platform/text
 
     title: Title
     description: Description

@@ -18,10 +18,15 @@ from gamestore.games.domain import GameNotFound
 from gamestore.games.library import Libraries
 from gamestore.games.schemas import PRICE_MAX
 from gamestore.games.search import InvalidQuery, SearchHit, SearchIndex, SearchQuery
-from gamestore.games.search.model import MAX_PAGE_SIZE, SORTS
+from gamestore.games.search.model import (
+    MAX_FILTER_CHARS,
+    MAX_PAGE_SIZE,
+    MAX_RESULT_WINDOW,
+    MAX_TEXT_CHARS,
+    Sort,
+)
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
-from gamestore.platform.http.params import PageNumber
 from gamestore.platform.http.state import app_state
 
 router = APIRouter()
@@ -54,6 +59,9 @@ class SearchPage(BaseModel):
     facets: Facets = Field(description="Counts over every match, not only this page.")
 
 
+NO_FACETS = Facets(genres={}, platforms={})
+
+
 class GameList(BaseModel):
     items: list[SearchItem]
 
@@ -78,20 +86,23 @@ def _invalid(error: InvalidQuery) -> ProblemError:
 @router.get("/jogos/busca", response_model=SearchPage, tags=["search"])
 async def search_games(
     index: SearchDep,
-    q: Annotated[str, Query(max_length=20_000, description="Words to look for.")] = "",
-    genre: Annotated[str | None, Query(max_length=1000)] = None,
-    platform: Annotated[str | None, Query(max_length=1000)] = None,
+    q: Annotated[str, Query(max_length=MAX_TEXT_CHARS, description="Words to look for.")] = "",
+    genre: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
+    platform: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
     min_price: PriceFilter = None,
     max_price: PriceFilter = None,
-    sort: Annotated[str, Query(description=f"One of {', '.join(SORTS)}.")] = "relevance",
-    page: PageNumber = 1,
+    sort: Sort = "relevance",
+    page: Annotated[int, Query(ge=1, le=MAX_RESULT_WINDOW // MAX_PAGE_SIZE)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> SearchPage:
     """Search the catalog: typo-tolerant ("witcer"), accent-insensitive ("pokemon"),
     prefix-aware ("witch"); filter by genre, platform and price; sort by relevance, price,
-    release date or popularity. Facet counts cover every match. 422 for a query that cannot
-    run (text over 512 characters, unknown sort, a page beyond result 10,000)."""
-    query = SearchQuery(q, genre, platform, min_price, max_price, sort, page, size)  # type: ignore[arg-type]
+    release date or popularity. Facet counts cover every match. Every page of the first
+    10,000 results is reachable (`page` ≤ 100); a price range whose minimum is above its
+    maximum matches nothing."""
+    if min_price is not None and max_price is not None and min_price > max_price:
+        return SearchPage(items=[], total=0, page=page, size=size, facets=NO_FACETS)
+    query = SearchQuery(q, genre, platform, min_price, max_price, sort, page, size)
     try:
         result = await index.search(query)
     except InvalidQuery as error:

@@ -52,6 +52,7 @@ import contextlib
 import hashlib
 import json
 import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ from gamestore.platform.logs import get_logger
 
 log = get_logger("idempotency")
 KEY_MAX = 255
+# visible ASCII, spaces only inside (HTTP trims a header value's own): what a UUID or a
+# client's token is made of, and what the document can state
+KEY_PATTERN = f"^[!-~](?:[ -~]{{0,{KEY_MAX - 2}}}[!-~])?$"
 HEADER = "Idempotency-Key"
 IN_PROGRESS, DONE = "in_progress", "done"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -77,8 +81,9 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias=HEADER,
-        description="Any unique string of 1 to 255 characters: a retry with the same key and body "
-        "gets the first answer again, without doing the work twice.",
+        description="Any unique string of 1 to 255 visible ASCII characters: a retry with the "
+        "same key and body gets the first answer again, without doing the work twice.",
+        pattern=KEY_PATTERN,
     ),
 ]
 
@@ -146,11 +151,11 @@ def fingerprint(body: Any) -> str:
 
 
 def check_key(key: str) -> str:
-    """The key itself; 422 when it is empty or longer than 255 characters."""
-    if not 1 <= len(key) <= KEY_MAX:
+    """The key itself; 422 when it is not 1 to 255 visible ASCII characters."""
+    if not re.fullmatch(KEY_PATTERN.strip("^$"), key):  # ($ would allow a final line break)
         raise ProblemError(
             422,
-            f"{HEADER} must have 1 to {KEY_MAX} characters.",
+            f"{HEADER} must have 1 to {KEY_MAX} visible ASCII characters.",
             errors=[{"loc": ["header", HEADER], "msg": f"must have 1 to {KEY_MAX} characters"}],
         )
     return key

@@ -9,26 +9,48 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from gamestore.users.domain import check_password_policy, clean_name
+from gamestore.platform.text import NORMALIZED
+from gamestore.users.domain import (
+    EMAIL_MAX,
+    EMAIL_PATTERN,
+    NAME_MAX,
+    NAME_PATTERN,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    PASSWORD_PATTERN,
+    check_email,
+    check_password_policy,
+)
 
-PASSWORD_MAX = 128  # argon2 cost must not be a function of what a client sends
-
-Name = Annotated[str, StringConstraints(max_length=1000), AfterValidator(clean_name)]
+# Every rule is the domain's pattern, so the document states exactly what the service accepts.
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=NAME_MAX), NORMALIZED]
+Email = Annotated[
+    str,
+    StringConstraints(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX),
+    AfterValidator(check_email),  # and no final line break, which Python's $ lets by
+    Field(description="An email address (compared after NFKC normalisation and case folding)."),
+]
 NewPassword = Annotated[
-    str, StringConstraints(max_length=PASSWORD_MAX), AfterValidator(check_password_policy)
+    str,
+    StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),
+    AfterValidator(check_password_policy),  # the pattern's three classes, one search each
+    Field(
+        description="8 to 128 characters with a letter, a digit and a special character.",
+        json_schema_extra={"pattern": PASSWORD_PATTERN},
+    ),
 ]
 Role = Literal["player", "admin"]
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # see platform/text
 
 
 class UserCreate(_Request):
     name: Name
-    email: EmailStr
+    email: Email
     password: NewPassword
 
 
@@ -36,7 +58,7 @@ class UserUpdate(_Request):
     """A partial update: only the fields present change."""
 
     name: Name | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     password: NewPassword | None = None
     current_password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX)] | None = Field(
         default=None,
@@ -46,7 +68,7 @@ class UserUpdate(_Request):
 
 
 class Login(_Request):
-    email: EmailStr
+    email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX)]
 
 

@@ -16,6 +16,7 @@ from typing import Literal, Protocol, get_args
 Sort = Literal["relevance", "price_asc", "price_desc", "release_desc", "popular"]
 SORTS: tuple[str, ...] = get_args(Sort)
 MAX_TEXT_CHARS = 512
+MAX_FILTER_CHARS = 100
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000
 FACET_FIELDS = ("genres", "platforms")
@@ -83,8 +84,8 @@ def _clean(value: str | None) -> str | None:
     if value is None:
         return None
     value = "".join(ch for ch in value if ch.isprintable()).strip()
-    if len(value) > 100:
-        raise InvalidQuery("filter values are at most 100 characters")
+    if len(value) > MAX_FILTER_CHARS:
+        raise InvalidQuery(f"filter values are at most {MAX_FILTER_CHARS} characters")
     return value or None
 
 
