@@ -87,9 +87,22 @@ def problem_response(
     )
 
 
+# A field that does not match its pattern: the pattern itself is in the OpenAPI document; the
+# message says what is wrong without reciting it.
+PATTERN_MISMATCH = (
+    "does not have the expected form (no control characters; see the field's pattern in the "
+    "API document)"
+)
+
+
 def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+        {
+            "loc": [str(part) for part in item.get("loc", ())],
+            "msg": PATTERN_MISMATCH
+            if item.get("type") == "string_pattern_mismatch"
+            else str(item.get("msg", "")),
+        }
         for item in error.errors()
     ]
 
