@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from gamestore.platform.config import Settings
 from gamestore.platform.faults import TransientError
 from gamestore.platform.logs import current_correlation
 from gamestore.psp.wire import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REQUEST_ID, ChargeRequest
@@ -154,6 +155,15 @@ class PspClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def configured(cls, settings: Settings) -> PspClient:
+        """The client of the PSP ``settings`` name (URL, secret API key, timeout)."""
+        return cls(
+            settings.psp_url,
+            api_key=settings.psp_secret_key(),
+            timeout=settings.psp_timeout_seconds,
+        )
 
     async def start(self) -> None:
         """Open the connection pool (inside the running event loop)."""

@@ -140,11 +140,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         stack.push_async_callback(store.close)
         bus = await connect_bus(settings.bus_url, store)
         stack.push_async_callback(bus.close)
-        psp = PspClient(
-            settings.psp_url,
-            api_key=settings.psp_secret_key(),
-            timeout=settings.psp_timeout_seconds,
-        )
+        psp = PspClient.configured(settings)
         await psp.start()
         stack.push_async_callback(psp.close)
         handler = WebhookFunction(Payments(store), psp)

@@ -50,11 +50,7 @@ async def build(settings: Settings) -> AsyncIterator[WorkerRuntime]:
         await create_tables(engine, tables.metadata)
         queue = await open_work_queue(settings)  # lease: GAMESTORE_QUEUE_LEASE_SECONDS
         stack.push_async_callback(queue.close)
-        psp = PspClient(
-            settings.psp_url,
-            api_key=settings.psp_secret_key(),
-            timeout=settings.psp_timeout_seconds,
-        )
+        psp = PspClient.configured(settings)
         await psp.start()
         stack.push_async_callback(psp.close)
         worker = PaymentWorker(
