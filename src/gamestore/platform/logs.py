@@ -3,7 +3,9 @@
 ``<RFC 3339 time> <LEVEL> <process> corr=<id> <message> key=value…``
 
 The correlation id travels in a context variable, so every line a request causes carries it
-without being passed around by hand. Nothing a client sent can break a line or a reader's
+without being passed around by hand; an exception leaving a correlation block keeps its id, so
+a traceback logged outside the block (by Starlette's or uvicorn's last resort, by a consumer
+loop) carries it too. Nothing a client sent can break a line or a reader's
 terminal: every control character (C0, DEL, C1), line and paragraph separator and bidi control
 in the message and in the values is written as an escape (``\r``, ``\x1b``, ``\u202e``).
 """
@@ -42,12 +44,20 @@ def new_correlation_id() -> str:
     return str(uuid.uuid4())
 
 
+# attributes set on an exception: the correlation it was raised under, and that a line carries it
+_RAISED_UNDER = "_gamestore_correlation"
+_WRITTEN = "_gamestore_logged"
+
+
 @contextmanager
 def correlation(value: str | None) -> Iterator[str]:
     """Run a block under a correlation id (a new one when ``value`` is empty)."""
     token = set_correlation_id(value)
     try:
         yield _correlation_id.get()
+    except BaseException as error:
+        vars(error).setdefault(_RAISED_UNDER, _correlation_id.get())  # the innermost block's
+        raise
     finally:
         _correlation_id.reset(token)
 
@@ -93,14 +103,30 @@ class TextFormatter(logging.Formatter):
     def _line(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         when = when.replace("+00:00", "Z")
+        error = record.exc_info[1] if record.exc_info else None
         corr = getattr(record, "corr", None) or _correlation_id.get()
+        if corr == "-" and error is not None:
+            corr = vars(error).get(_RAISED_UNDER, corr)
         message = escape(record.getMessage())
         fields: dict[str, Any] = getattr(record, "fields", {}) or {}
         pairs = "".join(f" {key}={_format_value(value)}" for key, value in fields.items())
+        corr = _format_value(corr)  # an id is printable already; escaped all the same
         line = f"{when} {record.levelname} {self.process} corr={corr} {message}{pairs}"
         if record.exc_info:
             line += f" error={_format_value(self.formatException(record.exc_info))}"
+            if error is not None:
+                vars(error)[_WRITTEN] = True
         return line
+
+
+def _server_error(record: logging.LogRecord) -> bool:
+    """uvicorn's error records without their trailing newline, except a traceback that one of
+    our lines already carries (Starlette's last resort logs it, then re-raises to uvicorn)."""
+    error = record.exc_info[1] if record.exc_info else None
+    if error is not None and vars(error).get(_WRITTEN):
+        return False
+    record.msg = str(record.msg).rstrip()
+    return True
 
 
 class Logger:
@@ -151,6 +177,15 @@ def configure(process: str, log_dir: Path, level: str = "INFO", *, stderr: bool 
         root.addHandler(stream)
     root.setLevel(level.upper())
     root.propagate = False
+    # uvicorn's own errors (an exception after the response started, a failed start-up) are
+    # lines of this file too, escaped and under the request's id, not raw text on stderr. Its
+    # start-up chatter and protocol warnings stay out (an unreadable request is logged by
+    # platform.http.app under its request id).
+    server = logging.getLogger("uvicorn.error")
+    server.handlers = list(root.handlers)
+    server.filters = [_server_error]
+    server.setLevel(logging.ERROR)
+    server.propagate = False
     # asyncpg's pool logs a traceback each time it fails to reconnect during a database
     # outage; our own outage lines (platform.faults) say when one starts and ends.
     logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)
