@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterator, Sequence
+from http import HTTPStatus
 from typing import Any
 
+import httptools
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -49,25 +51,84 @@ def create_app(
     return app
 
 
+URL_MAX = 16 * 1024  # bytes of request target; our longest valid query is under half of it
+HEADERS_MAX = 32 * 1024  # bytes of all header names and values; a token is under 1 KiB
+HEAD_MAX = 2 * (URL_MAX + HEADERS_MAX)  # bytes read with the head still incomplete, at most
+LINGER = 2.0  # seconds a refused client's remaining bytes are read and dropped before closing
+
+
+class _Refused(httptools.HttpParserError):
+    """Raised from a parser callback: uvicorn answers it through ``send_400_response``."""
+
+
 class ProblemHttpProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol, except that a request it cannot parse (malformed, a URL or
-    headers over the parser's limits) is answered like every other error: problem+json with an
-    ``X-Request-ID`` (the client's, when its header was read before the error) and one log
-    line under that id — not uvicorn's bare text/plain 400."""
+    """uvicorn's HTTP/1.1 protocol, except that a request it cannot read is answered like every
+    other error: problem+json with an ``X-Request-ID`` (the client's, when its header was read
+    before the error) and one log line under that id — not uvicorn's bare text/plain 400.
+
+    It also bounds what a client may make it hold before the app sees the request: a URL over
+    ``URL_MAX`` bytes is 414, headers over ``HEADERS_MAX`` bytes together are 431 (httptools
+    itself has no header limit: it would buffer a 10 MB header whole)."""
+
+    _refusal: tuple[int, str] | None = None
+    _header_bytes = 0
+    _head_bytes = 0  # read in chunks that all fell inside one incomplete head
+    _heads = 0  # heads read whole so far on this connection
+    _in_body = False
+    _lingering = False
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._refusal, self._header_bytes = None, 0
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)  # called per chunk for a long URL, so this refuses as it arrives
+        if len(self.url) > URL_MAX:
+            self._refuse(414, f"The URL is longer than {URL_MAX} bytes.")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > HEADERS_MAX:
+            self._refuse(431, f"The headers are larger than {HEADERS_MAX} bytes together.")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_body, self._head_bytes, self._heads = True, 0, self._heads + 1
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        super().on_message_complete()
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
+        in_head, heads = not self._in_body, self._heads
+        super().data_received(data)
+        if in_head and self._heads == heads and not self._lingering:
+            # the whole chunk went to a head still incomplete: a header still arriving, which
+            # httptools hands over only once it is whole, so on_header cannot bound it
+            self._head_bytes += len(data)
+            if self._head_bytes > HEAD_MAX:
+                self._refusal = (431, f"The headers are larger than {HEADERS_MAX} bytes together.")
+                self.send_400_response("request head too large")
+
+    def _refuse(self, status: int, detail: str) -> None:
+        self._refusal = (status, detail)
+        raise _Refused(detail)
 
     def send_400_response(self, msg: str) -> None:
+        status, detail = self._refusal or (
+            400,
+            "The request could not be read: it is not valid HTTP/1.1.",
+        )
         request_id = request_id_from(getattr(self, "headers", None) or [])
+        phrase = HTTPStatus(status).phrase
         body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Bad Request",
-                "status": 400,
-                "detail": "The request could not be read: it is malformed, or its URL or "
-                "headers are too long.",
-            }
+            {"type": "about:blank", "title": phrase, "status": status, "detail": detail}
         ).encode()
         head = [
-            b"HTTP/1.1 400 Bad Request\r\n",
+            f"HTTP/1.1 {status} {phrase}\r\n".encode(),
             b"content-type: " + PROBLEM_JSON.encode() + b"\r\n",
             b"content-length: " + str(len(body)).encode() + b"\r\n",
             b"x-request-id: " + request_id.encode() + b"\r\n",
@@ -75,9 +136,20 @@ class ProblemHttpProtocol(HttpToolsProtocol):
             b"connection: close\r\n\r\n",
         ]
         with correlation(request_id):
-            log.warning("unreadable request refused", status=400, reason=msg)
+            log.warning("unreadable request refused", status=status, reason=msg)
         self.transport.write(b"".join(head) + body)
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close after the answer, reading and dropping what the client is still sending for
+        a moment: closing on unread data resets the connection, and a client mid-upload would
+        lose the answer."""
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self._lingering = True
+        self.transport.write_eof()
+        self.loop.call_later(LINGER, self.transport.close)
 
 
 class _Server(uvicorn.Server):
