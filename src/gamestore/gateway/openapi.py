@@ -4,10 +4,10 @@ Only operations the routing table exposes are kept; each service's components ar
 ``<service>.<Name>`` (two services may both have a ``Page`` schema) and every ``$ref`` follows.
 Security comes from the table, not from the service: user and admin routes need the bearer
 token. Every operation also lists the problems the gateway itself can answer (401/403 by the
-table, 413 for a body, 429 rate limited, 502/503/504 when its service fails), all with the one
-``Problem`` schema every service shares. The merge is cached for ``ttl`` seconds; a service
-that is down keeps its last good document, or is left out and listed under
-``x-unavailable-services``.
+table, 413 for a body, 414/431 for a URL or headers over the HTTP server's limits, 429 rate
+limited, 502/503/504 when its service fails), all with the one ``Problem`` schema every service
+shares. The merge is cached for ``ttl`` seconds; a service that is down keeps its last good
+document, or is left out and listed under ``x-unavailable-services``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from gamestore.gateway.routes import GATEWAY, Access, Route, RouteTable
+from gamestore.platform.http.app import HEADERS_MAX, URL_MAX
 from gamestore.platform.http.openapi import PROBLEM_SCHEMA, problem
 from gamestore.platform.logs import get_logger
 
@@ -121,10 +122,16 @@ def _exposed(table: RouteTable, service: str, path: str, item: Document) -> Docu
     return kept
 
 
+_SERVER_LIMITS = {
+    414: f"The URL is longer than {URL_MAX} bytes.",
+    431: f"The headers are larger than {HEADERS_MAX} bytes together.",
+}
+
+
 def _with_gateway_problems(operation: Document, access: Access) -> Document:
     """The operation's responses and those the gateway itself may answer for it."""
     responses: Document = dict(operation.get("responses", {}))
-    statuses = [429, 502, 503, 504]
+    statuses = [414, 431, 429, 502, 503, 504]
     if access is not Access.PUBLIC:
         statuses.append(401)
     if access is Access.ADMIN:
@@ -132,7 +139,7 @@ def _with_gateway_problems(operation: Document, access: Access) -> Document:
     if "requestBody" in operation:
         statuses.append(413)
     for status in statuses:
-        responses.setdefault(str(status), problem(status))
+        responses.setdefault(str(status), problem(status, _SERVER_LIMITS.get(status)))
     return responses
 
 
