@@ -11,6 +11,7 @@ Bounded for CI (``GAMESTORE_SCHEMATHESIS_EXAMPLES`` per operation and phase, 10;
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,7 +27,10 @@ from tests.e2e.stack import Stack, running_stack
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = os.environ.get("GAMESTORE_SCHEMATHESIS_EXAMPLES", "10")
 SEED = os.environ.get("GAMESTORE_SCHEMATHESIS_SEED", "1")
-RUN_DEADLINE = 280  # seconds; pytest's own timeout is 300
+RUN_DEADLINE = 140  # seconds per run (about 60 s each); pytest's own timeout is 300
+# Schemathesis itself crashing in CPython's AST validator (gh-106905, below) is not a finding
+# about the store: such a run, with no check failure in it, is run once more.
+TOOL_CRASH = "AST constructor recursion depth mismatch"
 # The CLI, with room to recurse: on Python 3.11.7, Hypothesis describing a filter's lambda parses
 # a large module deep in the stack, and CPython's AST validator (gh-106905) fails there.
 CLI = (
@@ -76,14 +80,18 @@ def test_the_store_answers_as_its_document_says(fuzzed: Stack, who: str) -> None
     ]  # fmt: skip
     if token is not None:
         command += ["--header", f"Authorization: Bearer {token}"]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=RUN_DEADLINE,
-        check=False,
-        cwd=fuzzed.root,  # where it keeps its own files
-    )
+    for _ in range(2):
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=RUN_DEADLINE,
+            check=False,
+            cwd=fuzzed.root,  # where it keeps its own files
+        )
+        crashed = TOOL_CRASH in result.stdout + result.stderr
+        if not crashed or re.search(r"- ST\d+ ", result.stdout):
+            break
     report = result.stdout[-20_000:] + result.stderr[-5_000:]
     assert result.returncode == 0, report
     assert "No issues found" in result.stdout, report
