@@ -13,9 +13,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from gamestore.platform.http import create_app, serve
+from gamestore.platform.http import create_app
 from gamestore.platform.logs import configure
-from tests.ports import free_port
+from tests.integration.serving import serving
 
 CONTROL = "\r\x1b[2J\x07\x00\u202e\u2028\x85"
 
@@ -37,21 +37,10 @@ def _app() -> FastAPI:
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     log_file = configure("edges", tmp_path / "logs", stderr=False)
-    port, stop = free_port(), asyncio.Event()
-    task = asyncio.create_task(serve(_app(), "127.0.0.1", port, stop))
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url) as client:
-        for _ in range(200):
-            try:
-                if (await client.get("/ok")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                await asyncio.sleep(0.02)
     try:
-        yield url, log_file
+        async with serving(_app()) as url:
+            yield url, log_file
     finally:
-        stop.set()
-        await task
         for handler in logging.getLogger("gamestore").handlers:
             handler.flush()
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from gamestore.platform.http import create_app, serve
+from gamestore.platform.http import create_app
 from gamestore.platform.http.app import HEADERS_MAX, URL_MAX
-from tests.ports import free_port
+from tests.integration.serving import serving
 
 
 def _app() -> FastAPI:
@@ -33,21 +33,8 @@ def _app() -> FastAPI:
 
 @pytest.fixture
 async def url() -> AsyncIterator[str]:
-    port, stop = free_port(), asyncio.Event()
-    task = asyncio.create_task(serve(_app(), "127.0.0.1", port, stop))
-    address = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=address) as client:
-        for _ in range(200):
-            try:
-                if (await client.get("/ok")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                await asyncio.sleep(0.02)
-    try:
+    async with serving(_app()) as address:
         yield address
-    finally:
-        stop.set()
-        await task
 
 
 async def _raw(url: str, request: bytes) -> tuple[str, dict[str, str], dict[str, object]]:
