@@ -63,11 +63,13 @@ async def test_a_deleted_account_s_token_can_neither_read_nor_buy(
             await refused_within(lambda: client.get("/biblioteca", headers=gone.auth)),
             # the service refuses it on its own, too (a request that bypassed the gateway)
             await refused_within(lambda: games.get("/biblioteca", headers=gone.auth)),
+            # each process follows the revocations on its own: the notifier within the bound too
+            await refused_within(lambda: client.get("/notificacoes", headers=gone.auth)),
         ]
-        # once the revocation has arrived, nothing else gets through either
+        # the games service has it (refused above, directly): no purchase gets through
         assert_unauthorized(await client.post("/jogos/compra", json=buy, headers=gone.auth))
         assert_unauthorized(await games.post("/jogos/compra", json=buy, headers=gone.auth))
-        for path in ("/pedidos", "/notificacoes", "/users/me"):
+        for path in ("/pedidos", "/users/me"):
             assert_unauthorized(await client.get(path, headers=gone.auth))
     assert max(waits) < WITHIN
     ordered = await events(client, admin, type="OrderCreated")
