@@ -119,13 +119,20 @@ SERVICE_PORTS = {
     "payments": 8003,
     "psp": 8004,
     "notifier": 8005,
+    # processes without an API: their port serves /healthz, /readyz and /metrics only
+    "indexer": 8006,
+    "payment-worker": 8007,
+    "webhook-function": 8008,
+    "bus-publisher": 8009,
+    # the gateway's /metrics (kept off its public port) with its /healthz and /readyz
+    "gateway-ops": 8010,
 }
-"""Default local ports; ``GAMESTORE_<SERVICE>_URL`` points a service elsewhere."""
+"""Default local ports; ``GAMESTORE_<NAME>_URL`` (``-`` as ``_``) points a process elsewhere."""
 
 
 def service_url(service: str, host: str = "127.0.0.1") -> str:
     """Where ``service`` answers: ``GAMESTORE_<SERVICE>_URL`` or its default local port."""
     import os
 
-    configured = os.environ.get(f"GAMESTORE_{service.upper()}_URL")
+    configured = os.environ.get(f"GAMESTORE_{service.upper().replace('-', '_')}_URL")
     return (configured or f"http://{host}:{SERVICE_PORTS[service]}").rstrip("/")
