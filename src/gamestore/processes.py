@@ -74,16 +74,25 @@ REGISTRY: tuple[ProcessSpec, ...] = (
         name="bus-publisher",
         target="gamestore.platform.bus.publisher:main",
         enabled=_bus_is_rabbitmq,
+        port=_port_of("bus-publisher"),
     ),
     ProcessSpec(name="users", target="gamestore.users.bootstrap:main", port=_port_of("users")),
     ProcessSpec(name="games", target="gamestore.games.bootstrap:main", port=_port_of("games")),
-    ProcessSpec(name="indexer", target="gamestore.games.indexer:main"),
+    ProcessSpec(name="indexer", target="gamestore.games.indexer:main", port=_port_of("indexer")),
     ProcessSpec(name="psp", target="gamestore.psp.server:main", port=_port_of("psp")),
     ProcessSpec(
         name="payments", target="gamestore.payments.bootstrap:main", port=_port_of("payments")
     ),
-    ProcessSpec(name="payment-worker", target="gamestore.payments.worker_bootstrap:main"),
-    ProcessSpec(name="webhook-function", target="gamestore.payments.webhook_function:main"),
+    ProcessSpec(
+        name="payment-worker",
+        target="gamestore.payments.worker_bootstrap:main",
+        port=_port_of("payment-worker"),
+    ),
+    ProcessSpec(
+        name="webhook-function",
+        target="gamestore.payments.webhook_function:main",
+        port=_port_of("webhook-function"),
+    ),
     ProcessSpec(
         name="notifier", target="gamestore.notifications.bootstrap:main", port=_port_of("notifier")
     ),
@@ -135,3 +144,12 @@ def address_of(spec: ProcessSpec, settings: Settings) -> tuple[str, int]:
 def enabled_processes(settings: Settings) -> list[ProcessSpec]:
     """The processes these settings call for, in start order."""
     return [spec for spec in REGISTRY if spec.enabled(settings)]
+
+
+def ops_url(name: str) -> str:
+    """Where process ``name`` answers ``/healthz``, ``/readyz`` and ``/metrics``: an HTTP
+    service on its own port, the gateway on its ops port (its public one has no metrics), any
+    other process on the small listener it runs for that."""
+    from gamestore.platform.config import service_url
+
+    return service_url("gateway-ops" if name == "gateway" else name)
