@@ -34,6 +34,9 @@ class ProcessSpec:
     target: str
     enabled: Callable[[Settings], bool] = _always
     port: int | Callable[[Settings], int] | None = None
+    ops: str | None = None
+    """The name whose URL (``service_url``) gets a listener of its own for ``/healthz``,
+    ``/readyz`` and ``/metrics``; None when the process answers them on its service port."""
 
     def load(self) -> ProcessMain:
         """Import the process's ``main`` (nothing is imported before a process runs)."""
@@ -75,10 +78,16 @@ REGISTRY: tuple[ProcessSpec, ...] = (
         target="gamestore.platform.bus.publisher:main",
         enabled=_bus_is_rabbitmq,
         port=_port_of("bus-publisher"),
+        ops="bus-publisher",
     ),
     ProcessSpec(name="users", target="gamestore.users.bootstrap:main", port=_port_of("users")),
     ProcessSpec(name="games", target="gamestore.games.bootstrap:main", port=_port_of("games")),
-    ProcessSpec(name="indexer", target="gamestore.games.indexer:main", port=_port_of("indexer")),
+    ProcessSpec(
+        name="indexer",
+        target="gamestore.games.indexer:main",
+        port=_port_of("indexer"),
+        ops="indexer",
+    ),
     ProcessSpec(name="psp", target="gamestore.psp.server:main", port=_port_of("psp")),
     ProcessSpec(
         name="payments", target="gamestore.payments.bootstrap:main", port=_port_of("payments")
@@ -87,11 +96,13 @@ REGISTRY: tuple[ProcessSpec, ...] = (
         name="payment-worker",
         target="gamestore.payments.worker_bootstrap:main",
         port=_port_of("payment-worker"),
+        ops="payment-worker",
     ),
     ProcessSpec(
         name="webhook-function",
         target="gamestore.payments.webhook_function:main",
         port=_port_of("webhook-function"),
+        ops="webhook-function",
     ),
     ProcessSpec(
         name="notifier", target="gamestore.notifications.bootstrap:main", port=_port_of("notifier")
@@ -152,4 +163,7 @@ def ops_url(name: str) -> str:
     other process on the small listener it runs for that."""
     from gamestore.platform.config import service_url
 
-    return service_url("gateway-ops" if name == "gateway" else name)
+    if name == "gateway":  # its main serves it beside the public port (gateway/bootstrap.py)
+        return service_url("gateway-ops")
+    spec = PROCESSES.get(name)
+    return service_url(spec.ops if spec is not None and spec.ops else name)

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import typer
 
 from gamestore.cli.common import error_console
 from gamestore.platform import logs
 from gamestore.platform.config import Settings
+from gamestore.platform.ops import serve_ops
 from gamestore.platform.supervisor import stop_on_signals
-from gamestore.processes import ProcessMain, ProcessSpec, UnknownProcess, get_process
+from gamestore.processes import ProcessMain, ProcessSpec, UnknownProcess, get_process, ops_url
 
 log = logs.get_logger("serve")
 
 
-async def run_main(main: ProcessMain, settings: Settings) -> int:
+async def run_main(main: ProcessMain, settings: Settings, ops: str | None = None) -> int:
     """Run ``main`` until it returns; SIGTERM/SIGINT set its stop event, a second one cancels it.
+    With ``ops`` (a URL), serve the process's ``/healthz``, ``/readyz`` and ``/metrics`` there
+    meanwhile.
 
     Returns the exit code: 0 when ``main`` returned, 1 when it raised or was cancelled.
     """
@@ -32,7 +35,7 @@ async def run_main(main: ProcessMain, settings: Settings) -> int:
     with stop_on_signals(stop, on_repeat=cancel):
         log.info("process started", pid=os.getpid())
         try:
-            await main(settings, stop)
+            await _with_ops(main(settings, stop), ops)
         except asyncio.CancelledError:
             log.error("process cancelled by a second stop signal")
             return 1
@@ -41,6 +44,21 @@ async def run_main(main: ProcessMain, settings: Settings) -> int:
             return 1
     log.info("process stopped", reason="stop signal" if stop.is_set() else "main returned")
     return 0
+
+
+async def _with_ops(main: Awaitable[None], ops: str | None) -> None:
+    """Run ``main`` and, with ``ops``, the ops listener beside it until ``main`` returns (so
+    probes are answered through a graceful stop); a listener that cannot serve (its port is
+    taken) fails the process."""
+    if ops is None:
+        return await main
+    done = asyncio.Event()
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(serve_ops(ops, done), name="ops")
+        try:
+            await main
+        finally:
+            done.set()
 
 
 def serve_process(spec: ProcessSpec, settings: Settings) -> int:
@@ -52,7 +70,8 @@ def serve_process(spec: ProcessSpec, settings: Settings) -> int:
         log.exception("cannot load the process", target=spec.target)
         return 1
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        return runner.run(run_main(main, settings))
+        ops = ops_url(spec.name) if spec.ops else None
+        return runner.run(run_main(main, settings, ops))
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -18,6 +18,7 @@ from gamestore.gateway.routes import GATEWAY, MethodNotAllowed, NotFound, RouteT
 from gamestore.gateway.static import is_site_path
 from gamestore.platform.http.problems import problem_response
 from gamestore.platform.logs import get_logger
+from gamestore.platform.metrics import RATE_LIMITED
 
 log = get_logger("gateway")
 
@@ -45,6 +46,7 @@ class Gateway:
         on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
         on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
         site: ASGIApp | None = None,
+        ops: ASGIApp | None = None,
     ) -> None:
         self.table = table
         self.proxy = proxy
@@ -53,6 +55,7 @@ class Gateway:
         self.limits = limits
         self.own = own
         self.site = site
+        self.ops = ops  # /healthz, /readyz and /metrics for the ops port
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
 
@@ -67,6 +70,7 @@ class Gateway:
         found = self.table.match(scope["method"], scope["path"])
         if isinstance(found, NotFound):
             if self.site is not None and is_site_path(scope["path"]):
+                scope["route_template"] = "(web app)"
                 await self.site(scope, receive, send)  # the web app's page and files
                 return
             await problem_response(404, "There is nothing at this path.")(scope, receive, send)
@@ -76,10 +80,11 @@ class Gateway:
             detail = "This path does not accept that method."
             await problem_response(405, detail, headers=allow)(scope, receive, send)
             return
+        scope["route_template"] = found.pattern
         client = scope.get("client")
         wait = await self._take("ip:" + (client[0] if client else "-"), self.limits.client)
         if wait:
-            await _too_many(wait, scope, receive, send)
+            await _too_many("client", wait, scope, receive, send)
             return
         if found.service == GATEWAY:
             await self.own(scope, receive, send)
@@ -91,7 +96,7 @@ class Gateway:
             )
             return
         if who is not None and (wait := await self._take("user:" + who.user_id, self.limits.user)):
-            await _too_many(wait, scope, receive, send)
+            await _too_many("user", wait, scope, receive, send)
             return
         await self.proxy.forward(found.service, scope, receive, send)
 
@@ -134,7 +139,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _too_many(wait: float, scope: Scope, receive: Receive, send: Send) -> None:
+async def _too_many(bucket: str, wait: float, scope: Scope, receive: Receive, send: Send) -> None:
+    RATE_LIMITED.labels(bucket).inc()
     headers = {"Retry-After": retry_after(wait)}
     detail = "Too many requests; try again later."
     await problem_response(429, detail, headers=headers)(scope, receive, send)

@@ -22,6 +22,7 @@ from gamestore.platform.config import Settings, service_url
 from gamestore.platform.http import serve
 from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from gamestore.platform.logs import get_logger
+from gamestore.platform.ops import serve_ops
 from gamestore.platform.revocation import RevocationFeed
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 
@@ -94,9 +95,10 @@ def build_gateway(
         limiter,
         limits,
         own,
-        on_startup=[proxy.start, revoked.start],
-        on_shutdown=[proxy.close, limiter.close, revoked.close],
+        on_startup=[proxy.start, revoked.start, own.start],
+        on_shutdown=[own.close, proxy.close, limiter.close, revoked.close],
         site=StaticSite(),
+        ops=own.ops,
     )
 
 
@@ -118,6 +120,10 @@ def build_app(settings: Settings, gateway: Gateway | None = None) -> ASGIApp:
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    """Serve the gateway on ``settings.host:settings.port`` until ``stop`` is set."""
+    """Serve the gateway on ``settings.host:settings.port`` until ``stop`` is set, and its
+    health, readiness and metrics on its ops port (``GAMESTORE_GATEWAY_OPS_URL``)."""
     log.info("gateway starting", host=settings.host, port=settings.port)
-    await serve(build_app(settings), settings.host, settings.port, stop)
+    gateway = build_gateway(settings)
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(serve_ops(service_url("gateway-ops"), stop, gateway.ops))
+        await serve(build_app(settings, gateway), settings.host, settings.port, stop)

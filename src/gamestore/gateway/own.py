@@ -6,8 +6,8 @@ works offline.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.types import Receive, Scope, Send
 
 from gamestore.gateway.openapi import OpenApiMerger
-from gamestore.platform.http.problems import PROBLEM_JSON, problem_response
+from gamestore.platform.health import HEALTH, Health
+from gamestore.platform.http.problems import problem_response
+from gamestore.platform.ops import OpsEndpoints
 from gamestore.platform.supervisor_status import crash_looping, read_status
 
 _ASSETS = {
@@ -51,8 +53,18 @@ _DOCS_PAGE = """<!doctype html>
 """
 
 
+class UpstreamNotReady(Exception):
+    """An upstream answered its ``/readyz`` with something other than 200."""
+
+
 class OwnEndpoints:
-    """An ASGI app for the gateway's own routes (the route table already checked the method)."""
+    """An ASGI app for the gateway's own routes (the route table already checked the method).
+
+    Its readiness is the upstreams' readiness: each one's ``/readyz`` must answer 200 (a
+    service whose database is gone answers, with 503); under ``gamestore up``, no process may
+    be waiting to be restarted after a crash. The same answer is served on the gateway's ops
+    port (``ops``), beside its metrics.
+    """
 
     def __init__(
         self,
@@ -62,6 +74,7 @@ class OwnEndpoints:
         *,
         probe_timeout: float = 1.0,
         supervisor_status: Path | None = None,
+        health: Health = HEALTH,
     ) -> None:
         self._merger = merger
         self._upstreams = dict(upstreams)
@@ -69,13 +82,23 @@ class OwnEndpoints:
         self._supervisor_status = supervisor_status
         self._probe_timeout = aiohttp.ClientTimeout(total=probe_timeout)
         self._assets = Path(str(swagger_ui_bundle.swagger_ui_path))
+        self._health = health
+        self._watching = contextlib.ExitStack()
+        self.ops = OpsEndpoints(health=health, unready=self._unready)
+        self._public = OpsEndpoints(health=health, metrics=False, unready=self._unready)
+
+    async def start(self) -> None:
+        """Make readiness wait on every upstream's ``/readyz``."""
+        for name, base in self._upstreams.items():
+            self._watching.enter_context(self._health.depends_on(name, self._probe(base)))
+
+    async def close(self) -> None:
+        self._watching.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        if path == "/healthz":
-            response: Response = JSONResponse({"status": "alive"})
-        elif path == "/readyz":
-            response = await self.readiness()
+        if path in ("/healthz", "/readyz"):
+            response: Response = await self._public.answer(path)
         elif path == "/openapi.json":
             response = JSONResponse(await self._merger.document())
         elif path == "/docs":
@@ -84,35 +107,27 @@ class OwnEndpoints:
             response = self.asset(path.rsplit("/", 1)[-1])
         await response(scope, receive, send)
 
-    async def readiness(self) -> Response:
-        """200 when every upstream answers HTTP at all and, under ``gamestore up``, no process
-        is waiting to be restarted after a crash; else 503 naming what is not ready."""
-        names = list(self._upstreams)
-        answers = await asyncio.gather(*(self._answers(self._upstreams[n]) for n in names))
-        status = {name: "up" if ok else "down" for name, ok in zip(names, answers, strict=True)}
-        report: dict[str, Any] = {"upstreams": status}
-        down = [name for name, state in status.items() if state == "down"]
-        problems = [f"Not reachable: {', '.join(down)}."] if down else []
+    async def _unready(self, report: dict[str, Any]) -> list[str]:
+        """Adds each upstream's state (and the supervisor's view) to ``report``; the reasons
+        besides a dependency down: processes restarting after a crash."""
+        checks = report.get("checks", {})
+        report["upstreams"] = {
+            name: checks.get(name, {}).get("status", "down") for name in self._upstreams
+        }
         processes = read_status(self._supervisor_status)
-        if processes is not None:
-            report["processes"] = processes
-            if looping := crash_looping(processes):
-                problems.append(f"Restarting after a crash: {', '.join(looping)}.")
-        if not problems:
-            return JSONResponse({"status": "ready", **report})
-        body = {"type": "about:blank", "title": "Service Unavailable", "status": 503}
-        return JSONResponse(
-            {**body, "detail": " ".join(problems), **report},
-            status_code=503,
-            media_type=PROBLEM_JSON,
-        )
+        if processes is None:
+            return []
+        report["processes"] = processes
+        looping = crash_looping(processes)
+        return [f"Restarting after a crash: {', '.join(looping)}."] if looping else []
 
-    async def _answers(self, base: str) -> bool:
-        try:
-            async with self._session().get(f"{base}/healthz", timeout=self._probe_timeout):
-                return True  # any HTTP answer: the service is up, whatever it thinks of /healthz
-        except (aiohttp.ClientError, TimeoutError, OSError):
-            return False
+    def _probe(self, base: str) -> Callable[[], Awaitable[None]]:
+        async def ready() -> None:
+            async with self._session().get(f"{base}/readyz", timeout=self._probe_timeout) as r:
+                if r.status != 200:
+                    raise UpstreamNotReady(f"/readyz answered {r.status}: {await _detail(r)}")
+
+        return ready
 
     def asset(self, name: str) -> Response:
         if name == "init.js":
@@ -123,3 +138,13 @@ class OwnEndpoints:
         return FileResponse(
             self._assets / name, media_type=media_type, headers={"Cache-Control": "max-age=86400"}
         )
+
+
+async def _detail(response: aiohttp.ClientResponse) -> str:
+    """What an upstream said is wrong (its problem's ``detail``), briefly."""
+    try:
+        body = await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return "not ready"
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return str(detail or "not ready")[:200]

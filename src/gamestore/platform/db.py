@@ -91,6 +91,12 @@ async def read_only(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             yield conn
 
 
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the database (a readiness probe); raises if it cannot be made."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 

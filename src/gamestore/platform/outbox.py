@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -35,7 +36,9 @@ from gamestore.platform.eventstore import (
 )
 from gamestore.platform.eventstore.model import expected_to_int
 from gamestore.platform.faults import OutageLog, Pause, is_transient
+from gamestore.platform.health import HEALTH
 from gamestore.platform.logs import current_correlation, get_logger
+from gamestore.platform.metrics import EVENTSTORE_HEAD, OUTBOX_BACKLOG, OUTBOX_LAG, OUTBOX_RELAYED
 
 log = get_logger("outbox")
 RELAY_PAUSE = Pause(first=0.1, cap=5.0)  # between tries while the relay keeps failing
@@ -103,6 +106,11 @@ class Outbox:
         )
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _expected(encoded: int) -> ExpectedVersion:
     return ANY if encoded < 0 else encoded
 
@@ -118,6 +126,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_interval: float = 0.05,
+        name: str = "service",
     ) -> None:
         self._engine = engine
         self._store = store
@@ -125,6 +134,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._wakeup = asyncio.Event()
+        self._name = name  # the service whose outbox this is (metric labels, loop name)
 
     def wake(self) -> None:
         """Tell the relay new rows were committed (saves waiting for the next poll)."""
@@ -150,7 +160,20 @@ class OutboxRelay:
             if relayed:
                 async with self._engine.begin() as conn:
                     await conn.execute(self._table.delete().where(self._table.c.id.in_(relayed)))
+                OUTBOX_RELAYED.labels(self._name).inc(len(relayed))
         return len(relayed)
+
+    async def sample(self) -> None:
+        """The outbox's backlog and the age of its oldest row, and the event store's head,
+        for a scrape."""
+        table = self._table
+        stmt = sa.select(sa.func.count(), sa.func.min(table.c.created_at))
+        async with read_only(self._engine) as conn:
+            count, oldest = (await conn.execute(stmt)).one()
+        age = (datetime.now(UTC) - _aware(oldest)).total_seconds() if oldest else 0.0
+        OUTBOX_BACKLOG.labels(self._name).set(count)
+        OUTBOX_LAG.labels(self._name).set(max(0.0, age))
+        EVENTSTORE_HEAD.set(await self._store.head())
 
     async def _append(self, batch: list[Any]) -> None:
         first = batch[0]
@@ -174,18 +197,20 @@ class OutboxRelay:
         and retried the same way, since the rows stay in the outbox until they are moved."""
         outage = OutageLog("outbox relay: database or event store")
         failures = 0
-        while not stop.is_set():
-            try:
-                moved = await self.relay_once()
-                failures = 0
-                outage.recovered()
-            except Exception as error:
-                failures += 1
-                moved = 0
-                self._report(error, outage)
-            if moved == 0:
-                wait = RELAY_PAUSE.delay(failures) if failures else self._poll_interval
-                await self._idle(wait, stop)
+        with HEALTH.loop(f"outbox {self._name}") as beat:
+            while not stop.is_set():
+                try:
+                    with beat.step():
+                        moved = await self.relay_once()
+                    failures = 0
+                    outage.recovered()
+                except Exception as error:
+                    failures += 1
+                    moved = 0
+                    self._report(error, outage)
+                if moved == 0:
+                    wait = RELAY_PAUSE.delay(failures) if failures else self._poll_interval
+                    await self._idle(wait, stop)
 
     @staticmethod
     def _report(error: Exception, outage: OutageLog) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Collection, Coroutine, Sequence
+from collections.abc import AsyncIterator, Collection, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,11 +17,13 @@ from starlette.types import ASGIApp
 
 from gamestore.platform.bus import BatchHandler, EventBus, EventHandler, connect_bus
 from gamestore.platform.bus.model import one_at_a_time
-from gamestore.platform.config import SERVICE_PORTS, Settings, service_url
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.config import EMBEDDED, SERVICE_PORTS, Settings, service_url
+from gamestore.platform.db import create_engine, create_tables, ping
 from gamestore.platform.eventstore import EventStore, connect
+from gamestore.platform.health import depend_on
 from gamestore.platform.http import serve
 from gamestore.platform.logs import get_logger
+from gamestore.platform.metrics import on_scrape
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.platform.revocation import Revocations, followed_revocations
 
@@ -47,7 +49,9 @@ async def service_storage(
         await create_tables(engine, metadata)
         store = await connect(settings.event_store_url)
         stack.push_async_callback(store.close)
-        relay = OutboxRelay(engine, store, outbox)
+        depend_on(stack, database=lambda: ping(engine), event_store=store.head)
+        relay = OutboxRelay(engine, store, outbox, name=service)
+        stack.enter_context(on_scrape(relay.sample))
         await stack.enter_async_context(relay.running())
         revocations = await stack.enter_async_context(followed_revocations(store))
         yield ServiceStorage(engine, store, relay, revocations)
@@ -102,18 +106,29 @@ async def serve_and_consume(
     host, port = service_address(service)
     bus = await connect_bus(settings.bus_url, store)
     try:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(serve(app, host, port, stop), name=f"{service}-http")
-            for consumer in consumers:
-                tasks.create_task(consumer.run(bus, stop), name=consumer.group)
-            get_logger(service).info(
-                f"{service} listening and consuming",
-                host=host,
-                port=port,
-                groups=",".join(consumer.group for consumer in consumers),
-            )
+        with watching_bus(settings, bus):
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(serve(app, host, port, stop), name=f"{service}-http")
+                for consumer in consumers:
+                    tasks.create_task(consumer.run(bus, stop), name=consumer.group)
+                get_logger(service).info(
+                    f"{service} listening and consuming",
+                    host=host,
+                    port=port,
+                    groups=",".join(consumer.group for consumer in consumers),
+                )
     finally:
         await bus.close()
+
+
+@contextlib.contextmanager
+def watching_bus(settings: Settings, bus: EventBus) -> Iterator[None]:
+    """Readiness waits on the broker while inside, when the bus runs on one (the embedded bus
+    is the event store, already watched)."""
+    with contextlib.ExitStack() as stack:
+        if settings.bus_url != EMBEDDED:
+            depend_on(stack, broker=bus.ping)
+        yield
 
 
 @contextlib.asynccontextmanager

@@ -161,6 +161,9 @@ class ElasticSearch(SearchIndex):
         if names:
             await self._es.indices.delete(index=",".join(names))
 
+    async def ping(self) -> None:
+        await self._es.info()
+
     async def close(self) -> None:
         await self._es.close()
 

@@ -106,6 +106,11 @@ class EmbeddedSearch(SearchIndex):
         await asyncio.to_thread(self._reader.swap_to, name)
         log.info("search index swapped", generation=built._reader.pinned)
 
+    async def ping(self) -> None:
+        """The index files are on local disk: it answers while it is open."""
+        if self._closed:
+            raise RuntimeError("the search index is closed")
+
     async def close(self) -> None:
         if self._closed:
             return

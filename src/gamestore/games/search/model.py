@@ -137,6 +137,10 @@ class SearchIndex(Protocol):
         """:meth:`add_popularity` for many games at once (one commit where the engine has them)."""
         ...
 
+    async def ping(self) -> None:
+        """One round trip to the engine (a readiness probe); raises if it cannot answer."""
+        ...
+
     async def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; raises :class:`InvalidQuery` for a query that cannot run."""
         ...

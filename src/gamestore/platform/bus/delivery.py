@@ -17,7 +17,9 @@ from typing import Any
 
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.faults import DEFAULT_PAUSE, OutageLog, Pause, is_transient, retry_after_of
+from gamestore.platform.health import Heartbeat, Step
 from gamestore.platform.logs import get_logger
+from gamestore.platform.metrics import CONSUMER_DELIVERIES
 from gamestore.platform.queue.handling import describe
 from gamestore.platform.queue.model import RetryPolicy
 from gamestore.platform.waiting import wait_event
@@ -60,25 +62,42 @@ class Retrier:
     max_attempts: int
     backoff: Backoff = field(default_factory=Backoff)
     pause: Pause = DEFAULT_PAUSE
+    beat: Heartbeat = field(default_factory=lambda: Heartbeat("bus"))
+    """The consuming loop's heartbeat (``platform/health.py``): each delivery is one step."""
 
     async def run(
-        self, call: Callable[[], Awaitable[None]], first: int = 1, **about: Any
+        self, call: Callable[[], Awaitable[None]], first: int = 1, *, events: int = 1, **about: Any
     ) -> Delivery:
         """Call ``call`` until it returns, fails ``max_attempts`` times counting from attempt
-        number ``first`` (a redelivery continues its count), or ``stop`` is set. ``about``
-        goes into the log lines (event id, position…)."""
+        number ``first`` (a redelivery continues its count), or ``stop`` is set. ``events``
+        is how many events the call handles; ``about`` goes into the log lines (event id…)."""
+        if events > 1:
+            about["events"] = events
         outage = OutageLog(f"bus group {self.group}: the handler's dependencies", **about)
-        number = first
+        with self.beat.step() as step:
+            return await self._attempts(call, first, events, outage, step, about)
+
+    async def _attempts(
+        self,
+        call: Callable[[], Awaitable[None]],
+        number: int,
+        events: int,
+        outage: OutageLog,
+        step: Step,
+        about: dict[str, Any],
+    ) -> Delivery:
         while True:
             try:
                 await call()
                 outage.recovered()
+                CONSUMER_DELIVERIES.labels(self.group, "handled").inc(events)
                 return Delivery(Ending.HANDLED)
             except Exception as error:
                 if is_transient(error):
                     outage.failed(error)
                     wait = self.pause.delay(outage.tries, retry_after_of(error))
                 else:
+                    CONSUMER_DELIVERIES.labels(self.group, "failed").inc(events)
                     log.warning(
                         "handler failed",
                         group=self.group, attempt=number, error=describe(error), **about,
@@ -88,6 +107,7 @@ class Retrier:
                     wait, number = self.backoff.delay(number), number + 1
             if await wait_event(self.stop, wait):
                 return Delivery(Ending.STOPPED)
+            step.progress()  # waiting out an outage or a backoff is not being stuck
 
 
 async def wait_for_news(

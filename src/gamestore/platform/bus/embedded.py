@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 
 from gamestore.platform.bus.deadletters import DeadLetterTable
 from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, log, wait_for_news
@@ -29,11 +30,20 @@ from gamestore.platform.faults import (
     run_through_outages,
     until_available,
 )
+from gamestore.platform.health import HEALTH, Heartbeat
 from gamestore.platform.logs import correlation
+from gamestore.platform.metrics import (
+    CONSUMER_DELIVERIES,
+    CONSUMER_LAG_EVENTS,
+    CONSUMER_LAG_SECONDS,
+    DEAD_LETTERS,
+    on_scrape,
+)
 from gamestore.platform.queue.model import DeadLetter
 
 SKIP_SAVE_INTERVAL = 1.0  # seconds between checkpoint writes that only skip other types
 REPLAY_LOOK_INTERVAL = 1.0  # seconds between looks for dead letters an operator replayed
+LAG_COUNTED = 1000  # events a lag sample counts one by one; past that, the distance in positions
 
 
 def checkpoint_name(group: str) -> str:
@@ -98,7 +108,13 @@ class EmbeddedBus:
         stop: asyncio.Event,
         max_attempts: int,
     ) -> None:
-        member = _Member(self, group, handler, batch, stop, max_attempts)
+        with HEALTH.loop(f"bus {group}") as beat:
+            member = _Member(self, group, handler, batch, stop, max_attempts, beat)
+            with on_scrape(lambda: self._sample(group, sorted(types))):
+                await self._follow(member, types)
+
+    async def _follow(self, member: _Member, types: Collection[str]) -> None:
+        group, stop = member.group, member.stop
         outage = OutageLog(f"bus group {group}: the event store", group=group)
 
         async def turn() -> None:
@@ -111,8 +127,21 @@ class EmbeddedBus:
 
         await run_through_outages(turn, stop=stop, outage=outage, pause=self._pause)
 
-    def retrier(self, group: str, stop: asyncio.Event, max_attempts: int) -> Retrier:
-        return Retrier(group, stop, max_attempts, self._backoff, self._pause)
+    def retrier(
+        self, group: str, stop: asyncio.Event, max_attempts: int, beat: Heartbeat
+    ) -> Retrier:
+        return Retrier(group, stop, max_attempts, self._backoff, self._pause, beat)
+
+    async def _sample(self, group: str, types: list[str]) -> None:
+        """The group's lag (its events past its checkpoint, and how old the first of them is)
+        and its dead letters, for a scrape."""
+        position = await self._store.load_checkpoint(checkpoint_name(group))
+        waiting = await self._store.read_all(position, LAG_COUNTED, types=types or None)
+        lag = len(waiting) if len(waiting) < LAG_COUNTED else await self._store.head() - position
+        age = (datetime.now(UTC) - waiting[0].occurred_at).total_seconds() if waiting else 0.0
+        CONSUMER_LAG_EVENTS.labels(group).set(lag)
+        CONSUMER_LAG_SECONDS.labels(group).set(max(0.0, age))
+        DEAD_LETTERS.labels("bus", group).set(len(await self._dead.dead_letters(group)))
 
     async def run_publisher(self, *, stop: asyncio.Event) -> None:
         """Nothing to move: the event store is the bus. Returns when ``stop`` is set."""
@@ -132,6 +161,9 @@ class EmbeddedBus:
     async def purge(self, group: str | None = None) -> int:
         return await self._dead.purge(group)
 
+    async def ping(self) -> None:
+        await self._store.head()
+
     async def close(self) -> None:
         """Release this bus's own connections (the event store stays open: it is the caller's)."""
         await close_leases(self._leases)
@@ -149,10 +181,11 @@ class _Member:
         batch: BatchHandler | None,
         stop: asyncio.Event,
         max_attempts: int,
+        beat: Heartbeat,
     ) -> None:
         self.bus, self.group, self.handler, self.batch = bus, group, handler, batch
         self.stop, self.max_attempts = stop, max_attempts
-        self.retrier = bus.retrier(group, stop, max_attempts)
+        self.retrier = bus.retrier(group, stop, max_attempts, beat)
         self.started_on: int | None = None  # the position this process's first turn began at
 
     async def follow(self, types: Sequence[str], lease: Lease, outage: OutageLog) -> None:
@@ -176,6 +209,7 @@ class _Member:
             lambda: dead.add(self.group, event, error, attempts),
             stop=self.stop, what="bus dead letters", pause=self.bus._pause,
         )  # fmt: skip
+        CONSUMER_DELIVERIES.labels(self.group, "dead_lettered").inc()
         log.error("event dead-lettered", group=self.group, event_id=event.event_id, error=error)
 
     async def deliver_page(self, events: list[RecordedEvent]) -> bool | None:
@@ -183,7 +217,7 @@ class _Member:
         assert self.batch is not None
         batch = self.batch
         done = await self.retrier.run(
-            lambda: batch(events), first_position=events[0].position, events=len(events)
+            lambda: batch(events), events=len(events), first_position=events[0].position
         )
         return None if done.ending is Ending.STOPPED else done.ending is Ending.HANDLED
 

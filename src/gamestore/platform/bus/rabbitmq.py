@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from contextlib import suppress
+from datetime import UTC, datetime
 
 import aio_pika
 from aio_pika.abc import (
@@ -32,7 +33,7 @@ from gamestore.platform.bus.lease import close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
 from gamestore.platform.db import create_engine
-from gamestore.platform.eventstore import EventStore
+from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.faults import (
     DEFAULT_PAUSE,
     OutageLog,
@@ -40,7 +41,15 @@ from gamestore.platform.faults import (
     run_through_outages,
     until_available,
 )
+from gamestore.platform.health import HEALTH
 from gamestore.platform.logs import correlation
+from gamestore.platform.metrics import (
+    CONSUMER_DELIVERIES,
+    CONSUMER_LAG_EVENTS,
+    CONSUMER_LAG_SECONDS,
+    DEAD_LETTERS,
+    on_scrape,
+)
 from gamestore.platform.queue.model import DeadLetter
 from gamestore.platform.queue.rabbitmq_dlq import held_messages, purge_queue
 
@@ -70,6 +79,7 @@ class RabbitMqBus:
         self._engine = create_engine(store_url)
         self._groups = DeadLetterTable(self._engine)  # the groups' names (their DLQs)
         self._publisher = Publisher(connection, store, exchange, self._leases, pause=pause)
+        self._behind: dict[str, float] = {}  # per group: seconds old the last event handled was
 
     @classmethod
     async def connect(
@@ -140,13 +150,29 @@ class RabbitMqBus:
         """Consume until ``stop``; a broker or database away at the start is waited for (once
         consuming, the robust connection reconnects and resumes by itself)."""
         outage = OutageLog(f"bus group {group}: the broker", group=group)
-        retrier = Retrier(group, stop, max_attempts, self._backoff, self._pause)
 
         async def consuming() -> None:
             await self._groups.register(group)
             await self._consume_channel(group, types, stop, retrier, one, pages, outage)
 
-        await run_through_outages(consuming, stop=stop, outage=outage, pause=self._pause)
+        with HEALTH.loop(f"bus {group}") as beat, on_scrape(lambda: self._sample(group)):
+            retrier = Retrier(group, stop, max_attempts, self._backoff, self._pause, beat)
+            await run_through_outages(consuming, stop=stop, outage=outage, pause=self._pause)
+
+    async def _sample(self, group: str) -> None:
+        """The group's queue depth and dead letters, for a scrape. How old the waiting events
+        are is not something a broker tells: the lag in seconds is how old the last event
+        handled was when it was handled, and 0 once the queue is empty."""
+        channel = await self._connection.channel()
+        try:
+            waiting = await channel.declare_queue(amqp.queue_name(group), passive=True)
+            dead = await channel.declare_queue(amqp.dlq_name(group), passive=True)
+        finally:
+            await channel.close()
+        depth = waiting.declaration_result.message_count or 0
+        CONSUMER_LAG_EVENTS.labels(group).set(depth)
+        CONSUMER_LAG_SECONDS.labels(group).set(self._behind.get(group, 0.0) if depth else 0.0)
+        DEAD_LETTERS.labels("bus", group).set(dead.declaration_result.message_count or 0)
 
     async def _consume_channel(
         self,
@@ -189,13 +215,17 @@ class RabbitMqBus:
             events = [amqp.event_of(message) for message in page]
         except (ValueError, KeyError, TypeError):
             return False  # a malformed one among them: one at a time dead-letters it
-        once = Retrier(retrier.group, retrier.stop, 1, retrier.backoff, retrier.pause)
+        self._note_behind(retrier.group, events[0])
+        once = Retrier(retrier.group, retrier.stop, 1, retrier.backoff, retrier.pause, retrier.beat)
         done = await once.run(lambda: handler(events), events=len(events))
         if done.ending is not Ending.HANDLED:
             return None if done.ending is Ending.STOPPED else False
         for message in page:
             await _settle(message.ack())
         return True
+
+    def _note_behind(self, group: str, event: RecordedEvent) -> None:
+        self._behind[group] = (datetime.now(UTC) - event.occurred_at).total_seconds()
 
     async def _handle(
         self,
@@ -213,6 +243,7 @@ class RabbitMqBus:
             error = f"malformed event: {malformed!r}"
             await self._dead_letter(dlx, retrier, message, error, number)
             return
+        self._note_behind(retrier.group, event)
         with correlation(event.correlation_id):
             done = await retrier.run(lambda: handler(event), first=number, event_id=event.event_id)
         if done.ending is Ending.HANDLED:
@@ -238,6 +269,7 @@ class RabbitMqBus:
             pause=self._pause,
         )  # fmt: skip
         await _settle(message.ack())
+        CONSUMER_DELIVERIES.labels(group, "dead_lettered").inc()
         log.error("event dead-lettered", group=group, message_id=message.message_id, error=error)
 
     async def run_publisher(self, *, stop: asyncio.Event) -> None:
@@ -287,6 +319,11 @@ class RabbitMqBus:
             await channel.default_exchange.publish(message, routing_key=amqp.queue_name(group))
         finally:
             await channel.close()
+
+    async def ping(self) -> None:
+        """A channel opened and closed: the broker is there and takes work."""
+        channel = await self._connection.channel()
+        await channel.close()
 
     async def close(self) -> None:
         await close_leases(self._leases)

@@ -20,6 +20,7 @@ from gamestore.platform.eventstore.model import (
     RecordedEvent,
     WrongExpectedVersion,
 )
+from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
 from gamestore.platform.waiting import wait_event
 
 # The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
@@ -111,7 +112,10 @@ class PostgresEventStore:
         events: Sequence[NewEvent],
         expected_version: ExpectedVersion = ANY,
     ) -> list[RecordedEvent]:
-        return await self._committer.submit(AppendRequest.of(stream_id, events, expected_version))
+        with EVENTSTORE_APPEND_DURATION.time():  # the wait for a group commit included
+            return await self._committer.submit(
+                AppendRequest.of(stream_id, events, expected_version)
+            )
 
     async def _append_group(self, group: list[AppendRequest]) -> None:
         """Write a group of appends in one call, one transaction; answer each request."""

@@ -27,6 +27,7 @@ from gamestore.platform.http.problems import (
     install_problem_handlers,
 )
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.ops import OpsEndpoints
 
 log = get_logger("http")
 
@@ -39,7 +40,8 @@ def create_app(
     lifespan: Any = None,
     body_limit: int = 1024 * 1024,
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, request ids and a body size limit."""
+    """A FastAPI app with problem+json errors, request ids, a body size limit, and the
+    process's ``/healthz``, ``/readyz`` and ``/metrics`` in front (``platform/ops.py``)."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
     for router in routers:
@@ -48,6 +50,7 @@ def create_app(
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(OpsEndpoints)
     return app
 
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.metrics import HTTP_REQUEST_DURATION, status_class
 
 REQUEST_ID = "x-request-id"
 MAX_BODY = 1024 * 1024  # 1 MiB (CONTRACT.md)
@@ -25,6 +26,19 @@ SECURITY_HEADERS = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 log = get_logger("http")
+
+
+# the method label's values: any other method a client sends is counted as "other"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def route_template(scope: Scope) -> str:
+    """The route a request matched, as its template (``/jogos/{game_id}``), for metric labels:
+    a raw path would make a series per id. ``unmatched`` when no route took it."""
+    template = scope.get("route_template")
+    if template is None:
+        template = getattr(scope.get("route"), "path", None)
+    return str(template) if template else "unmatched"
 
 
 def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
@@ -66,13 +80,18 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                elapsed = time.perf_counter() - started
+                method = scope["method"] if scope["method"] in METHODS else "other"
+                HTTP_REQUEST_DURATION.labels(
+                    route_template(scope), method, status_class(status)
+                ).observe(elapsed)
                 if self.access_log:
                     log.info(
                         "request",
                         method=scope["method"],
                         path=scope["path"],
                         status=status,
-                        ms=round((time.perf_counter() - started) * 1000, 1),
+                        ms=round(elapsed * 1000, 1),
                     )
 
 

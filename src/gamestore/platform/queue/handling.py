@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 
 from gamestore.platform.faults import OutageLog, Pause, is_transient, retry_after_of
+from gamestore.platform.health import Heartbeat, Step
 from gamestore.platform.queue.model import Handler, Message, PermanentError
 from gamestore.platform.waiting import wait_event
 
@@ -32,9 +33,23 @@ def describe(error: BaseException) -> str:
 
 
 async def call_through_outages(
-    handler: Handler, message: Message, *, queue: str, stop: asyncio.Event, pause: Pause
+    handler: Handler,
+    message: Message,
+    *,
+    queue: str,
+    stop: asyncio.Event,
+    pause: Pause,
+    beat: Heartbeat | None = None,
 ) -> Handled:
-    """Call ``handler`` until it returns or fails for a reason an outage does not explain."""
+    """Call ``handler`` until it returns or fails for a reason an outage does not explain;
+    each call is one step of the consumer's ``beat`` (``platform/health.py``)."""
+    with (beat or Heartbeat(queue)).step() as step:
+        return await _through_outages(handler, message, queue, stop, pause, step)
+
+
+async def _through_outages(
+    handler: Handler, message: Message, queue: str, stop: asyncio.Event, pause: Pause, step: Step
+) -> Handled:
     outage = OutageLog(f"queue {queue}: the handler's dependencies", message_id=message.id)
     while True:
         try:
@@ -47,6 +62,7 @@ async def call_through_outages(
             outage.failed(error)
             if await wait_event(stop, pause.delay(outage.tries, retry_after_of(error))):
                 return Handled(False, describe(error), stopped=True)
+            step.progress()  # waiting an outage out is not being stuck
             continue
         outage.recovered()
         return Handled(True)

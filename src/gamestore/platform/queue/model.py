@@ -120,4 +120,13 @@ class WorkQueue(Protocol):
         """Messages of ``queue`` still to be handled (on RabbitMQ: not counting unacked ones)."""
         ...
 
+    async def oldest_age(self, queue: str) -> float | None:
+        """Seconds the oldest message of ``queue`` has waited (0 when empty); None where the
+        engine cannot tell (a broker does not expose it)."""
+        ...
+
+    async def ping(self) -> None:
+        """One round trip to the queue's engine (a readiness probe); raises if it fails."""
+        ...
+
     async def close(self) -> None: ...

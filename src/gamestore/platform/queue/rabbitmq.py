@@ -248,5 +248,12 @@ class RabbitWorkQueue:
         self._declared.discard(queue)
         self.known_queues.discard(queue)
 
+    async def oldest_age(self, queue: str) -> float | None:
+        return None  # AMQP tells how many messages wait, not since when
+
+    async def ping(self) -> None:
+        channel = await self.connection.channel()
+        await channel.close()
+
     async def close(self) -> None:
         await self.connection.close()

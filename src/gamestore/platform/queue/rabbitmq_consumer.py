@@ -20,7 +20,9 @@ from gamestore.platform.faults import (
     Stopped,
     until_available,
 )
+from gamestore.platform.health import HEALTH, Heartbeat
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.metrics import QUEUE_MESSAGES
 from gamestore.platform.queue import amqp_codec as codec
 from gamestore.platform.queue.handling import call_through_outages
 from gamestore.platform.queue.model import Handler, Message, RetryPolicy
@@ -56,6 +58,7 @@ class RabbitConsumer:
         self.pause = pause
         self._running: set[asyncio.Task[object]] = set()
         self._stop = asyncio.Event()
+        self._beat = Heartbeat(f"queue {queue}")
 
     async def run(self, work: AbstractQueue, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; then cancel the subscription and let handlers finish.
@@ -66,10 +69,11 @@ class RabbitConsumer:
         self._stop = stop
         tag = await work.consume(self._on_delivery)
         try:
-            await stop.wait()
-            await work.cancel(tag)
-            while self._running:
-                await asyncio.wait(set(self._running))
+            with HEALTH.loop(f"queue {self.queue}") as self._beat:
+                await stop.wait()
+                await work.cancel(tag)
+                while self._running:
+                    await asyncio.wait(set(self._running))
         finally:
             for task in self._running:
                 task.cancel()
@@ -100,14 +104,16 @@ class RabbitConsumer:
             await self._settle(incoming, message.attempts, error, permanent=True)
             return
         done = await call_through_outages(
-            self.handler, message, queue=self.queue, stop=self._stop, pause=self.pause
-        )
+            self.handler, message,
+            queue=self.queue, stop=self._stop, pause=self.pause, beat=self._beat,
+        )  # fmt: skip
         if done.stopped:
             await self._park(incoming, message, done.error)
         elif not done.ok:
             await self._settle(incoming, message.attempts, done.error, permanent=done.permanent)
         else:
             await incoming.ack()
+            QUEUE_MESSAGES.labels(self.queue, "handled").inc()
 
     async def _park(self, incoming: AbstractIncomingMessage, message: Message, error: str) -> None:
         """Stopped during an outage: back through the delay queue at once, this delivery not
@@ -125,10 +131,12 @@ class RabbitConsumer:
             if permanent or attempts >= self.policy.max_attempts:
                 log.error("dead-lettering message", message_id=mid, attempts=attempts, error=error)
                 await self.settler.dead_letter(incoming, self.queue, attempts, error)
+                QUEUE_MESSAGES.labels(self.queue, "dead_lettered").inc()
                 return
             delay = self.policy.delay(attempts)
             log.warning("handler failed; retrying", message_id=mid, attempts=attempts, error=error)
             await self.settler.retry(incoming, self.queue, attempts, delay, error)
+            QUEUE_MESSAGES.labels(self.queue, "retried").inc()
         except Exception:
             # Could not park it: hand it back; the redelivery counts toward the delivery limit.
             log.exception("could not settle message; requeueing", message_id=mid)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.platform.db import Upsert, create_engine, is_sqlite, read_only
+from gamestore.platform.db import Upsert, create_engine, is_sqlite, ping, read_only
 from gamestore.platform.faults import DEFAULT_PAUSE, Pause
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue.batching import GroupCommit
@@ -296,6 +296,17 @@ class TableWorkQueue:
         stmt = sa.select(sa.func.count()).where(messages.c.queue == queue)
         async with read_only(self.engine) as conn:
             return int((await conn.execute(stmt)).scalar_one())
+
+    async def oldest_age(self, queue: str) -> float | None:
+        stmt = sa.select(db_now(self.engine) - sa.func.min(messages.c.enqueued_at)).where(
+            messages.c.queue == queue
+        )
+        async with read_only(self.engine) as conn:
+            age = (await conn.execute(stmt)).scalar_one()
+        return max(0.0, float(age)) if age is not None else 0.0
+
+    async def ping(self) -> None:
+        await ping(self.engine)
 
     async def close(self) -> None:
         """Finish the batches under way and release the connections."""

@@ -22,7 +22,9 @@ from gamestore.platform.faults import (
     is_transient,
     until_available,
 )
+from gamestore.platform.health import HEALTH, Heartbeat
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.metrics import QUEUE_MESSAGES
 from gamestore.platform.queue.handling import call_through_outages
 from gamestore.platform.queue.model import (
     DeadLetter,
@@ -107,6 +109,7 @@ class TableConsumer:
         self._running: dict[asyncio.Task[None], Leased] = {}
         self._stop = asyncio.Event()
         self._leasing = OutageLog(f"queue {queue}: its database", queue=queue)
+        self._beat = Heartbeat(f"queue {queue}")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then let the handlers under way finish and settle.
@@ -118,10 +121,11 @@ class TableConsumer:
         stopped = asyncio.create_task(stop.wait())
         renewer = asyncio.create_task(self._renew_leases())
         try:
-            while not stopped.done():
-                await self._step(stopped)
-            if self._running:
-                await asyncio.wait(self._running)
+            with HEALTH.loop(f"queue {self.queue}") as self._beat:
+                while not stopped.done():
+                    await self._step(stopped)
+                if self._running:
+                    await asyncio.wait(self._running)
         finally:
             renewer.cancel()
             stopped.cancel()
@@ -183,8 +187,9 @@ class TableConsumer:
             error = leased.last_error or "lease expired without an ack (consumer crashed?)"
             return await self._dead_letter(leased, error)
         done = await call_through_outages(
-            self.handler, message, queue=self.queue, stop=self._stop, pause=self.pause
-        )
+            self.handler, message,
+            queue=self.queue, stop=self._stop, pause=self.pause, beat=self._beat,
+        )  # fmt: skip
         if done.stopped:
             return await self._settle(lambda: self.store.release(leased))
         if done.permanent:
@@ -193,6 +198,7 @@ class TableConsumer:
             return await self._failed(leased, done.error)
         if not await self._settle(lambda: self.store.ack(leased)):
             log.warning("ack found the lease taken over", message_id=message.id)
+        QUEUE_MESSAGES.labels(self.queue, "handled").inc()
 
     async def _settle(self, operation: Callable[[], Awaitable[T]]) -> T:
         """A settling write, retried through an outage of the queue's database."""
@@ -213,6 +219,7 @@ class TableConsumer:
             error=error,
         )
         await self._settle(lambda: self.store.retry(leased, delay, error))
+        QUEUE_MESSAGES.labels(self.queue, "retried").inc()
 
     async def _dead_letter(self, leased: Leased, error: str) -> None:
         log.error(
@@ -223,3 +230,4 @@ class TableConsumer:
             error=error,
         )
         await self._settle(lambda: self.store.dead_letter(leased, error))
+        QUEUE_MESSAGES.labels(self.queue, "dead_lettered").inc()
