@@ -36,6 +36,7 @@ START_DEADLINE = 40.0
 BACKGROUND = ("indexer", "payment-worker", "webhook-function", "bus-publisher", "psp")
 SAGA = ("psp", "payments", "payment-worker", "webhook-function", "notifier")
 STOP_DEADLINE = 15.0
+OPS_ONLY = ("INDEXER", "PAYMENT_WORKER", "WEBHOOK_FUNCTION", "BUS_PUBLISHER", "GATEWAY_OPS")
 
 # Cheap argon2 for tests (the production parameters cost ~100 ms and 64 MiB per hash), a
 # generous gateway rate limit so the suite is not throttled by its own speed.
@@ -145,6 +146,9 @@ def stack_environment(root: Path, extra: Mapping[str, str]) -> dict[str, str]:
             # Services that do not exist yet: closed ports, never someone else's server.
             "GAMESTORE_PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
             "GAMESTORE_NOTIFIER_URL": f"http://127.0.0.1:{free_port()}",
+            # where the processes without an API, and the gateway, serve /healthz, /readyz
+            # and /metrics
+            **{f"GAMESTORE_{name}_URL": f"http://127.0.0.1:{free_port()}" for name in OPS_ONLY},
             "PYTHONUNBUFFERED": "1",
             **TEST_SETTINGS,
             **extra,

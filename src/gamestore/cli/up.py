@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -17,7 +18,7 @@ from gamestore.cli.seed import run_seed
 from gamestore.platform.config import Settings
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
-from gamestore.processes import REGISTRY, address_of, enabled_processes
+from gamestore.processes import REGISTRY, address_of, enabled_processes, ops_url
 
 _PORT_TIMEOUT = 60.0
 _PORT_POLL = 0.1
@@ -100,7 +101,11 @@ def up(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     specs = enabled_processes(settings)
-    taken = taken_port([(spec.name, *address_of(spec, settings)) for spec in specs if spec.port])
+    addresses = [(spec.name, *address_of(spec, settings)) for spec in specs if spec.port]
+    if any(spec.name == "gateway" for spec in specs):  # its metrics' port, beside the public one
+        ops = urlsplit(ops_url("gateway"))
+        addresses.append(("gateway", ops.hostname or "127.0.0.1", ops.port or 0))
+    taken = taken_port(addresses)
     if taken is not None:
         error_console().print(f"Cannot start GameStore: {taken}. Nothing was started.")
         raise typer.Exit(1)

@@ -29,6 +29,7 @@ from gamestore.games.tables import idempotency_keys, metadata, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
+from gamestore.platform.health import depend_on
 from gamestore.platform.http import create_app
 from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.logs import get_logger
@@ -98,6 +99,7 @@ async def build(
         saga = PurchaseSaga(storage.engine, on_commit=wake)
         search = await open_search(settings.search_url, settings.data_dir)
         stack.push_async_callback(search.close)
+        depend_on(stack, search=search.ping)
         keys = Idempotency(storage.engine, idempotency_keys)
         app = _app(
             verifier or users_jwks_verifier(storage.revocations),

@@ -39,10 +39,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gamestore.games.search import GameDocument, SearchIndex, open_search
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
-from gamestore.platform.db import Upsert, create_engine, create_tables
+from gamestore.platform.db import Upsert, create_engine, create_tables, ping
 from gamestore.platform.eventstore import RecordedEvent, connect
+from gamestore.platform.health import depend_on
 from gamestore.platform.inbox import claim, inbox_table
 from gamestore.platform.logs import get_logger
+from gamestore.platform.metrics import SEARCH_INDEX_UPDATED
+from gamestore.platform.service import watching_bus
 
 log = get_logger("indexer")
 
@@ -146,6 +149,7 @@ class Indexer:
         for event in events:
             if event.type not in ("GameCreated", "GameUpdated", PURCHASE):
                 await self.handle(event)
+        SEARCH_INDEX_UPDATED.set_to_current_time()
 
     async def _count_purchases(self, events: list[RecordedEvent]) -> None:
         """Purchases of a page in ONE transaction and ONE index commit (each still claimed
@@ -208,6 +212,8 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         stack.push_async_callback(index.close)
         bus = await connect_bus(settings.bus_url, store)
         stack.push_async_callback(bus.close)
+        depend_on(stack, database=lambda: ping(engine), event_store=store.head, search=index.ping)
+        stack.enter_context(watching_bus(settings, bus))
         log.info("indexer consuming", group=GROUP, types=",".join(EVENT_TYPES))
         await bus.consume_batches(
             GROUP, EVENT_TYPES, Indexer(index, engine).handle_batch, stop=stop

@@ -28,6 +28,7 @@ from gamestore.games.search.model import (
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
 from gamestore.platform.http.state import app_state
+from gamestore.platform.metrics import SEARCH_QUERY_DURATION
 
 router = APIRouter()
 LIST_LIMIT = 100
@@ -104,7 +105,8 @@ async def search_games(
         return SearchPage(items=[], total=0, page=page, size=size, facets=NO_FACETS)
     query = SearchQuery(q, genre, platform, min_price, max_price, sort, page, size)
     try:
-        result = await index.search(query)
+        with SEARCH_QUERY_DURATION.time():
+            result = await index.search(query)
     except InvalidQuery as error:
         raise _invalid(error) from error
     facets = Facets(

@@ -12,13 +12,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from gamestore.payments.domain import Payment, PaymentNotFound, fold, stream_of
-from gamestore.platform.eventstore import EventStore, NewEvent, WrongExpectedVersion
+from gamestore.payments.domain import (
+    PAYMENT_ANOMALY,
+    PAYMENT_DEAD_LETTERED,
+    PAYMENT_FAILED,
+    PAYMENT_SUCCEEDED,
+    Payment,
+    PaymentNotFound,
+    fold,
+    stream_of,
+)
+from gamestore.platform.eventstore import EventStore, NewEvent, RecordedEvent, WrongExpectedVersion
 from gamestore.platform.logs import get_logger
+from gamestore.platform.metrics import PAYMENT_ANOMALIES, PAYMENTS
 
 log = get_logger("payments")
 Decision = Callable[[Payment], Sequence[NewEvent]]
 ATTEMPTS = 10  # races lost in a row before giving up (each one means someone else progressed)
+
+
+OUTCOMES = {
+    PAYMENT_SUCCEEDED: "succeeded",
+    PAYMENT_FAILED: "failed",
+    PAYMENT_DEAD_LETTERED: "dead_lettered",
+}
+
+
+def count_outcomes(recorded: list[RecordedEvent]) -> None:
+    """Payments that reached an outcome, and anomalies, in the metrics (counted once: where
+    the event is appended for the first time)."""
+    for event in recorded:
+        if event.type in OUTCOMES:
+            PAYMENTS.labels(OUTCOMES[event.type]).inc()
+        elif event.type == PAYMENT_ANOMALY:
+            PAYMENT_ANOMALIES.labels(str(event.data.get("reason", "unknown"))[:40]).inc()
 
 
 class Payments:
@@ -59,6 +86,7 @@ class Payments:
         recorded = await self._store.append(stream_of(payment_id), new, payment.version)
         if recorded[0].version <= payment.version:
             return payment  # these ids were stored already: an earlier run of the same cause
+        count_outcomes(recorded)
         log.info(
             "payment events appended",
             payment_id=payment_id,

@@ -44,6 +44,7 @@ from gamestore.platform.bus import EventBus, connect_bus
 from gamestore.platform.config import Settings, scheme
 from gamestore.platform.dlq import DeadLetters
 from gamestore.platform.eventstore import EventStore, RecordedEvent
+from gamestore.platform.health import depend_on
 from gamestore.platform.http import create_app
 from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.inbox import idempotent_batch
@@ -153,6 +154,7 @@ async def build(
         )
         queue = await open_queue(settings)
         stack.push_async_callback(queue.close)
+        depend_on(stack, queue=queue.ping)
         bus = await connect_bus(settings.bus_url, storage.store)  # its dead letters, for admins
         stack.push_async_callback(bus.close)
         secrets = list(webhook_secrets or configured_secrets(settings))

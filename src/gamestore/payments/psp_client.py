@@ -35,6 +35,7 @@ import aiohttp
 from gamestore.platform.config import Settings
 from gamestore.platform.faults import TransientError
 from gamestore.platform.logs import current_correlation
+from gamestore.platform.metrics import PSP_ERRORS, PSP_REQUEST_DURATION
 from gamestore.psp.wire import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REQUEST_ID, ChargeRequest
 
 Kind = Literal["succeeded", "declined", "processing", "transient", "unavailable", "rejected"]
@@ -151,6 +152,7 @@ class PspClient:
         self, base_url: str, *, api_key: str, timeout: float = 10.0, pool_size: int = 64
     ) -> None:
         self._url = base_url.rstrip("/") + "/v1/charges"
+        self._health = base_url.rstrip("/") + "/healthz"
         self._auth = {"Authorization": f"Bearer {api_key}"}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._pool_size = pool_size
@@ -182,6 +184,18 @@ class PspClient:
 
     async def charge(self, request: ChargeRequest, idempotency_key: str) -> ChargeResult:
         """One ``POST /v1/charges``; network failures and timeouts come back as transient."""
+        began = time.perf_counter()
+        result = await self._charge(request, idempotency_key)
+        observe_charge(result, time.perf_counter() - began)
+        return result
+
+    async def ping(self) -> None:
+        """The PSP answers at all (a readiness probe of the processes that call it)."""
+        async with self._started().get(self._health) as resp:
+            if resp.status >= 500:
+                raise TransientError(f"the PSP's /healthz answered {resp.status}")
+
+    async def _charge(self, request: ChargeRequest, idempotency_key: str) -> ChargeResult:
         session = self._started()
         headers = {IDEMPOTENCY_KEY: idempotency_key} | _request_id()
         try:
@@ -219,6 +233,17 @@ class PspClient:
     async def get_charge(self, charge_id: str) -> LedgerCharge | None:
         """The PSP's ledger entry for ``charge_id`` (``GET /v1/charges/{id}``); None when the PSP
         holds no such charge. A PSP that cannot answer raises :class:`TransientError`."""
+        began = time.perf_counter()
+        try:
+            charge = await self._get_charge(charge_id)
+        except TransientError:
+            PSP_ERRORS.labels("get_charge", "unavailable").inc()
+            PSP_REQUEST_DURATION.labels("get_charge", "error").observe(time.perf_counter() - began)
+            raise
+        PSP_REQUEST_DURATION.labels("get_charge", "ok").observe(time.perf_counter() - began)
+        return charge
+
+    async def _get_charge(self, charge_id: str) -> LedgerCharge | None:
         session = self._started()
         try:
             async with session.get(
@@ -237,6 +262,15 @@ class PspClient:
         if self._session is None:
             raise RuntimeError("the PSP client is not started")
         return self._session
+
+
+def observe_charge(result: ChargeResult, seconds: float) -> None:
+    """A charge call in the PSP metrics: its duration by result, and its error by kind."""
+    outcome = {"succeeded": "ok", "processing": "ok", "declined": "declined"}.get(result.kind)
+    PSP_REQUEST_DURATION.labels("charge", outcome or "error").observe(seconds)
+    if outcome is None:
+        timeout = result.error is not None and result.error.startswith("timeout")
+        PSP_ERRORS.labels("charge", "timeout" if timeout else result.kind).inc()
 
 
 def _request_id() -> dict[str, str]:

@@ -36,7 +36,9 @@ from gamestore.payments.webhooks import PSP_WEBHOOK_RECEIVED
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NewEvent, RecordedEvent, connect
+from gamestore.platform.health import depend_on
 from gamestore.platform.logs import get_logger
+from gamestore.platform.service import watching_bus
 
 log = get_logger("webhook-function")
 GROUP = "webhook-function"
@@ -143,6 +145,8 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         psp = PspClient.configured(settings)
         await psp.start()
         stack.push_async_callback(psp.close)
+        depend_on(stack, event_store=store.head, psp=psp.ping)
+        stack.enter_context(watching_bus(settings, bus))
         handler = WebhookFunction(Payments(store), psp)
         log.info("webhook function consuming", group=GROUP)
 

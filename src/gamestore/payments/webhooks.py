@@ -29,6 +29,7 @@ from gamestore.platform.eventstore import NO_STREAM, NewEvent
 from gamestore.platform.http import ProblemError
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.logs import get_logger
+from gamestore.platform.metrics import WEBHOOK_DELIVERIES
 
 _STORE = Upsert(
     webhooks, lambda insert: insert.on_conflict_do_nothing(index_elements=["webhook_id"])
@@ -107,6 +108,15 @@ class WebhookVerifier:
         return ""
 
 
+def rejection(error: WebhookRejected | MalformedWebhook) -> str:
+    """The metric label of a refusal: one of a few words, never the library's message."""
+    if isinstance(error, MalformedWebhook):
+        return "malformed"
+    if error.reason == "missing webhook headers":
+        return "missing_headers"
+    return "timestamp" if "timestamp" in error.reason.lower() else "signature"
+
+
 def received_event(webhook_id: str, webhook: PspWebhook) -> NewEvent:
     """``PspWebhookReceived`` (data per docs/adr/008)."""
     data: dict[str, Any] = {
@@ -136,13 +146,16 @@ class WebhookInbox:
         """Verify and store; True when new, False for a duplicate. Raises the 401/400/413
         problems. Logs the outcome with the reason only (never the body or a signature)."""
         if len(body) > MAX_BODY:
+            WEBHOOK_DELIVERIES.labels("rejected", "too_large").inc()
             raise ProblemError(413, "The webhook body is larger than 1 MiB.")
         try:
             webhook_id, webhook = self._verifier.verify(body, headers)
         except (WebhookRejected, MalformedWebhook) as error:
+            WEBHOOK_DELIVERIES.labels("rejected", rejection(error)).inc()
             log.warning("webhook rejected", status=error.status, reason=error.reason)
             raise
         new = await self.receive(webhook_id, webhook)
+        WEBHOOK_DELIVERIES.labels("accepted", "new" if new else "duplicate").inc()
         log.info(
             "webhook accepted" if new else "webhook duplicate (already stored)",
             webhook_id=webhook_id,

@@ -16,9 +16,11 @@ from gamestore.payments.aggregate import Payments
 from gamestore.payments.psp_client import PspClient
 from gamestore.payments.worker import QUEUE, PaymentWorker, log
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine, create_tables, ping
 from gamestore.platform.eventstore import EventStore, connect
-from gamestore.platform.queue import RetryPolicy, WorkQueue, open_work_queue
+from gamestore.platform.health import depend_on
+from gamestore.platform.metrics import on_scrape
+from gamestore.platform.queue import RetryPolicy, WorkQueue, open_work_queue, sample_queue
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -53,6 +55,11 @@ async def build(settings: Settings) -> AsyncIterator[WorkerRuntime]:
         psp = PspClient.configured(settings)
         await psp.start()
         stack.push_async_callback(psp.close)
+        depend_on(
+            stack, database=lambda: ping(engine), event_store=store.head, queue=queue.ping,
+            psp=psp.ping,
+        )  # fmt: skip
+        stack.enter_context(on_scrape(lambda: sample_queue(queue, QUEUE)))
         worker = PaymentWorker(
             Payments(store), engine, psp,
             max_attempts=settings.payment_max_attempts,

@@ -129,7 +129,7 @@ PSP_REQUEST_DURATION = Histogram(
 PSP_ERRORS = Counter(
     "gamestore_psp_errors_total",
     "Calls to the PSP that did not get an answer we could use, by kind.",
-    ["operation", "kind"],  # timeout | unavailable | rejected | protocol
+    ["operation", "kind"],  # timeout | unavailable (5xx, 429, refused) | transient | rejected
 )
 WEBHOOK_DELIVERIES = Counter(
     "gamestore_webhook_deliveries_total",

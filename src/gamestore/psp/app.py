@@ -23,6 +23,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -63,7 +65,26 @@ def error(status: int, code: str, message: str = "") -> JSONResponse:
 
 @router.get("/healthz", include_in_schema=False)
 async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+    return {"status": "alive"}
+
+
+@router.get("/readyz", include_in_schema=False)
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when its database answers (the ledger is where every charge lives)."""
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as failure:  # any failure of the probe means not ready
+        check = {"status": "down", "error": f"{type(failure).__name__}: {failure}"[:300]}
+        body = {"status": 503, "title": "Service Unavailable", "detail": "Not ready: database."}
+        return JSONResponse({**body, "checks": {"database": check}}, status_code=503)
+    return JSONResponse({"status": "ready", "checks": {"database": {"status": "up"}}})
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """The process's Prometheus metrics (its runtime's: the PSP keeps no business series)."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

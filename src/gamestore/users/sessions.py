@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.platform.db import read_only
 from gamestore.platform.logs import get_logger
+from gamestore.platform.metrics import LOGINS
 from gamestore.users import repository as repo
 from gamestore.users.domain import (
     InvalidCredentials,
@@ -82,18 +83,21 @@ class Sessions:
         if wait is None:
             wait = await self._throttle.attempt(key)
         if wait is not None:
+            LOGINS.labels("throttled").inc()
             log.warning("login throttled", email_ref=_email_ref(email), retry_after=wait)
             raise TooManyAttempts(wait)
         async with read_only(self._engine) as conn:
             user = await repo.live_user_by_email(conn, email)
         matched = await self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not matched:
+            LOGINS.labels("failure").inc()
             log.info("login failed", email_ref=_email_ref(email))
             if self._clients is not None:
                 await self._clients.failed(client)
             raise InvalidCredentials()
         await self._throttle.forget(key)
         await self._rehash_if_needed(user, password)
+        LOGINS.labels("success").inc()
         log.info("login", user_id=user.id)
         return await self._open_family(user)
 

@@ -28,6 +28,7 @@ from gamestore.platform.faults import (
     is_transient,
     run_through_outages,
 )
+from gamestore.platform.health import HEALTH
 
 CHECKPOINT = "rabbitmq-publisher"
 
@@ -113,7 +114,11 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         bus = await connect_bus(settings.bus_url, store)
         try:
             log.info("publishing events", exchange="gamestore.events")
-            await bus.run_publisher(stop=stop)
+            with (
+                HEALTH.depends_on("event_store", store.head),
+                HEALTH.depends_on("broker", bus.ping),
+            ):
+                await bus.run_publisher(stop=stop)
         finally:
             await bus.close()
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gamestore.platform.config import scheme
+from gamestore.platform.metrics import DEAD_LETTERS, QUEUE_DEPTH, QUEUE_OLDEST_AGE
 from gamestore.platform.queue.model import (
     DeadLetter,
     Handler,
@@ -63,3 +64,12 @@ async def open_work_queue(settings: Settings) -> WorkQueue:
     if scheme(url) in ("amqp", "amqps"):
         return await connect_queue(url)
     return await connect_queue(url, lease_timeout=settings.queue_lease_seconds)
+
+
+async def sample_queue(queue: WorkQueue, name: str) -> None:
+    """The depth, the oldest message's age and the dead letters of queue ``name``, for a
+    scrape (the oldest age stays unset where the engine cannot tell)."""
+    QUEUE_DEPTH.labels(name).set(await queue.pending(name))
+    if (age := await queue.oldest_age(name)) is not None:
+        QUEUE_OLDEST_AGE.labels(name).set(age)
+    DEAD_LETTERS.labels("queue", name).set(len(await queue.dead_letters(name)))
