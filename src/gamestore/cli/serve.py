@@ -11,7 +11,7 @@ import typer
 from gamestore.cli.common import error_console
 from gamestore.platform import logs
 from gamestore.platform.config import Settings
-from gamestore.platform.ops import serve_ops
+from gamestore.platform.http.ops import serve_ops
 from gamestore.platform.supervisor import stop_on_signals
 from gamestore.processes import ProcessMain, ProcessSpec, UnknownProcess, get_process, ops_url
 

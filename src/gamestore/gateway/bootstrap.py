@@ -21,8 +21,8 @@ from gamestore.platform.auth import users_jwks_verifier
 from gamestore.platform.config import Settings, service_url
 from gamestore.platform.http import serve
 from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from gamestore.platform.http.ops import serve_ops
 from gamestore.platform.logs import get_logger
-from gamestore.platform.ops import serve_ops
 from gamestore.platform.revocation import RevocationFeed
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 

@@ -18,8 +18,8 @@ from starlette.types import Receive, Scope, Send
 
 from gamestore.gateway.openapi import OpenApiMerger
 from gamestore.platform.health import HEALTH, Health
+from gamestore.platform.http.ops import OpsEndpoints
 from gamestore.platform.http.problems import problem_response
-from gamestore.platform.ops import OpsEndpoints
 from gamestore.platform.supervisor_status import crash_looping, read_status
 
 _ASSETS = {

@@ -1,7 +1,7 @@
 """Every Prometheus metric the store exposes, in one place (``prometheus-client``).
 
-Each process exposes the default registry at ``/metrics`` (``platform/ops.py``). Names follow
-Prometheus' conventions: a ``gamestore_`` prefix, base units in the name (``_seconds``,
+Each process exposes the default registry at ``/metrics`` (``platform/http/ops.py``). Names
+follow Prometheus' conventions: a ``gamestore_`` prefix, base units in the name (``_seconds``,
 ``_events``, ``_messages``), ``_total`` on counters. Labels are bounded sets — route templates,
 group and queue names, outcomes and reasons from fixed lists — never a user id, a raw path or
 an error message. No process runs several worker processes, so no multiprocess collector is

@@ -21,13 +21,13 @@ from gamestore.platform.http.middleware import (
     request_id_from,
 )
 from gamestore.platform.http.openapi import document_problems
+from gamestore.platform.http.ops import OpsEndpoints
 from gamestore.platform.http.problems import (
     PROBLEM_JSON,
     UnexpectedErrors,
     install_problem_handlers,
 )
 from gamestore.platform.logs import correlation, get_logger
-from gamestore.platform.ops import OpsEndpoints
 
 log = get_logger("http")
 
@@ -41,7 +41,7 @@ def create_app(
     body_limit: int = 1024 * 1024,
 ) -> FastAPI:
     """A FastAPI app with problem+json errors, request ids, a body size limit, and the
-    process's ``/healthz``, ``/readyz`` and ``/metrics`` in front (``platform/ops.py``)."""
+    process's ``/healthz``, ``/readyz`` and ``/metrics`` in front (``platform/http/ops.py``)."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
     for router in routers:
