@@ -11,6 +11,7 @@ import typer
 from gamestore.cli.common import error_console
 from gamestore.platform import logs
 from gamestore.platform.config import Settings
+from gamestore.platform.health import HEALTH
 from gamestore.platform.http.ops import serve_ops
 from gamestore.platform.supervisor import stop_on_signals
 from gamestore.processes import ProcessMain, ProcessSpec, UnknownProcess, get_process, ops_url
@@ -64,6 +65,7 @@ async def _with_ops(main: Awaitable[None], ops: str | None) -> None:
 def serve_process(spec: ProcessSpec, settings: Settings) -> int:
     """Log to ``<log_dir>/<name>.log``, import the process's main, run it; the exit code."""
     logs.configure(spec.name, settings.log_dir, settings.log_level)
+    HEALTH.stall_after = settings.loop_stall_seconds
     try:
         main = spec.load()
     except (ImportError, AttributeError, ValueError):

@@ -119,7 +119,11 @@ def up(
         )
         raise typer.Exit(0)
     commands = [
-        Command(spec.name, [sys.executable, "-m", "gamestore", "serve", spec.name])
+        Command(
+            spec.name,
+            [sys.executable, "-m", "gamestore", "serve", spec.name],
+            health_url=ops_url(spec.name),
+        )
         for spec in specs
     ]
     ports = [port for spec in specs if (port := spec.port_for(settings)) is not None]

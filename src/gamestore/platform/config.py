@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # table-backed queue: how long a delivery stays invisible while its consumer works on it
     # (a consumer killed mid-message gives it back after this many seconds)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
+    # how long one step of a loop (a delivery, a relay pass) may take without progress before
+    # the process says it is stuck (/healthz 503) and the supervisor restarts it
+    loop_stall_seconds: float = Field(default=120.0, gt=0)
 
     @cached_property
     def event_store_url(self) -> str:

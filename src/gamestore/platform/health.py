@@ -95,14 +95,16 @@ class Check:
 class Health:
     """The loops and dependencies of one process (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stall_after: float = STALL_AFTER) -> None:
+        self.stall_after = stall_after
+        """How long one step of a loop may take without progress, unless the loop says."""
         self._loops: list[Heartbeat] = []
         self._probes: dict[str, list[Probe]] = {}
 
     @contextlib.contextmanager
-    def loop(self, name: str, stall_after: float = STALL_AFTER) -> Iterator[Heartbeat]:
+    def loop(self, name: str, stall_after: float | None = None) -> Iterator[Heartbeat]:
         """A heartbeat for the loop called ``name``, watched while inside."""
-        beat = Heartbeat(name, stall_after)
+        beat = Heartbeat(name, self.stall_after if stall_after is None else stall_after)
         self._loops.append(beat)
         try:
             yield beat

@@ -23,22 +23,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from gamestore.platform.liveness import LivenessProbe, watch
+from gamestore.platform.supervisor_output import SUPERVISOR, PrefixedOutput
 from gamestore.platform.supervisor_status import StatusFile
 from gamestore.platform.waiting import wait_event
 
-SUPERVISOR = "supervisor"
+_watchers: set[asyncio.Task[None]] = set()  # liveness watches under way (kept referenced)
 _LINE_LIMIT = 1 << 20
 _DRAIN_TIMEOUT = 1.0
-_COLOURS = (36, 35, 33, 32, 34, 96, 95, 93, 92, 94)
-"""ANSI foreground colours, one per process in order (cyan, magenta, yellow, green, blue…)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One process to supervise: a name for its output lines and the argv to execute."""
+    """One process to supervise: a name for its output lines, the argv to execute, and where
+    it answers ``/healthz`` (a process stuck there is killed and restarted: ``liveness.py``)."""
 
     name: str
     argv: Sequence[str]
+    health_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,28 +55,6 @@ class RestartPolicy:
     def delay(self, crashes: int) -> float:
         """Seconds to wait before restarting after crash number ``crashes`` of a series."""
         return float(min(self.max_delay, self.base_delay * 2 ** (crashes - 1)))
-
-
-class PrefixedOutput:
-    """Writes lines as ``<name> | <text>``, names padded to one width and coloured if asked."""
-
-    def __init__(self, stream: TextIO, names: Sequence[str], *, color: bool) -> None:
-        self._stream = stream
-        width = max(len(name) for name in [*names, SUPERVISOR])
-        codes = {name: _COLOURS[i % len(_COLOURS)] for i, name in enumerate(names)}
-        codes[SUPERVISOR] = 1
-        self._prefixes = {
-            name: f"\x1b[{code}m{name.ljust(width)} |\x1b[0m" if color else f"{name.ljust(width)} |"
-            for name, code in codes.items()
-        }
-
-    def line(self, name: str, text: str) -> None:
-        self._stream.write(f"{self._prefixes[name]} {text}\n")
-        self._stream.flush()
-
-    def note(self, text: str) -> None:
-        """A line from the supervisor itself."""
-        self.line(SUPERVISOR, text)
 
 
 def describe_exit(code: int | None) -> str:
@@ -102,6 +82,7 @@ class Supervisor:
         color: bool = False,
         env: Mapping[str, str] | None = None,
         status: Path | None = None,
+        liveness: LivenessProbe | None = None,
     ) -> None:
         names = [command.name for command in commands]
         if not names or len(set(names)) != len(names) or SUPERVISOR in names:
@@ -110,6 +91,7 @@ class Supervisor:
         self._out = PrefixedOutput(out, names, color=color)
         self._policy = policy or RestartPolicy()
         self._grace = grace
+        self._liveness = liveness or LivenessProbe()
         # Unbuffered, so a child's lines reach us (and the user) as they are written.
         self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._started: set[str] = set()
@@ -174,18 +156,34 @@ class Supervisor:
         pump = asyncio.create_task(self._pump(command.name, process.stdout))
         exited = asyncio.create_task(process.wait())
         stopping = asyncio.create_task(stop.wait())
+        watching = self._watch(command, process)
         try:
             await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not exited.done():
                 await self._terminate(command.name, process, exited)
             code = await exited
         finally:
+            watching.set()
             stopping.cancel()
             self._running.pop(command.name, None)
             # Whatever the process left behind in its group goes with it.
             _signal_group(process, signal.SIGKILL)
             await _drain(pump)
         return code
+
+    def _watch(self, command: Command, process: asyncio.subprocess.Process) -> asyncio.Event:
+        """Watch the process's ``/healthz`` while it runs (set the event returned to stop)."""
+        done = asyncio.Event()
+
+        def stuck(said: str) -> None:
+            self._out.note(f"{command.name} is stuck ({said}); killing it")
+            _signal_group(process, signal.SIGKILL)
+
+        if command.health_url is not None:
+            task = asyncio.create_task(watch(command.health_url, stuck, done, self._liveness))
+            task.add_done_callback(_watchers.discard)
+            _watchers.add(task)
+        return done
 
     async def _terminate(
         self, name: str, process: asyncio.subprocess.Process, exited: asyncio.Task[int]

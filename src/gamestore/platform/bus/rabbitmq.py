@@ -155,11 +155,11 @@ class RabbitMqBus:
             await self._groups.register(group)
             await self._consume_channel(group, types, stop, retrier, one, pages, outage)
 
-        with HEALTH.loop(f"bus {group}") as beat, on_scrape(lambda: self._sample(group)):
+        with HEALTH.loop(f"bus {group}") as beat, on_scrape(lambda: self._sample(group, types)):
             retrier = Retrier(group, stop, max_attempts, self._backoff, self._pause, beat)
             await run_through_outages(consuming, stop=stop, outage=outage, pause=self._pause)
 
-    async def _sample(self, group: str) -> None:
+    async def _sample(self, group: str, types: Collection[str] = ()) -> None:
         """The group's queue depth and dead letters, for a scrape. How old the waiting events
         are is not something a broker tells: the lag in seconds is how old the last event
         handled was when it was handled, and 0 once the queue is empty."""
