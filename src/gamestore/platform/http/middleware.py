@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,6 +40,20 @@ def route_template(scope: Scope) -> str:
     if template is None:
         template = getattr(scope.get("route"), "path", None)
     return str(template) if template else "unmatched"
+
+
+_timers: dict[tuple[str, str, int], Any] = {}  # the histogram's children, by their labels
+
+
+def _timer(scope: Scope, status: int) -> Any:
+    """The request-duration histogram's child for this request's labels (looked up once per
+    label set: ``labels()`` costs as much as the observation itself)."""
+    method = scope["method"] if scope["method"] in METHODS else "other"
+    key = (route_template(scope), method, status // 100)
+    timer = _timers.get(key)
+    if timer is None:
+        timer = _timers[key] = HTTP_REQUEST_DURATION.labels(key[0], method, status_class(status))
+    return timer
 
 
 def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
@@ -81,10 +96,7 @@ class RequestContextMiddleware:
                 await self.app(scope, receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started
-                method = scope["method"] if scope["method"] in METHODS else "other"
-                HTTP_REQUEST_DURATION.labels(
-                    route_template(scope), method, status_class(status)
-                ).observe(elapsed)
+                _timer(scope, status).observe(elapsed)
                 if self.access_log:
                     log.info(
                         "request",
