@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import typer
 
 from gamestore.cli.common import error_console
-from gamestore.platform import logs
+from gamestore.platform import logs, tracing
 from gamestore.platform.config import Settings
 from gamestore.platform.health import HEALTH
 from gamestore.platform.http.ops import serve_ops
@@ -66,14 +66,18 @@ def serve_process(spec: ProcessSpec, settings: Settings) -> int:
     """Log to ``<log_dir>/<name>.log``, import the process's main, run it; the exit code."""
     logs.configure(spec.name, settings.log_dir, settings.log_level)
     HEALTH.stall_after = settings.loop_stall_seconds
+    tracing.configure(spec.name)
     try:
         main = spec.load()
     except (ImportError, AttributeError, ValueError):
         log.exception("cannot load the process", target=spec.target)
         return 1
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        ops = ops_url(spec.name) if spec.ops else None
-        return runner.run(run_main(main, settings, ops))
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            ops = ops_url(spec.name) if spec.ops else None
+            return runner.run(run_main(main, settings, ops))
+    finally:
+        tracing.shutdown()  # the last spans are exported before the process ends
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

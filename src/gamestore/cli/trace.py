@@ -1,4 +1,6 @@
-"""``gamestore trace <correlation-id>``: one request across every process, in time order.
+"""``gamestore trace <correlation-id | trace-id>``: one request across every process, in time
+order. A trace id (32 hex digits, as OpenTelemetry shows it) is found in the log lines'
+``trace_id=`` field and stands for its request's correlation id.
 
 The pieces are plain functions: :func:`parse_line` reads one TXT log line,
 :func:`find_log_lines` scans ``<log_dir>/*.log``, :func:`merge` interleaves log lines with
@@ -66,20 +68,48 @@ def parse_line(line: str) -> LogLine | None:
     return LogLine(moment, match["level"], match["process"], match["corr"], match["rest"] or "")
 
 
-def find_log_lines(log_dir: Path, correlation_id: str) -> list[LogLine]:
-    """Every line of every ``*.log`` in ``log_dir`` carrying ``correlation_id``, file by file
-    (files in name order, lines in file order)."""
-    needle = f" corr={correlation_id}"
+def find_log_lines(
+    log_dir: Path, correlation_id: str, trace_id: str | None = None
+) -> list[LogLine]:
+    """Every line of every ``*.log`` in ``log_dir`` carrying ``correlation_id`` (or, given,
+    ``trace_id``: a consumer handling a page of events logs under no one request), file by
+    file (files in name order, lines in file order)."""
+    needles = [f" corr={correlation_id}"] + ([f" trace_id={trace_id}"] if trace_id else [])
     found: list[LogLine] = []
     for path in sorted(log_dir.glob("*.log")):
         with path.open(encoding="utf-8", errors="replace") as lines:
             for line in lines:
-                if needle not in line:  # cheap test first: logs are large, a trace is small
+                # cheap test first: logs are large, a trace is small
+                if not any(needle in line for needle in needles):
                     continue
                 parsed = parse_line(line)
-                if parsed is not None and parsed.correlation_id == correlation_id:
+                if parsed is not None and (
+                    parsed.correlation_id == correlation_id
+                    or (trace_id is not None and needles[-1] in line)
+                ):
                     found.append(parsed)
     return found
+
+
+TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def correlation_of_trace(log_dir: Path, trace_id: str) -> str | None:
+    """The correlation id of the request whose log lines carry ``trace_id``; None if none."""
+    needle = f" trace_id={trace_id}"
+    for path in sorted(log_dir.glob("*.log")):
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if needle in line and (parsed := parse_line(line)) is not None:
+                    return parsed.correlation_id
+    return None
+
+
+def resolve(log_dir: Path, wanted: str) -> str:
+    """The correlation id ``wanted`` names: itself, or the one of the trace it is the id of."""
+    if TRACE_ID.match(wanted) and not find_log_lines(log_dir, wanted):
+        return correlation_of_trace(log_dir, wanted) or wanted
+    return wanted
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -131,12 +161,16 @@ async def _events_of(settings: Settings, correlation_id: str) -> list[RecordedEv
 
 
 def trace(
-    correlation_id: str = typer.Argument(..., help="The request's correlation id."),
+    wanted: str = typer.Argument(
+        ..., metavar="ID", help="The request's correlation id, or its trace id (32 hex digits)."
+    ),
 ) -> None:
     """Every log line of every process and every event of one request, in time order."""
     settings = Settings()
     out = console()
-    lines = find_log_lines(settings.log_dir, correlation_id)
+    correlation_id = resolve(settings.log_dir, wanted)
+    traced = wanted if correlation_id != wanted else None
+    lines = find_log_lines(settings.log_dir, correlation_id, traced)
     entries = merge(lines, asyncio.run(_events_of(settings, correlation_id)))
     if not entries:
         out.print(f"Nothing carries corr={correlation_id} in {settings.log_dir}/*.log or events.")

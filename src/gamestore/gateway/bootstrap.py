@@ -17,6 +17,7 @@ from gamestore.gateway.proxy import Proxy, Upstreams
 from gamestore.gateway.ratelimit import InProcessRateLimiter, Limit, RateLimiter
 from gamestore.gateway.routes import TABLE, RouteTable
 from gamestore.gateway.static import StaticSite
+from gamestore.platform import tracing
 from gamestore.platform.auth import users_jwks_verifier
 from gamestore.platform.config import Settings, service_url
 from gamestore.platform.http import serve
@@ -116,7 +117,7 @@ def build_app(settings: Settings, gateway: Gateway | None = None) -> ASGIApp:
         )
     app = ContentSecurityPolicy(app)
     app = BodyLimitMiddleware(app)
-    return RequestContextMiddleware(app)
+    return tracing.traced(RequestContextMiddleware(app))
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.trace import get_current_span
+
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
 
@@ -110,6 +112,8 @@ class TextFormatter(logging.Formatter):
         message = escape(record.getMessage())
         fields: dict[str, Any] = getattr(record, "fields", {}) or {}
         pairs = "".join(f" {key}={_format_value(value)}" for key, value in fields.items())
+        if (trace := _trace_id()) is not None:
+            pairs += f" trace_id={trace}"
         corr = _format_value(corr)  # an id is printable already; escaped all the same
         line = f"{when} {record.levelname} {self.process} corr={corr} {message}{pairs}"
         if record.exc_info:
@@ -117,6 +121,12 @@ class TextFormatter(logging.Formatter):
             if error is not None:
                 vars(error)[_WRITTEN] = True
         return line
+
+
+def _trace_id() -> str | None:
+    """The trace the line belongs to (32 hex digits), beside its correlation id."""
+    span_context = get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 
 def _server_error(record: logging.LogRecord) -> bool:

@@ -39,6 +39,7 @@ from gamestore.platform.faults import OutageLog, Pause, is_transient
 from gamestore.platform.health import HEALTH
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.metrics import EVENTSTORE_HEAD, OUTBOX_BACKLOG, OUTBOX_LAG, OUTBOX_RELAYED
+from gamestore.platform.tracing import current_traceparent
 
 log = get_logger("outbox")
 RELAY_PAUSE = Pause(first=0.1, cap=5.0)  # between tries while the relay keeps failing
@@ -64,6 +65,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("correlation_id", String(255)),
         Column("causation_id", String(255)),
         Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("traceparent", String(128)),  # the span that staged it (platform/tracing.py)
     )
 
 
@@ -100,6 +102,7 @@ class Outbox:
                     "correlation_id": e.correlation_id or corr,
                     "causation_id": e.causation_id,
                     "created_at": now,
+                    "traceparent": e.traceparent or current_traceparent(e.causation_id),
                 }
                 for e in events
             ],
@@ -184,6 +187,7 @@ class OutboxRelay:
                 event_id=uuid.UUID(row.event_id),
                 correlation_id=row.correlation_id,
                 causation_id=row.causation_id,
+                traceparent=row.traceparent,
             )
             for row in batch
         ]

@@ -23,6 +23,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import propagate
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -56,6 +58,13 @@ _REFUSALS: dict[type[Exception], tuple[int, str]] = {
 }
 
 router = APIRouter()
+
+
+def _traceparent() -> str | None:
+    """The charge request's span, kept so its webhook continues the caller's trace."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
 
 
 def error(status: int, code: str, message: str = "") -> JSONResponse:
@@ -117,7 +126,7 @@ async def create_charge(
     try:
         answer = await ledger.create_charge(
             state.engine, body, outcome, idempotency_key, request_id=logs.corr.get(),
-            latency=state.controls.latency_ms / 1000,
+            traceparent=_traceparent(), latency=state.controls.latency_ms / 1000,
             async_delay=state.settings.psp_async_delay_ms / 1000,
         )  # fmt: skip
     except tuple(_REFUSALS) as exc:
@@ -257,6 +266,7 @@ def create_app(settings: PspSettings) -> FastAPI:
     app.include_router(sim_router)
     app.add_middleware(ApiKeyMiddleware, key=settings.secret_api_key())
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
     _install_errors(app)
     return app
 

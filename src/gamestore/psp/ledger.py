@@ -82,6 +82,7 @@ async def create_charge(
     key: str,
     *,
     request_id: str | None,
+    traceparent: str | None = None,
     latency: float = 0.0,
     async_delay: float = 0.5,
 ) -> Answer:
@@ -94,6 +95,7 @@ async def create_charge(
         if outcome is Outcome.PROCESSING_ERROR:
             raise ProcessingError(outcome.value)
         row = _new_charge(request, outcome, key, request_id, async_delay)
+        row["traceparent"] = traceparent
         answer = await _record(engine, key, locked_at, row)
     except BaseException:
         await asyncio.shield(_release(engine, key, locked_at))

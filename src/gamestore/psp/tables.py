@@ -18,6 +18,8 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -38,6 +40,7 @@ charges = Table(
     Column("status", String(20), nullable=False),
     Column("failure_code", String(40)),
     Column("request_id", String(128)),
+    Column("traceparent", String(128)),  # W3C: the charge request's span, for its webhook
     Column("complete_at", Float, index=True),  # an async charge's outcome is due then
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
@@ -65,6 +68,7 @@ webhooks = Table(
     Column("payment_id", String(255), nullable=False),
     Column("body", Text, nullable=False),  # exactly the bytes signed and sent
     Column("request_id", String(128)),
+    Column("traceparent", String(128)),
     Column("status", String(20), nullable=False),  # pending, delivered, failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Float, nullable=False, index=True),
@@ -119,3 +123,12 @@ async def create_tables(engine: AsyncEngine) -> None:
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(_add_traceparent)
+
+
+def _add_traceparent(conn: Any) -> None:
+    """A ledger created before charges kept their request's ``traceparent`` gets the column."""
+    for table in (charges, webhooks):
+        present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+        if "traceparent" not in present:
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN traceparent VARCHAR(128)"))

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from opentelemetry import context, propagate
 from sqlalchemy import Insert, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
@@ -56,6 +57,7 @@ def new_webhook(charge: Mapping[Any, Any], now: float) -> Insert:
         payment_id=charge["payment_id"],
         body=json.dumps(body, separators=(",", ":")),
         request_id=charge["request_id"],
+        traceparent=charge.get("traceparent"),
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -133,6 +135,8 @@ class Deliverer:
 
     async def _attempt(self, session: aiohttp.ClientSession, row: Mapping[Any, Any]) -> None:
         logs.corr.set(row["request_id"] or "-")  # this task's own context
+        if row["traceparent"]:  # the attempt continues the charge request's trace
+            context.attach(propagate.extract({"traceparent": row["traceparent"]}))
         request_id = row["request_id"]
         headers = signed_headers(self.signer, row["id"], row["body"], time.time(), request_id)
         status: int | None = None

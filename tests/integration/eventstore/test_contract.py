@@ -14,6 +14,7 @@ from gamestore.platform.eventstore import (
     DuplicateEventMismatch,
     EventStore,
     NewEvent,
+    RecordedEvent,
     WrongExpectedVersion,
     connect,
 )
@@ -185,9 +186,30 @@ async def test_envelope_carries_correlation_and_causation(store: EventStore) -> 
     envelope = stored[0].envelope()
     assert set(envelope) == {
         "event_id", "stream_id", "version", "position", "type",
-        "occurred_at", "correlation_id", "causation_id", "data",
+        "occurred_at", "correlation_id", "causation_id", "traceparent", "data",
     }  # fmt: skip
     assert envelope["data"] == {"amount_cents": 4999}
+    assert envelope["traceparent"] is None  # staged outside any trace
+
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+async def test_each_event_keeps_the_traceparent_it_was_staged_with(store: EventStore) -> None:
+    traced = NewEvent(type="OrderCreated", data={}, traceparent=TRACEPARENT)
+    recorded = await store.append("order-9", [traced, NewEvent(type="X", data={})])
+    assert [e.traceparent for e in recorded] == [TRACEPARENT, None]
+    stored = await store.read_stream("order-9")
+    assert [e.traceparent for e in stored] == [TRACEPARENT, None]
+    assert [e.traceparent for e in await store.read_all(0, 10)] == [TRACEPARENT, None]
+    again = await store.append("order-9", [traced, recorded_twin(recorded[1])])
+    assert again[0].traceparent == TRACEPARENT  # an idempotent retry answers with the stored
+    assert RecordedEvent.from_envelope(stored[0].envelope()) == stored[0]
+
+
+def recorded_twin(event: RecordedEvent) -> NewEvent:
+    """The same event appended again (the same id and content)."""
+    return NewEvent(type=event.type, data=event.data, event_id=event.event_id)
 
 
 async def test_unicode_and_nested_data_round_trip(store: EventStore) -> None:

@@ -15,14 +15,16 @@ import pytest
 
 from gamestore.platform.eventstore import EventStore, connect
 
-APPEND = "SELECT position FROM es_append_many(ARRAY[$1], ARRAY[-1], ARRAY[1], $2, $3, $4, $5, $6)"
+APPEND = (
+    "SELECT position FROM es_append_many(ARRAY[$1], ARRAY[-1], ARRAY[1], $2, $3, $4, $5, $6, $7)"
+)
 
 
 async def _append_holding(conn: asyncpg.Connection, hold: asyncio.Event | float) -> int:
     """Append one event in an explicit transaction kept open until ``hold`` is over."""
     async with conn.transaction():
         position: int = await conn.fetchval(
-            APPEND, "s", [uuid.uuid4()], ["E"], ['{"x": 1}'], [None], [None]
+            APPEND, "s", [uuid.uuid4()], ["E"], ['{"x": 1}'], [None], [None], [None]
         )
         if isinstance(hold, asyncio.Event):
             await hold.wait()
@@ -81,7 +83,7 @@ async def _writer(url: str, writes: int, seed: int, written: list[uuid.UUID]) ->
             event_id = uuid.uuid4()
             async with conn.transaction():
                 await conn.fetchval(
-                    APPEND, f"s-{seed}", [event_id], ["E"], ['{"x": 1}'], [None], [None]
+                    APPEND, f"s-{seed}", [event_id], ["E"], ['{"x": 1}'], [None], [None], [None]
                 )
                 if rng.random() < 0.3:
                     await asyncio.sleep(rng.uniform(0, 0.004))  # commit late

@@ -47,6 +47,8 @@ def event_message(event: RecordedEvent) -> aio_pika.Message:
     headers: dict[str, Any] = {"stream_id": event.stream_id, "position": event.position}
     if event.correlation_id:
         headers["correlation_id"] = event.correlation_id
+    if event.traceparent:  # also in the body's envelope; a header for AMQP-aware tracers
+        headers["traceparent"] = event.traceparent
     return aio_pika.Message(
         body=json.dumps(event.envelope()).encode(),
         content_type="application/json",

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from gamestore.platform.eventstore import EventStore
+from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.faults import DEFAULT_PAUSE, OutageLog, Pause, is_transient, retry_after_of
 from gamestore.platform.health import Heartbeat, Step
 from gamestore.platform.logs import get_logger
 from gamestore.platform.metrics import CONSUMER_DELIVERIES
 from gamestore.platform.queue.handling import describe
 from gamestore.platform.queue.model import RetryPolicy
+from gamestore.platform.tracing import consuming
 from gamestore.platform.waiting import wait_event
 
 log = get_logger("bus")
@@ -108,6 +110,14 @@ class Retrier:
             if await wait_event(self.stop, wait):
                 return Delivery(Ending.STOPPED)
             step.progress()  # waiting out an outage or a backoff is not being stuck
+
+
+def handling(group: str, events: Sequence[RecordedEvent]) -> AbstractContextManager[None]:
+    """The consumer spans of one delivery: one per event, each the child of the span that
+    staged it (``platform/tracing.py``)."""
+    name = f"{group} handles {events[0].type}" if len(events) == 1 else f"{group} handles a page"
+    items = [(str(event.event_id), event.traceparent) for event in events]
+    return consuming(name, items, **{"messaging.consumer.group.name": group})
 
 
 async def wait_for_news(

@@ -18,7 +18,14 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from gamestore.platform.bus.deadletters import DeadLetterTable
-from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, log, wait_for_news
+from gamestore.platform.bus.delivery import (
+    Backoff,
+    Ending,
+    Retrier,
+    handling,
+    log,
+    wait_for_news,
+)
 from gamestore.platform.bus.lease import Lease, close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.db import create_engine
@@ -193,7 +200,7 @@ class _Member:
 
     async def deliver(self, event: RecordedEvent) -> bool:
         """Handle ``event`` (retries; dead letter after ``max_attempts``); False if stopped."""
-        with correlation(event.correlation_id):
+        with correlation(event.correlation_id), handling(self.group, [event]):
             done = await self.retrier.run(
                 lambda: self.handler(event), event_id=event.event_id, event_type=event.type
             )
@@ -216,9 +223,10 @@ class _Member:
         """The batch handler with retries: True handled, False failed for good, None stopped."""
         assert self.batch is not None
         batch = self.batch
-        done = await self.retrier.run(
-            lambda: batch(events), events=len(events), first_position=events[0].position
-        )
+        with handling(self.group, events):
+            done = await self.retrier.run(
+                lambda: batch(events), events=len(events), first_position=events[0].position
+            )
         return None if done.ending is Ending.STOPPED else done.ending is Ending.HANDLED
 
 

@@ -28,7 +28,7 @@ from aio_pika.abc import (
 
 from gamestore.platform.bus import amqp
 from gamestore.platform.bus.deadletters import DeadLetterTable
-from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, log
+from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, handling, log
 from gamestore.platform.bus.lease import close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
@@ -217,7 +217,8 @@ class RabbitMqBus:
             return False  # a malformed one among them: one at a time dead-letters it
         self._note_behind(retrier.group, events[0])
         once = Retrier(retrier.group, retrier.stop, 1, retrier.backoff, retrier.pause, retrier.beat)
-        done = await once.run(lambda: handler(events), events=len(events))
+        with handling(retrier.group, events):
+            done = await once.run(lambda: handler(events), events=len(events))
         if done.ending is not Ending.HANDLED:
             return None if done.ending is Ending.STOPPED else False
         for message in page:
@@ -244,7 +245,7 @@ class RabbitMqBus:
             await self._dead_letter(dlx, retrier, message, error, number)
             return
         self._note_behind(retrier.group, event)
-        with correlation(event.correlation_id):
+        with correlation(event.correlation_id), handling(retrier.group, [event]):
             done = await retrier.run(lambda: handler(event), first=number, event_id=event.event_id)
         if done.ending is Ending.HANDLED:
             await _settle(message.ack())

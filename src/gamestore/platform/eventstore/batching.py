@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gamestore.platform.eventstore.model import (
     ExpectedVersion,
@@ -23,6 +23,7 @@ from gamestore.platform.eventstore.model import (
     expected_to_int,
 )
 from gamestore.platform.logs import current_correlation
+from gamestore.platform.tracing import current_traceparent
 
 
 @dataclass(eq=False)
@@ -42,6 +43,8 @@ class AppendRequest:
     ) -> AppendRequest:
         """Check an append's arguments and capture what the caller's context adds to it."""
         check_batch(stream_id, events)
+        if (traceparent := current_traceparent()) is not None:  # appended inside a trace
+            events = [e if e.traceparent else replace(e, traceparent=traceparent) for e in events]
         return cls(
             stream_id,
             events,

@@ -36,6 +36,7 @@ class NewEvent:
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
     correlation_id: str | None = None
     causation_id: str | None = None
+    traceparent: str | None = None  # W3C: the span that staged it (platform/tracing.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class RecordedEvent:
     occurred_at: datetime
     correlation_id: str | None
     causation_id: str | None
+    traceparent: str | None = None
 
     def envelope(self) -> dict[str, Any]:
         """The public JSON shape of CONTRACT.md."""
@@ -63,6 +65,7 @@ class RecordedEvent:
             "occurred_at": self.occurred_at.isoformat().replace("+00:00", "Z"),
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
+            "traceparent": self.traceparent,
             "data": self.data,
         }
 
@@ -79,6 +82,7 @@ class RecordedEvent:
             occurred_at=datetime.fromisoformat(str(envelope["occurred_at"])),
             correlation_id=envelope.get("correlation_id"),
             causation_id=envelope.get("causation_id"),
+            traceparent=envelope.get("traceparent"),
         )
 
 

@@ -26,7 +26,8 @@ from gamestore.platform.waiting import wait_event
 # The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
 # list and "?"/"$n" placeholders; every value is a bound parameter.
 _COLUMNS = (
-    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
+    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id,"
+    " traceparent"
 )
 _SCHEMA_LOCK = 0x6573_0001  # advisory lock key: one process creates the schema at a time
 
@@ -46,6 +47,7 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
         occurred_at=row["occurred_at"],
         correlation_id=row["correlation_id"],
         causation_id=row["causation_id"],
+        traceparent=row["traceparent"],
     )
 
 
@@ -121,7 +123,7 @@ class PostgresEventStore:
         """Write a group of appends in one call, one transaction; answer each request."""
         events = [(r, e) for r in group for e in r.events]
         rows = await self._pool.fetch(
-            "SELECT * FROM es_append_many($1, $2, $3, $4, $5, $6, $7, $8)",
+            "SELECT * FROM es_append_many($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             [r.stream_id for r in group],
             [r.expected for r in group],
             [len(r.events) for r in group],
@@ -130,6 +132,7 @@ class PostgresEventStore:
             [dict(e.data) for _, e in events],
             [e.correlation_id or r.correlation_id for r, e in events],
             [e.causation_id for _, e in events],
+            [e.traceparent for _, e in events],
         )
         answers: dict[int, list[asyncpg.Record]] = {}
         for row in rows:
@@ -236,6 +239,7 @@ def _answer(request: AppendRequest, rows: list[asyncpg.Record]) -> None:
                     occurred_at=row["occurred_at"],
                     correlation_id=event.correlation_id or request.correlation_id,
                     causation_id=event.causation_id,
+                    traceparent=event.traceparent,
                 )
                 for row, event in zip(rows, request.events, strict=True)
             ]

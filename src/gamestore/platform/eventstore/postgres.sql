@@ -13,8 +13,11 @@ CREATE TABLE IF NOT EXISTS es_events (
     occurred_at    timestamptz NOT NULL DEFAULT now(),
     correlation_id text,
     causation_id   text,
+    traceparent    text,
     UNIQUE (stream_id, version)
 );
+-- a store created before events carried the span that staged them (W3C traceparent)
+ALTER TABLE es_events ADD COLUMN IF NOT EXISTS traceparent text;
 CREATE INDEX IF NOT EXISTS es_events_correlation ON es_events (correlation_id);
 
 CREATE TABLE IF NOT EXISTS es_head (
@@ -48,13 +51,15 @@ CREATE TRIGGER es_events_no_truncate BEFORE TRUNCATE ON es_events
 -- 'conflict' (actual = the stream's version) or 'duplicate' (some, not all, ids stored).
 -- New events come back as (position, version, occurred_at) only; stored ones in full.
 DROP FUNCTION IF EXISTS es_append_many(text[], integer[], integer[], uuid[], text[], jsonb[], text[], text[]);
+DROP FUNCTION IF EXISTS es_append_many(text[], integer[], integer[], uuid[], text[], jsonb[], text[], text[], text[]);
 CREATE FUNCTION es_append_many(
     p_streams text[], p_expected integer[], p_counts integer[],
-    p_ids uuid[], p_types text[], p_data jsonb[], p_correlation text[], p_causation text[]
+    p_ids uuid[], p_types text[], p_data jsonb[], p_correlation text[], p_causation text[],
+    p_traceparent text[]
 ) RETURNS TABLE (
     request integer, error text, actual integer,
     "position" bigint, event_id uuid, stream_id text, version integer, type text, data jsonb,
-    occurred_at timestamptz, correlation_id text, causation_id text
+    occurred_at timestamptz, correlation_id text, causation_id text, traceparent text
 ) LANGUAGE plpgsql
 -- Every lookup here is a unique-index probe. Without this, a plan cached while the table was
 -- still empty (a sequential scan) is kept by the session as the table grows.
@@ -76,32 +81,36 @@ BEGIN
         SELECT count(*) INTO found_count FROM es_events e WHERE e.event_id = ANY (p_ids[first:last]);
         IF found_count = p_counts[i] THEN
             RETURN QUERY SELECT i, NULL::text, NULL::integer, e.position, e.event_id, e.stream_id,
-                    e.version, e.type, e.data, e.occurred_at, e.correlation_id, e.causation_id
+                    e.version, e.type, e.data, e.occurred_at, e.correlation_id, e.causation_id,
+                    e.traceparent
                 FROM unnest(p_ids[first:last]) WITH ORDINALITY AS u(id, ord)
                 JOIN es_events e ON e.event_id = u.id ORDER BY u.ord;
         ELSIF found_count > 0 THEN
             RETURN QUERY SELECT i, 'duplicate'::text, NULL::integer, NULL::bigint, NULL::uuid,
                 NULL::text, NULL::integer, NULL::text, NULL::jsonb, NULL::timestamptz,
-                NULL::text, NULL::text;
+                NULL::text, NULL::text, NULL::text;
         ELSE
             SELECT coalesce(max(e.version), 0) INTO current_version FROM es_events e
                 WHERE e.stream_id = p_streams[i];
             IF p_expected[i] >= 0 AND current_version <> p_expected[i] THEN
                 RETURN QUERY SELECT i, 'conflict'::text, current_version, NULL::bigint,
                     NULL::uuid, NULL::text, NULL::integer, NULL::text, NULL::jsonb,
-                    NULL::timestamptz, NULL::text, NULL::text;
+                    NULL::timestamptz, NULL::text, NULL::text, NULL::text;
             ELSE
                 RETURN QUERY INSERT INTO es_events AS e
                         (position, event_id, stream_id, version, type, data,
-                         correlation_id, causation_id)
+                         correlation_id, causation_id, traceparent)
                     SELECT next_position + u.ord, u.id, p_streams[i],
-                           current_version + u.ord::integer, u.type, u.data, u.corr, u.caus
+                           current_version + u.ord::integer, u.type, u.data, u.corr, u.caus,
+                           u.trace
                     FROM unnest(p_ids[first:last], p_types[first:last], p_data[first:last],
-                                p_correlation[first:last], p_causation[first:last])
-                        WITH ORDINALITY AS u(id, type, data, corr, caus, ord)
+                                p_correlation[first:last], p_causation[first:last],
+                                p_traceparent[first:last])
+                        WITH ORDINALITY AS u(id, type, data, corr, caus, trace, ord)
                     -- the caller has the rest of what it just wrote: send back only the new
                     RETURNING i, NULL::text, NULL::integer, e.position, NULL::uuid, NULL::text,
-                        e.version, NULL::text, NULL::jsonb, e.occurred_at, NULL::text, NULL::text;
+                        e.version, NULL::text, NULL::jsonb, e.occurred_at, NULL::text, NULL::text,
+                        NULL::text;
                 next_position := next_position + p_counts[i];
             END IF;
         END IF;

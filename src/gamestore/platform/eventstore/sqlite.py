@@ -26,7 +26,8 @@ from gamestore.platform.waiting import wait_event
 # The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
 # list and "?"/"$n" placeholders; every value is a bound parameter.
 _COLUMNS = (
-    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id"
+    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id,"
+    " traceparent"
 )
 POLL_INTERVAL = 0.02  # seconds between looks at the head while waiting for new events
 
@@ -42,7 +43,21 @@ def _record(row: inline_sqlite.Row) -> RecordedEvent:
         occurred_at=datetime.fromisoformat(row[6]),
         correlation_id=row[7],
         causation_id=row[8],
+        traceparent=row[9],
     )
+
+
+async def _add_traceparent(writer: inline_sqlite.Connection) -> None:
+    """A store created before events carried their ``traceparent`` gets the column (SQLite has
+    no ADD COLUMN IF NOT EXISTS)."""
+    async with writer.execute("PRAGMA table_info(es_events)") as cursor:
+        columns = {row[1] for row in await cursor.fetchall()}
+    if "traceparent" not in columns:
+        try:
+            await writer.execute("ALTER TABLE es_events ADD COLUMN traceparent TEXT")
+        except Exception as error:  # another process starting at the same time added it
+            if "duplicate column" not in str(error):
+                raise
 
 
 async def open_sqlite(url: str) -> inline_sqlite.Connection:
@@ -69,6 +84,7 @@ def _new_records(request: AppendRequest, last_position: int, version: int) -> li
             occurred_at=now,
             correlation_id=e.correlation_id or request.correlation_id,
             causation_id=e.causation_id,
+            traceparent=e.traceparent,
         )
         for i, e in enumerate(request.events, start=1)
     ]
@@ -108,6 +124,7 @@ class SqliteEventStore:
         writer = await open_sqlite(url)
         schema = resources.files(__package__).joinpath("sqlite.sql").read_text()
         await writer.executescript(schema)
+        await _add_traceparent(writer)
         return cls(writer, await open_sqlite(url), url)
 
     async def append(
@@ -164,7 +181,7 @@ class SqliteEventStore:
         )
         recorded = _new_records(request, last, current)
         await self._writer.executemany(
-            f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # nosec B608
+            f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # nosec B608
             [
                 (
                     r.position,
@@ -176,6 +193,7 @@ class SqliteEventStore:
                     r.occurred_at.isoformat(),
                     r.correlation_id,
                     r.causation_id,
+                    r.traceparent,
                 )
                 for r in recorded
             ],

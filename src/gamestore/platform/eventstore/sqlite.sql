@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS es_events (
     occurred_at    TEXT    NOT NULL,
     correlation_id TEXT,
     causation_id   TEXT,
+    traceparent    TEXT,
     UNIQUE (stream_id, version)
 );
 CREATE INDEX IF NOT EXISTS es_events_correlation ON es_events (correlation_id);

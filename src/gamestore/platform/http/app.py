@@ -12,8 +12,10 @@ from typing import Any
 import httptools
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from gamestore.platform import tracing
 from gamestore.platform.http.middleware import (
     SECURITY_HEADERS,
     BodyLimitMiddleware,
@@ -50,6 +52,8 @@ def create_app(
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit)
     app.add_middleware(RequestContextMiddleware)
+    if not tracing.disabled():
+        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
     app.add_middleware(OpsEndpoints)
     return app
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.metrics import HTTP_REQUEST_DURATION, status_class
+from gamestore.platform.tracing import name_span
 
 REQUEST_ID = "x-request-id"
 MAX_BODY = 1024 * 1024  # 1 MiB (CONTRACT.md)
@@ -50,6 +51,7 @@ def _timer(scope: Scope, status: int) -> Any:
     label set: ``labels()`` costs as much as the observation itself)."""
     method = scope["method"] if scope["method"] in METHODS else "other"
     key = (route_template(scope), method, status // 100)
+    name_span(method, key[0])
     timer = _timers.get(key)
     if timer is None:
         timer = _timers[key] = HTTP_REQUEST_DURATION.labels(key[0], method, status_class(status))

@@ -17,6 +17,7 @@ from gamestore.platform.queue.model import DeadLetter, Message
 ATTEMPTS = "x-attempts"  # failed deliveries before this publish (retries carry it forward)
 LAST_ERROR = "x-last-error"
 ENQUEUED_AT = "x-enqueued-at"  # epoch seconds; AMQP's timestamp property has whole seconds only
+TRACEPARENT = "traceparent"  # W3C: the span that queued it
 QUEUE = "x-queue"
 PERSISTENT = 2  # delivery mode: written to disk
 DEAD_LETTERED_AT = "x-dead-lettered-at"
@@ -121,6 +122,7 @@ def decode(incoming: AbstractIncomingMessage, queue: str) -> Message:
         attempts=attempts_of(incoming),
         correlation_id=incoming.correlation_id,
         enqueued_at=datetime.fromtimestamp(enqueued_at(incoming), UTC),
+        traceparent=_text(_headers(incoming).get(TRACEPARENT)),
     )
 
 
@@ -131,6 +133,8 @@ def forward(
 ) -> Outgoing:
     """A copy of a delivery for the delay queue or the DLQ, with updated headers."""
     headers = {ENQUEUED_AT: stamp(enqueued_at(incoming)), **extra}
+    if traceparent := _text(_headers(incoming).get(TRACEPARENT)):
+        headers[TRACEPARENT] = traceparent  # the retry continues the trace it came with
     properties = _properties(
         incoming.message_id, incoming.correlation_id, headers, expiration, incoming.content_type
     )

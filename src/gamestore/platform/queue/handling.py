@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gamestore.platform.faults import OutageLog, Pause, is_transient, retry_after_of
 from gamestore.platform.health import Heartbeat, Step
 from gamestore.platform.queue.model import Handler, Message, PermanentError
+from gamestore.platform.tracing import consuming
 from gamestore.platform.waiting import wait_event
 
 
@@ -43,7 +44,8 @@ async def call_through_outages(
 ) -> Handled:
     """Call ``handler`` until it returns or fails for a reason an outage does not explain;
     each call is one step of the consumer's ``beat`` (``platform/health.py``)."""
-    with (beat or Heartbeat(queue)).step() as step:
+    items = [(message.id, message.traceparent)]
+    with (beat or Heartbeat(queue)).step() as step, consuming(f"{queue} handles", items):
         return await _through_outages(handler, message, queue, stop, pause, step)
 
 

@@ -20,6 +20,7 @@ class Message:
     attempts: int
     correlation_id: str | None
     enqueued_at: datetime
+    traceparent: str | None = None  # the span that queued it (platform/tracing.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from gamestore.platform.queue.amqp_codec import Topology
 from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
 from gamestore.platform.queue.rabbitmq_consumer import RabbitConsumer
 from gamestore.platform.queue.rabbitmq_dlq import DeadLetterBrowser
+from gamestore.platform.tracing import current_traceparent
 
 log = get_logger("queue.rabbitmq")
 
@@ -137,6 +138,8 @@ class RabbitWorkQueue:
         mid = message_id or str(uuid.uuid4())
         corr = correlation_id or current_correlation()
         headers = {codec.ATTEMPTS: 0, codec.ENQUEUED_AT: codec.stamp()}
+        if traceparent := current_traceparent():
+            headers[codec.TRACEPARENT] = traceparent
         await self.publish(queue, codec.encode(body, mid, corr, headers))
         return mid
 

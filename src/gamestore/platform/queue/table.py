@@ -27,6 +27,7 @@ from gamestore.platform.queue.batching import GroupCommit
 from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
 from gamestore.platform.queue.table_consumer import Leased, TableConsumer, dead_letter_from_row
 from gamestore.platform.queue.tables import create_schema, db_now, dead_letters, messages
+from gamestore.platform.tracing import current_traceparent
 
 log = get_logger("queue.table")
 
@@ -41,6 +42,7 @@ _LEASED_COLUMNS = (
     messages.c.correlation_id,
     messages.c.enqueued_at,
     messages.c.last_error,
+    messages.c.traceparent,
 )
 
 
@@ -125,6 +127,7 @@ class TableWorkQueue:
             "queue": queue,
             "body": dict(body),
             "correlation_id": correlation_id or current_correlation(),
+            "traceparent": current_traceparent(),
         }
         await self._enqueues.submit(row)
         return str(row["id"])
@@ -211,10 +214,12 @@ class TableWorkQueue:
             messages.c.attempts,
             sa.literal(error, sa.Text),
             messages.c.enqueued_at,
+            messages.c.traceparent,
             db_now(self.engine),
         ).where(self._owned(leased))
         columns = ["id", "queue", "body", "correlation_id", "attempts", "error", "enqueued_at"]
-        move = dialect.insert(dead_letters).from_select([*columns, "dead_lettered_at"], source)
+        columns += ["traceparent", "dead_lettered_at"]
+        move = dialect.insert(dead_letters).from_select(columns, source)
         async with self.write() as conn:
             await conn.execute(move.on_conflict_do_nothing(index_elements=[dead_letters.c.id]))
             await conn.execute(sa.delete(messages).where(self._owned(leased)))
@@ -262,12 +267,15 @@ class TableWorkQueue:
             dead_letters.c.queue,
             dead_letters.c.body,
             dead_letters.c.correlation_id,
+            dead_letters.c.traceparent,
             sa.literal(0),
             now,
             now,
         ).where(dead_letters.c.id == dead_letter_id)
-        columns = ["id", "queue", "body", "correlation_id", "attempts", "available_at"]
-        back = dialect.insert(messages).from_select([*columns, "enqueued_at"], source)
+        columns = ["id", "queue", "body", "correlation_id", "traceparent", "attempts"]
+        back = dialect.insert(messages).from_select(
+            [*columns, "available_at", "enqueued_at"], source
+        )
         async with self.write() as conn:
             await conn.execute(back.on_conflict_do_nothing(index_elements=[messages.c.id]))
             gone = await conn.execute(self._delete_dead_letter(dead_letter_id))

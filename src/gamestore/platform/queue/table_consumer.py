@@ -55,8 +55,8 @@ class Leased:
 
     @classmethod
     def from_row(cls, row: Sequence[Any], token: str) -> Leased:
-        mid, queue, body, attempts, corr, enqueued_at, last_error = row
-        message = Message(mid, queue, dict(body), attempts, corr, _time(enqueued_at))
+        mid, queue, body, attempts, corr, enqueued_at, last_error, traceparent = row
+        message = Message(mid, queue, dict(body), attempts, corr, _time(enqueued_at), traceparent)
         return cls(message, token, last_error)
 
 

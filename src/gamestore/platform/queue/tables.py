@@ -27,6 +27,7 @@ messages = sa.Table(
     sa.Column("lease_token", sa.String, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("enqueued_at", sa.Float, nullable=False),
+    sa.Column("traceparent", sa.String, nullable=True),
     sa.Index("ix_queue_messages_ready", "queue", "available_at"),
 )
 
@@ -41,6 +42,7 @@ dead_letters = sa.Table(
     sa.Column("error", sa.Text, nullable=False),
     sa.Column("enqueued_at", sa.Float, nullable=False),
     sa.Column("dead_lettered_at", sa.Float, nullable=False),
+    sa.Column("traceparent", sa.String, nullable=True),
     sa.Index("ix_queue_dead_letters_queue", "queue", "dead_lettered_at"),
 )
 
