@@ -68,7 +68,10 @@ class OpsEndpoints:
             return _report(alive, report, "A loop of this process is stuck.")
         if path == "/readyz":
             return await self.readiness()
-        await metrics.sample()
+        # liveness and readiness feed gamestore_loop_stalled and gamestore_dependency_up:
+        # fresh at every scrape, so alerts see an engine go away without anyone asking /readyz
+        self.health.alive()
+        await asyncio.gather(self.health.ready(), metrics.sample())
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     async def readiness(self) -> Response:
