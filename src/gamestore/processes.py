@@ -167,3 +167,8 @@ def ops_url(name: str) -> str:
         return service_url("gateway-ops")
     spec = PROCESSES.get(name)
     return service_url(spec.ops if spec is not None and spec.ops else name)
+
+
+def deployment(settings: Settings) -> dict[str, str]:
+    """The processes these settings run, and where each answers for itself."""
+    return {spec.name: ops_url(spec.name) for spec in enabled_processes(settings)}

@@ -8,6 +8,7 @@ from gamestore.cli import admin, dlq, events
 from gamestore.cli.reindex import reindex
 from gamestore.cli.seed import seed
 from gamestore.cli.serve import serve
+from gamestore.cli.status import status
 from gamestore.cli.trace import trace
 from gamestore.cli.up import up
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.command()(up)
 app.command()(serve)
+app.command()(status)
 app.command()(trace)
 app.command()(seed)
 app.command()(reindex)

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gamestore.gateway.access import CachingVerifier, Denied, caller
 from gamestore.gateway.proxy import Proxy
 from gamestore.gateway.ratelimit import Limit, RateLimiter, retry_after
-from gamestore.gateway.routes import GATEWAY, MethodNotAllowed, NotFound, RouteTable
+from gamestore.gateway.routes import GATEWAY, Access, MethodNotAllowed, NotFound, RouteTable
 from gamestore.gateway.static import is_site_path
 from gamestore.platform.http.problems import problem_response
 from gamestore.platform.logs import get_logger
@@ -86,7 +86,7 @@ class Gateway:
         if wait:
             await _too_many("client", wait, scope, receive, send)
             return
-        if found.service == GATEWAY:
+        if found.service == GATEWAY and found.access is Access.PUBLIC:
             await self.own(scope, receive, send)
             return
         who = await caller(found.access, _header(scope, b"authorization"), self.verifier)
@@ -97,6 +97,9 @@ class Gateway:
             return
         if who is not None and (wait := await self._take("user:" + who.user_id, self.limits.user)):
             await _too_many("user", wait, scope, receive, send)
+            return
+        if found.service == GATEWAY:  # the gateway's own admin routes
+            await self.own(scope, receive, send)
             return
         await self.proxy.forward(found.service, scope, receive, send)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
+from gamestore import processes
 from gamestore.gateway.access import CachingVerifier
 from gamestore.gateway.app import ContentSecurityPolicy, Gateway, Limits
 from gamestore.gateway.openapi import OpenApiMerger, fetcher
@@ -20,6 +21,7 @@ from gamestore.gateway.static import StaticSite
 from gamestore.platform import tracing
 from gamestore.platform.auth import users_jwks_verifier
 from gamestore.platform.config import Settings, service_url
+from gamestore.platform.fleet import Watcher
 from gamestore.platform.http import serve
 from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from gamestore.platform.http.ops import serve_ops
@@ -79,9 +81,10 @@ def build_gateway(
     ready_names = deployed_services(table) if readiness is None else readiness
     ready = {name: upstreams[name] for name in ready_names}
     supervised = os.environ.get(STATUS_ENV)  # set by `gamestore up` for its processes
+    status = Path(supervised) if supervised else None
     own = OwnEndpoints(
-        merger, ready, lambda: proxy.session,
-        supervisor_status=Path(supervised) if supervised else None,
+        merger, ready, lambda: proxy.session, supervisor_status=status,
+        fleet=Watcher(processes.deployment(settings), status),
     )  # fmt: skip
     limiter = limiter or limiter_for(settings)
     revoked = RevocationFeed(settings.event_store_url)

@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.types import Receive, Scope, Send
 
 from gamestore.gateway.openapi import OpenApiMerger
+from gamestore.platform.fleet import Watcher
 from gamestore.platform.health import HEALTH, Health
 from gamestore.platform.http.ops import OpsEndpoints
 from gamestore.platform.http.problems import problem_response
@@ -75,6 +76,7 @@ class OwnEndpoints:
         probe_timeout: float = 1.0,
         supervisor_status: Path | None = None,
         health: Health = HEALTH,
+        fleet: Watcher | None = None,
     ) -> None:
         self._merger = merger
         self._upstreams = dict(upstreams)
@@ -83,6 +85,7 @@ class OwnEndpoints:
         self._probe_timeout = aiohttp.ClientTimeout(total=probe_timeout)
         self._assets = Path(str(swagger_ui_bundle.swagger_ui_path))
         self._health = health
+        self._fleet = fleet  # every process's own answers, for /admin/status
         self._watching = contextlib.ExitStack()
         self.ops = OpsEndpoints(health=health, unready=self._unready)
         self._public = OpsEndpoints(health=health, metrics=False, unready=self._unready)
@@ -99,6 +102,8 @@ class OwnEndpoints:
         path: str = scope["path"]
         if path in ("/healthz", "/readyz"):
             response: Response = await self._public.answer(path)
+        elif path == "/admin/status" and self._fleet is not None:
+            response = JSONResponse(await self._fleet.summary())
         elif path == "/openapi.json":
             response = JSONResponse(await self._merger.document())
         elif path == "/docs":

@@ -60,6 +60,7 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/openapi.json", GATEWAY, P),
     route("GET", "/docs", GATEWAY, P),
     route("GET", "/docs/assets/{file}", GATEWAY, P),
+    route("GET", "/admin/status", GATEWAY, A),
     # Users: accounts, login, signing keys.
     route("POST", "/users", "users", P),
     route("GET", "/users", "users", A),

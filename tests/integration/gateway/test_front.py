@@ -8,7 +8,13 @@ import pytest
 
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 from gamestore.platform.supervisor_status import StatusFile
-from tests.integration.gateway.conftest import StartGateway, closed_port_url, problem, served
+from tests.integration.gateway.conftest import (
+    Keys,
+    StartGateway,
+    closed_port_url,
+    problem,
+    served,
+)
 from tests.integration.gateway.upstream import Echo
 
 APP = "https://app.example"
@@ -160,3 +166,20 @@ async def test_docs_are_served_locally(start_gateway: StartGateway, asset: str) 
     assert response.status_code == 200
     assert len(response.content) > 100
     problem(missing, 404)
+
+
+async def test_the_fleet_status_is_for_admins_only(start_gateway: StartGateway, keys: Keys) -> None:
+    async with start_gateway() as client:
+        anonymous = await client.get("/admin/status")
+        player = await client.get("/admin/status", headers=_bearer(keys.token(role="player")))
+        admin = await client.get("/admin/status", headers=_bearer(keys.token(role="admin")))
+    problem(anonymous, 401)
+    problem(player, 403)
+    assert admin.status_code == 200
+    names = {row["name"] for row in admin.json()["processes"]}
+    assert {"gateway", "users", "games"} <= names
+    assert set(admin.json()["flows"]) >= {"consumer_lag_events", "dead_letters", "queue_depth"}
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -12,6 +12,7 @@ const LINKS = [
   ['#/admin/jogos', 'Admin: jogos', 'admin'],
   ['#/admin/dlq', 'Admin: fila de erros', 'admin'],
   ['#/admin/eventos', 'Admin: eventos', 'admin'],
+  ['#/admin/estado', 'Admin: estado', 'admin'],
 ];
 
 function drawMenu() {

@@ -21,6 +21,7 @@ const ROUTES = [
   [/^\/admin\/jogos\/([^/]+)$/, './admin_games.js', 'gameFormView', ADMIN],
   [/^\/admin\/dlq$/, './admin_ops.js', 'dlqView', ADMIN],
   [/^\/admin\/eventos$/, './admin_ops.js', 'eventsView', ADMIN],
+  [/^\/admin\/estado$/, './admin_status.js', 'statusView', ADMIN],
 ];
 
 let ticket = 0;
