@@ -29,6 +29,7 @@ sys.path[:] = [p for p in sys.path if not p or not p.rstrip("/").endswith("/benc
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -52,11 +53,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+TELEMETRY = {
+    "off": {"OTEL_SDK_DISABLED": "true"},
+    "on": {},  # tracing on, no exporter: spans are not recorded but carry ids
+    "export": {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},  # + the sink's endpoint
+}
+
+
 @contextmanager
-def stack(root: Path, users_port: int, names: tuple[str, ...]) -> Any:
+def stack(
+    root: Path, users_port: int, names: tuple[str, ...], extra: dict[str, str] | None = None
+) -> Any:
     """The named processes (users, gateway); yields (users_url, gateway_url)."""
     gateway_port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESTORE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GAMESTORE_", "OTEL_"))} | (
+        extra or {}
+    )
     env |= {
         "GAMESTORE_DATA_DIR": str(root / "data"),
         "GAMESTORE_LOG_DIR": str(root / "logs"),
@@ -64,6 +76,7 @@ def stack(root: Path, users_port: int, names: tuple[str, ...]) -> Any:
         "GAMESTORE_USERS_URL": f"http://127.0.0.1:{users_port}",
         "GAMESTORE_GAMES_URL": f"http://127.0.0.1:{free_port()}",
         "GAMESTORE_PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
+        "GAMESTORE_GATEWAY_OPS_URL": f"http://127.0.0.1:{free_port()}",
         "GAMESTORE_GATEWAY_CLIENT_RATE": "1e9",
         "GAMESTORE_GATEWAY_CLIENT_BURST": "1000000000",
         "GAMESTORE_GATEWAY_USER_RATE": "1e9",
@@ -87,18 +100,26 @@ def stack(root: Path, users_port: int, names: tuple[str, ...]) -> Any:
             process.wait(20)
 
 
-async def wait_ready(gateway: str, deadline: float = 60.0) -> None:
+async def wait_ready(gateway: str, users: str, deadline: float = 60.0) -> None:
+    """Until the users service is ready and the gateway alive (the gateway's own readiness
+    waits for every service of a whole store, which this bench does not start)."""
     end = time.monotonic() + deadline
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < end:
-            try:
-                async with session.get(f"{gateway}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
+            if await _answers(session, f"{users}/readyz") and await _answers(
+                session, f"{gateway}/healthz"
+            ):
+                return
             await asyncio.sleep(0.2)
     raise RuntimeError("the stack did not become ready")
+
+
+async def _answers(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(url) as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
 
 
 async def sign_up_and_log_in(gateway: str) -> str:
@@ -226,7 +247,18 @@ def main() -> None:
         default="users",
         help="users: the real service; echo: a trivial upstream (the gateway's own cost)",
     )
+    parser.add_argument(
+        "--telemetry",
+        action="store_true",
+        help="instead: the gateway path with tracing off, on without exporter, and exporting",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="--telemetry: rounds per mode")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds, every path once")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.logins, args.concurrency, args.rounds = 1.0, 2, 4, 1
+    if args.telemetry:
+        return telemetry(args)
     from gamestore.platform.config import Settings
 
     settings = Settings()
@@ -245,7 +277,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp, stack(Path(tmp), users_port, names) as urls:
             users, gateway = urls
-            asyncio.run(wait_ready(gateway))
+            asyncio.run(wait_ready(gateway, users))
             if echo is None:
                 token = asyncio.run(sign_up_and_log_in(gateway))
             with context.Pool(1) as pool:
@@ -260,6 +292,80 @@ def main() -> None:
             echo.terminate()
             echo.join()
     report(args, direct, through, direct_1, through_1, logins, argon2)
+
+
+def sink() -> tuple[str, Any]:
+    """An OTLP/HTTP endpoint that accepts and drops every export (a collector's cost is not
+    ours); its URL and its server."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Drop(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drop)
+    Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+def telemetry(args: Any) -> None:
+    """The gateway path (users upstream) with tracing off, on, and exporting: three stacks up
+    at once, measured in turn for ``--rounds`` rounds (the median of each), so drift in the
+    machine's load hits all three alike; judged by on/off (bar: >= 0.95)."""
+    context = multiprocessing.get_context("spawn")
+    endpoint, server = sink()
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in TELEMETRY}
+    try:
+        with contextlib.ExitStack() as stacks, context.Pool(1) as pool:
+            targets = {}
+            for mode, env in TELEMETRY.items():
+                export = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint} if mode == "export" else {}
+                tmp = stacks.enter_context(tempfile.TemporaryDirectory())
+                names = ("users", "gateway")
+                users, gateway = stacks.enter_context(
+                    stack(Path(tmp), free_port(), names, {**env, **export})
+                )
+                asyncio.run(wait_ready(gateway, users))
+                targets[mode] = (f"{gateway}/users/me", asyncio.run(sign_up_and_log_in(gateway)))
+            for _ in range(args.rounds):
+                for mode, (url, token) in targets.items():
+                    runs[mode].append(measure(pool, url, token, args.concurrency, args.seconds))
+    finally:
+        server.shutdown()
+    results = {mode: _median(results) for mode, results in runs.items()}
+    print(
+        f"GET /users/me through the gateway, c={args.concurrency}, {args.seconds:g} s per run, "
+        f"median of {args.rounds} interleaved rounds"
+    )
+    for mode, r in results.items():
+        rps, p50, errors = r["rps"], r["p50_ms"], r["failures"]
+        print(f"  tracing {mode:<7}{rps:>10.0f} req/s  p50 {p50:.2f} ms  errors {errors}")
+    on, export = (results[m]["rps"] / results["off"]["rps"] for m in ("on", "export"))
+    print(
+        f"tracing on (no exporter) / off = {on:.3f} (bar: >= 0.95); exporting / off = {export:.3f}"
+    )
+    summary = {f"{mode}_rps": round(r["rps"]) for mode, r in results.items()}
+    print(
+        json.dumps(
+            {
+                "bench": "gateway-telemetry",
+                **summary,
+                "on_ratio": round(on, 3),
+                "export_ratio": round(export, 3),
+                "bar": 0.95,
+            }
+        )
+    )
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
 
 
 def report(

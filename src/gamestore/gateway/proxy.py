@@ -15,6 +15,7 @@ import aiohttp
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
+from gamestore.platform import tracing
 from gamestore.platform.http.middleware import SECURITY_HEADERS
 from gamestore.platform.http.problems import problem_response
 from gamestore.platform.logs import correlation_id, get_logger
@@ -36,7 +37,9 @@ _HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-_REQUEST_DROP = _HOP_BY_HOP | {"host", "x-request-id", "x-forwarded-proto", "x-forwarded-host"}
+_REQUEST_DROP = _HOP_BY_HOP | {
+    "host", "x-request-id", "x-forwarded-proto", "x-forwarded-host", "traceparent", "tracestate"
+}  # fmt: skip
 _RESPONSE_DROP = frozenset(
     {n.encode() for n in _HOP_BY_HOP}
     | {b"date", b"server", b"x-request-id"}
@@ -165,6 +168,7 @@ def request_headers(scope: Scope) -> list[tuple[str, str]]:
         headers.append(("x-forwarded-host", host))
     headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
     headers.append(("x-request-id", correlation_id()))
+    headers += tracing.headers(tracing.current_traceparent()).items()  # the gateway's span
     return headers
 
 

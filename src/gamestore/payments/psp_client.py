@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from gamestore.platform import tracing
 from gamestore.platform.config import Settings
 from gamestore.platform.faults import TransientError
 from gamestore.platform.logs import current_correlation
@@ -274,7 +275,9 @@ def observe_charge(result: ChargeResult, seconds: float) -> None:
 
 
 def _request_id() -> dict[str, str]:
-    return {REQUEST_ID: rid} if (rid := current_correlation()) is not None else {}
+    """The request id and the trace the call belongs to, for the PSP's records."""
+    ids = {REQUEST_ID: rid} if (rid := current_correlation()) is not None else {}
+    return ids | tracing.headers(tracing.current_traceparent())
 
 
 def earlier_charge(body: Any, accept: Callable[[LedgerCharge], bool]) -> ChargeResult | None:

@@ -21,9 +21,11 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
 _TRACER = "gamestore"
@@ -66,9 +68,10 @@ def configure(process: str) -> None:
     else:
         _provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
     trace.set_tracer_provider(_provider)
-    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+    if exporting():  # a CLIENT span per call; without an exporter the callers inject the ids
+        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 
-    AioHttpClientInstrumentor().instrument()
+        AioHttpClientInstrumentor().instrument()
 
 
 def shutdown() -> None:
@@ -78,14 +81,65 @@ def shutdown() -> None:
 
 
 def traced(app: ASGIApp) -> ASGIApp:
-    """``app`` behind OpenTelemetry's ASGI middleware: a SERVER span per request, continuing
-    the caller's ``traceparent`` (``app`` itself when tracing is disabled)."""
+    """``app`` with each request in the caller's trace: behind OpenTelemetry's ASGI middleware
+    (a SERVER span per request) when spans are exported; else behind :class:`Propagation`,
+    which only carries the ids (the instrumentation costs a third of a cheap request's time
+    even when nothing is recorded: ``bench/gateway.py --telemetry``); ``app`` itself when
+    tracing is disabled."""
     if disabled():
         return app
+    if not exporting():
+        return Propagation(app)
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
     middleware: ASGIApp = OpenTelemetryMiddleware(app, exclude_spans=["receive", "send"])
     return middleware
+
+
+class Propagation:
+    """Each request in a span of its own that records nothing: the caller's ``traceparent``
+    continued (or a new trace started), so logs carry the trace id and outgoing work passes
+    it on, at the cost of one id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._ids = RandomIdGenerator()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        parent = trace.get_current_span(_extract(scope)).get_span_context()
+        trace_id = parent.trace_id if parent.is_valid else self._ids.generate_trace_id()
+        span = trace.NonRecordingSpan(
+            trace.SpanContext(trace_id, self._ids.generate_span_id(), is_remote=False)
+        )
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.detach(token)
+
+
+def _extract(scope: Scope) -> context.Context | None:
+    for name, value in scope["headers"]:
+        if name == b"traceparent":
+            return context_of(value.decode("latin-1"))
+    return None
+
+
+def fastapi_telemetry() -> TelemetryConfig:
+    """FastAPI's own OpenTelemetry instrumentation, for a service's app: its server spans when
+    spans are exported (route-named, the caller's ``traceparent`` continued), nothing else —
+    metrics are Prometheus', logs are the TXT files. Without an exporter the app gets
+    :class:`Propagation` instead (:func:`propagation_only`)."""
+    return TelemetryConfig(
+        tracing=exporting() and not disabled(), metrics=False, logs=False, operation_spans=False
+    )
+
+
+def propagation_only() -> bool:
+    """Whether requests carry ids without spans (tracing on, nothing exported)."""
+    return not disabled() and not exporting()
 
 
 def name_span(method: str, route: str) -> None:

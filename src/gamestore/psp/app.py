@@ -24,7 +24,6 @@ from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import propagate
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -259,6 +258,8 @@ def create_app(settings: PspSettings) -> FastAPI:
         title="PSP simulator",
         version="1.0.0",
         lifespan=_lifespan(engine, deliverer, settings.psp_poll_seconds),
+        # FastAPI's own tracing (spans when a tracer provider is set); no OTel metrics or logs
+        telemetry={"metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings, app.state.engine, app.state.deliverer = settings, engine, deliverer
     app.state.controls = Controls(latency_ms=settings.psp_latency_ms)
@@ -266,7 +267,6 @@ def create_app(settings: PspSettings) -> FastAPI:
     app.include_router(sim_router)
     app.add_middleware(ApiKeyMiddleware, key=settings.secret_api_key())
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
     _install_errors(app)
     return app
 

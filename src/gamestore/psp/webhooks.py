@@ -139,6 +139,7 @@ class Deliverer:
             context.attach(propagate.extract({"traceparent": row["traceparent"]}))
         request_id = row["request_id"]
         headers = signed_headers(self.signer, row["id"], row["body"], time.time(), request_id)
+        propagate.inject(headers)  # the charge request's trace (the instrumentation, if any, wins)
         status: int | None = None
         error: str | None = None
         try:

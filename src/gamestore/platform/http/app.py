@@ -12,7 +12,6 @@ from typing import Any
 import httptools
 import uvicorn
 from fastapi import APIRouter, FastAPI
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gamestore.platform import tracing
@@ -44,7 +43,10 @@ def create_app(
 ) -> FastAPI:
     """A FastAPI app with problem+json errors, request ids, a body size limit, and the
     process's ``/healthz``, ``/readyz`` and ``/metrics`` in front (``platform/http/ops.py``)."""
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan,
+        telemetry=tracing.fastapi_telemetry(),
+    )  # fmt: skip
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
@@ -52,8 +54,8 @@ def create_app(
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit)
     app.add_middleware(RequestContextMiddleware)
-    if not tracing.disabled():
-        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
+    if tracing.propagation_only():
+        app.add_middleware(tracing.Propagation)
     app.add_middleware(OpsEndpoints)
     return app
 
