@@ -57,7 +57,7 @@ class OpsEndpoints:
         elif self.app is not None:
             return await self.app(scope, receive, send)
         elif scope["type"] == "lifespan":
-            return await _lifespan(receive, send)
+            return await no_work_lifespan(receive, send)
         else:
             response = JSONResponse({"detail": "Not Found"}, status_code=404)
         await response(scope, receive, send)
@@ -94,7 +94,8 @@ def _report(ok: bool, report: dict[str, Any], detail: str) -> Response:
     )
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def no_work_lifespan(receive: Receive, send: Send) -> None:
+    """The ASGI lifespan of an app with nothing to start or stop."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
