@@ -188,11 +188,14 @@ def _own_paths() -> Document:
         "/readyz": op("Every upstream service answers (503 lists those that do not)"),
     }
     paths["/readyz"]["get"]["responses"]["503"] = {"description": "Some upstream is down"}
-    paths["/admin/status"] = op(
+    status = op(
         "Every process at a glance: up, ready, restarts, request rate and p95, consumer lags, "
         "queue depth, dead letters, outbox backlog (read from each process's own endpoints)",
         "admin",
-    )
+    )["get"]
+    status |= {"security": [{"bearer": []}], "x-access": Access.ADMIN.value}
+    status["responses"] = _with_gateway_problems(status, Access.ADMIN)
+    paths["/admin/status"] = {"get": status}
     return paths
 
 

@@ -53,8 +53,3 @@ async def my_notifications(
     ]
     return NotificationPage(items=items, total=total, page=page, size=size)
 
-
-@router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    """Liveness: the process answers HTTP."""
-    return {"status": "alive"}

@@ -92,4 +92,6 @@ async def test_bad_paging_is_422(client: httpx.AsyncClient, issuer: Issuer) -> N
 
 async def test_health(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "alive"}
+    assert response.status_code == 200 and response.json()["status"] == "alive"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["database"]["status"] == "up"
