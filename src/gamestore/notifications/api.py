@@ -52,4 +52,3 @@ async def my_notifications(
         for n in found
     ]
     return NotificationPage(items=items, total=total, page=page, size=size)
-
