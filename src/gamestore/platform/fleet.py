@@ -14,7 +14,7 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,11 +142,32 @@ def summarise(
     """The figures of a look (rates and p95 against ``before`` when given)."""
     rows = [_process(seen, (before or {}).get(name), (supervisor or {}).get(name))
             for name, seen in now.items()]  # fmt: skip
+    return {"processes": rows, "flows": _flows(merge(seen.samples for seen in now.values()))}
+
+
+def merge(looks: Iterable[Samples]) -> Samples:
+    """Every process's samples in one. A series that several processes report (the same
+    consumer group, queue or outbox seen from two places) is one thing: it counts once, at the
+    highest value reported."""
     merged: Samples = {}
-    for seen in now.values():
-        for key, v in seen.samples.items():
-            merged[key] = merged.get(key, 0.0) + v
-    return {"processes": rows, "flows": _flows(merged)}
+    for samples in looks:
+        for key, value in samples.items():
+            merged[key] = max(value, merged.get(key, value))
+    return merged
+
+
+def increase(now: float, before: float) -> float:
+    """How much a counter rose between two readings; a lower reading means the process
+    restarted in between, and its counter rose from 0 (as Prometheus' ``rate()`` reads it)."""
+    return now - before if now >= before else now
+
+
+def window(now: Mapping[float, float], before: Mapping[float, float]) -> dict[float, float]:
+    """The observations between two readings of cumulative buckets: their difference, or all
+    of ``now`` when a bucket went down (the process restarted in between)."""
+    if any(count < before.get(bound, 0.0) for bound, count in now.items()):
+        return dict(now)
+    return {bound: count - before.get(bound, 0.0) for bound, count in now.items()}
 
 
 def _process(
@@ -156,11 +177,10 @@ def _process(
     cumulative = buckets(seen.samples)
     rate = None
     if before is not None and before.samples and seen.at > before.at:
-        rate = max(0.0, count - total(before.samples, f"{REQUESTS}_count")) / (seen.at - before.at)
-        earlier = buckets(before.samples)
-        window = {b: c - earlier.get(b, 0.0) for b, c in cumulative.items()}
-        if quantile(0.95, window) is not None:
-            cumulative = window
+        rate = increase(count, total(before.samples, f"{REQUESTS}_count")) / (seen.at - before.at)
+        recent = window(cumulative, buckets(before.samples))
+        if quantile(0.95, recent) is not None:  # else: nothing since, p95 since the start
+            cumulative = recent
     p95 = quantile(0.95, cumulative)
     return {
         "name": seen.name,
@@ -186,24 +206,38 @@ def _flows(samples: Samples) -> dict[str, Any]:
         ),
         "dead_letters": int(total(samples, "gamestore_dead_letters")),
         "outbox_backlog": by_label(samples, "gamestore_outbox_backlog_events", "service"),
+        "outbox_lag_seconds": by_label(samples, "gamestore_outbox_lag_seconds", "service"),
     }
 
 
 class Watcher:
-    """Looks at ``processes`` on demand; each summary's rates run from the look before."""
+    """Looks at ``processes`` on demand. Each summary's rates run from the latest earlier look
+    at least ``window`` seconds old, so that two readers asking a moment apart (two admins'
+    pages) still get rates over a useful stretch of time."""
 
-    def __init__(self, processes: Mapping[str, str], supervisor: Path | None = None) -> None:
+    def __init__(
+        self, processes: Mapping[str, str], supervisor: Path | None = None, window: float = 1.0
+    ) -> None:
         self._processes = dict(processes)
         self._supervisor = supervisor
-        self._before: dict[str, Seen] | None = None
+        self._window = window
+        self._looks: list[tuple[float, dict[str, Seen]]] = []
 
     async def summary(self) -> dict[str, Any]:
         from gamestore.platform.supervisor_status import read_status
 
+        at = time.monotonic()
         seen = await look(self._processes)
-        summary = summarise(seen, self._before, read_status(self._supervisor))
-        self._before = seen
-        return summary
+        i = latest_before([then for then, _ in self._looks], at, self._window)
+        before = None if i is None else self._looks[i][1]
+        self._looks = [*self._looks[i or 0 :], (at, seen)]  # older ones will never be chosen
+        return summarise(seen, before, read_status(self._supervisor))
+
+
+def latest_before(times: Sequence[float], at: float, window: float) -> int | None:
+    """The index of the latest of ``times`` (ascending) at least ``window`` before ``at``."""
+    old = [i for i, then in enumerate(times) if at - then >= window]
+    return old[-1] if old else None
 
 
 def unhealthy(summary: Mapping[str, Any]) -> Sequence[str]:
