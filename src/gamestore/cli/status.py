@@ -39,10 +39,11 @@ def _yes(value: bool | None, yes: str, no: str) -> str:
 
 def processes_table(summary: Mapping[str, Any]) -> Table:
     table = Table(title="Processes", expand=False)
-    for column in ("process", "up", "ready", "restarts", "req/s", "p95 ms", "notes"):
-        table.add_column(column, justify="left" if column in ("process", "notes") else "right")
+    table.add_column("process", no_wrap=True)
+    for column in ("up", "ready", "restarts", "req/s", "p95 ms"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("notes", overflow="fold", min_width=22)
     for row in summary["processes"]:
-        notes = f"not ready: {', '.join(row['down'])}" if row["down"] else (row["state"] or "")
         table.add_row(
             row["name"],
             _yes(row["up"] and row["alive"], "up", "DOWN" if not row["up"] else "STUCK"),
@@ -50,9 +51,18 @@ def processes_table(summary: Mapping[str, Any]) -> Table:
             "—" if row["restarts"] is None else str(row["restarts"]),
             "—" if row["requests_per_second"] is None else f"{row['requests_per_second']:.1f}",
             "—" if row["p95_ms"] is None else f"{row['p95_ms']:.1f}",
-            notes,
+            notes(row),
         )
     return table
+
+
+def notes(row: Mapping[str, Any]) -> str:
+    """What is wrong with a process, in words: the dependencies it cannot reach, a state of the
+    supervisor's other than running."""
+    said = [f"not ready: {', '.join(row['down'])}"] if row["down"] else []
+    if row["state"] not in (None, "running"):
+        said.append(row["state"])
+    return "; ".join(said)
 
 
 def flows_table(summary: Mapping[str, Any]) -> Table:
@@ -70,7 +80,9 @@ def flows_table(summary: Mapping[str, Any]) -> Table:
     letters = flows["dead_letters"]
     table.add_row("dead letters", f"[bold red]{letters}[/bold red]" if letters else "0")
     for service, rows in sorted(flows["outbox_backlog"].items()):
-        table.add_row(f"outbox {service}", f"{rows:.0f} rows")
+        lag = flows.get("outbox_lag_seconds", {}).get(service)
+        oldest = "" if lag is None else f", oldest {lag:.1f} s"
+        table.add_row(f"outbox {service}", f"{rows:.0f} events{oldest}")
     return table
 
 
@@ -91,11 +103,11 @@ async def _once(settings: Settings) -> dict[str, Any]:
 
 def status(
     once: bool = typer.Option(False, "--once", help="Print one look and exit (1 if unhealthy)."),
-    as_json: bool = typer.Option(False, "--json", help="With --once: the look as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="One look, as JSON (implies --once)."),
 ) -> None:
     """Every process: up, ready, restarts, request rate and p95, lags, queue, dead letters."""
     settings = Settings()
-    if not once:
+    if not (once or as_json):
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the dashboard
             asyncio.run(_live(settings))
         return
