@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gamestore.platform.config import Settings
+from gamestore.platform.fleet_schema import SUMMARY_SCHEMA
 from gamestore.platform.supervisor_status import StatusFile
 from gamestore.processes import enabled_processes
 from tests.integration.serving import serving
@@ -151,6 +153,7 @@ async def test_once_json_names_the_down_the_stuck_and_the_unready(env: dict[str,
     code, out = await gamestore(env, "status", "--once", "--json")
     assert code == 1, out
     summary = json.loads(out)
+    assert not list(jsonschema_rs.validator_for(SUMMARY_SCHEMA).iter_errors(summary))
     every = rows(summary)
     assert list(every) == NAMES
     users, payments, indexer = every["users"], every["payments"], every["indexer"]

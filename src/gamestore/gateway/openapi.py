@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from gamestore.gateway.routes import GATEWAY, Access, Route, RouteTable
+from gamestore.platform.fleet_schema import SUMMARY_SCHEMA
 from gamestore.platform.http.app import HEADERS_MAX, URL_MAX
 from gamestore.platform.http.openapi import PROBLEM_SCHEMA, problem
 from gamestore.platform.logs import get_logger
@@ -83,7 +84,10 @@ def merge(table: RouteTable, documents: Mapping[str, Document], unavailable: lis
         "paths": _own_paths(),
         "components": {
             "securitySchemes": copy.deepcopy(BEARER),
-            "schemas": {"Problem": copy.deepcopy(PROBLEM_SCHEMA)},
+            "schemas": {
+                "Problem": copy.deepcopy(PROBLEM_SCHEMA),
+                "FleetStatus": copy.deepcopy(SUMMARY_SCHEMA),
+            },
         },
         "x-unavailable-services": sorted(unavailable),
     }
@@ -194,6 +198,8 @@ def _own_paths() -> Document:
         "admin",
     )["get"]
     status |= {"security": [{"bearer": []}], "x-access": Access.ADMIN.value}
+    ok = {"application/json": {"schema": {"$ref": "#/components/schemas/FleetStatus"}}}
+    status["responses"]["200"]["content"] = ok
     status["responses"] = _with_gateway_problems(status, Access.ADMIN)
     paths["/admin/status"] = {"get": status}
     return paths

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 
 from tests.e2e.api import Account, eventually
@@ -67,6 +68,14 @@ async def test_the_admin_reads_the_same_through_the_gateway(
     as_admin = await client.get("/admin/status", headers=admin.auth)
     assert (anonymous.status_code, as_player.status_code) == (401, 403)
     assert as_admin.status_code == 200, as_admin.text
+    document = (await client.get("/openapi.json")).json()
+    operation = document["paths"]["/admin/status"]["get"]
+    assert {"200", "401", "403"} <= set(operation["responses"])
+    schema = {
+        **document["components"]["schemas"]["FleetStatus"],
+        "components": document["components"],
+    }
+    assert not list(jsonschema_rs.validator_for(schema).iter_errors(as_admin.json()))
     rows = {row["name"]: row for row in as_admin.json()["processes"]}
     assert set(rows) == set(CHECKS)
     assert all(row["alive"] and row["ready"] for row in rows.values()), rows

@@ -4,9 +4,11 @@ routes in one histogram)."""
 
 from __future__ import annotations
 
+import jsonschema_rs
 import pytest
 
 from gamestore.platform.fleet import Seen, parse, summarise, unhealthy
+from gamestore.platform.fleet_schema import SUMMARY_SCHEMA
 
 REQUESTS = "gamestore_http_request_duration_seconds"
 
@@ -99,3 +101,12 @@ def test_the_flows_come_from_every_process() -> None:
         "outbox_backlog": {"games": 2.0},
         "outbox_lag_seconds": {"games": 0.75},
     }
+
+
+def test_every_summary_matches_its_published_schema() -> None:
+    validator = jsonschema_rs.validator_for(SUMMARY_SCHEMA)
+    before = {name: Seen(name, 1.0, samples=seen.samples) for name, seen in look().items()}
+    supervisor = {"games": {"state": "running", "restarts": 0, "pid": 7}}
+    for summary in (summarise(look()), summarise(look(), before, supervisor), summarise({})):
+        errors = [error.message for error in validator.iter_errors(summary)]
+        assert not errors, (errors, summary)
