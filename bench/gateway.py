@@ -355,6 +355,7 @@ def telemetry(args: Any) -> None:
         json.dumps(
             {
                 "bench": "gateway-telemetry",
+                "ratio": round(on, 3),
                 **summary,
                 "on_ratio": round(on, 3),
                 "export_ratio": round(export, 3),
@@ -401,9 +402,11 @@ def report(
     )
     print(f"logins/s through the gateway: {logins:.1f} ({argon2}, 2 concurrent)")
     summary = {
+        "bench": "gateway",
+        "ratio": round(ratio, 3),
+        "bar": 0.6,
         "direct_rps": round(direct["rps"]),
         "gateway_rps": round(through["rps"]),
-        "ratio": round(ratio, 3),
         "direct_p50_ms": round(direct["p50_ms"], 2),
         "gateway_p50_ms": round(through["p50_ms"], 2),
         "added_p50_ms_loaded": round(added_loaded, 2),

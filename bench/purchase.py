@@ -272,7 +272,7 @@ async def bench_profile(stack: Stack, profile: str, args: argparse.Namespace) ->
         "ramp": ramp,
         "capacity_per_s": best["purchases_per_s"] if best else 0.0,
         "capacity_offered_rate": best["offered_rate"] if best else 0.0,
-        "cpu_ms_per_purchase": (best or ramp[-1])["cpu_ms_per_purchase"],
+        "cpu_ms_per_purchase": (best or ramp[-1])["cpu_ms_per_purchase"] if ramp else {},
         "invariants": counts,
         "invariants_hold": same == {bought}
         and counts["pending_orders"] == 0

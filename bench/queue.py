@@ -5,11 +5,12 @@ runs from the first enqueue to the last handled message. Latency is enqueue time
 under that load, and separately one message at a time on an idle queue.
 
     .venv/bin/python bench/queue.py [--messages 5000] [--concurrency 8] [--producers 16]
-        [--adapters embedded,postgres,rabbitmq] [--postgres URL] [--amqp URL]
+        [--adapters embedded,postgres,rabbitmq] [--postgres URL] [--amqp URL] [--smoke]
 
 The last line is JSON: {"embedded_msgs_per_s", "postgres_msgs_per_s", "rabbitmq_msgs_per_s",
 "<adapter>_p50_ms", "<adapter>_p99_ms", "<adapter>_idle_p50_ms", "ratio_embedded_vs_target",
-"ratio_rabbitmq_vs_target"}.
+"ratio_rabbitmq_vs_target", "bench", "ratio" (the lower of the two), "bar"}. ``--smoke``: 300
+messages, 3 idle samples, every adapter, seconds.
 """
 
 # ruff: noqa: E402
@@ -162,7 +163,8 @@ def report(results: list[Result], args: argparse.Namespace) -> dict[str, Any]:
     table = Table(title=f"work queue: {args.messages} msgs, concurrency {args.concurrency}")
     for column in ("adapter", "msg/s", "target", "p50 ms", "p99 ms", "idle p50 ms"):
         table.add_column(column, justify="right")
-    summary: dict[str, Any] = {"messages": args.messages, "concurrency": args.concurrency}
+    summary: dict[str, Any] = {"bench": "queue", "messages": args.messages}
+    summary["concurrency"] = args.concurrency
     for r in results:
         p50, p99 = r.percentile(r.latencies_ms, 50), r.percentile(r.latencies_ms, 99)
         idle = statistics.median(r.idle_ms)
@@ -175,7 +177,8 @@ def report(results: list[Result], args: argparse.Namespace) -> dict[str, Any]:
         if target:
             summary[f"ratio_{r.adapter}_vs_target"] = round(r.per_second / target, 2)
     console.print(table)
-    return summary
+    ratios = [v for k, v in summary.items() if k.startswith("ratio_")]
+    return summary | {"ratio": min(ratios, default=0.0), "bar": TARGETS}
 
 
 def main() -> None:
@@ -187,7 +190,10 @@ def main() -> None:
     parser.add_argument("--adapters", default="embedded,postgres,rabbitmq")
     parser.add_argument("--postgres", default="postgresql://root@127.0.0.1:5432/test")
     parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--smoke", action="store_true", help="seconds: 300 messages")
     args = parser.parse_args()
+    if args.smoke:
+        args.messages, args.idle_samples = 300, 3
     results = asyncio.run(run(args))
     print(json.dumps(report(results, args)))
 

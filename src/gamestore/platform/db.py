@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     bindparam,
     event,
+    exc,
     inspect,
     text,
 )
@@ -54,8 +55,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An engine for ``sqlite:///path`` or ``postgresql://...``; nothing connects yet."""
     if scheme(url) != "sqlite":
         options.setdefault("pool_size", 10)
-        options.setdefault("pool_pre_ping", True)
-        return create_async_engine(sqlalchemy_url(url), **options)
+        engine = create_async_engine(sqlalchemy_url(url), **options)
+        event.listen(engine.sync_engine, "checkout", _discard_if_closed)
+        return engine
     path = sqlite_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     options.setdefault("pool_size", 1)
@@ -82,6 +84,17 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _discard_if_closed(dbapi_conn: Any, _: ConnectionPoolEntry, __: Any) -> None:
+    """A pooled PostgreSQL connection that the server closed (a restart, a terminated backend)
+    is replaced at checkout, before anyone uses it: asyncpg marks it closed as soon as the
+    server's goodbye arrives. This costs no round trip, where ``pool_pre_ping`` costs three per
+    transaction (begin, ping, rollback). A connection that died silently (no goodbye: a network
+    partition) fails on first use instead; the pool is then invalidated and callers retry it
+    as the outage it is."""
+    if dbapi_conn.driver_connection.is_closed():
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -118,6 +118,23 @@ def _expected(encoded: int) -> ExpectedVersion:
     return ANY if encoded < 0 else encoded
 
 
+def _waves(batches: list[list[Any]]) -> Iterator[list[list[Any]]]:
+    """The batches in order, cut into runs where no stream appears twice. A run's batches are
+    appended concurrently, so the event store writes them as one group commit, in this order
+    (``batching.py``); a stream's next batch waits for the run after, so a stream's events
+    never change order even when one of its appends fails."""
+    wave: list[list[Any]] = []
+    streams: set[str] = set()
+    for batch in batches:
+        if batch[0].stream_id in streams:
+            yield wave
+            wave, streams = [], set()
+        wave.append(batch)
+        streams.add(batch[0].stream_id)
+    if wave:
+        yield wave
+
+
 class OutboxRelay:
     """Moves committed outbox rows to the event store, in commit order, then deletes them."""
 
@@ -145,6 +162,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Relay what is committed now; returns how many events were moved."""
+        self._wakeup.clear()  # a commit from now on wakes the next pass, not this one
         async with read_only(self._engine) as conn:  # a look takes no write lock
             rows = (
                 await conn.execute(
@@ -153,12 +171,18 @@ class OutboxRelay:
             ).all()
         if not rows:
             return 0
+        batches = [list(group) for _, group in itertools.groupby(rows, key=lambda r: r.batch_id)]
         relayed: list[int] = []
         try:
-            for _, group in itertools.groupby(rows, key=lambda row: row.batch_id):
-                batch = list(group)
-                await self._append(batch)
-                relayed.extend(row.id for row in batch)
+            for wave in _waves(batches):
+                results = await asyncio.gather(
+                    *(self._append(batch) for batch in wave), return_exceptions=True
+                )
+                for batch, result in zip(wave, results, strict=True):
+                    if not isinstance(result, BaseException):
+                        relayed.extend(row.id for row in batch)
+                if failed := [r for r in results if isinstance(r, BaseException)]:
+                    raise failed[0]
         finally:
             if relayed:
                 async with self._engine.begin() as conn:
@@ -212,7 +236,7 @@ class OutboxRelay:
                     failures += 1
                     moved = 0
                     self._report(error, outage)
-                if moved == 0:
+                if moved < self._batch_size:  # all there was: wait for a wake-up or the poll
                     wait = RELAY_PAUSE.delay(failures) if failures else self._poll_interval
                     await self._idle(wait, stop)
 
@@ -237,7 +261,6 @@ class OutboxRelay:
             await task
 
     async def _idle(self, seconds: float, stop: asyncio.Event) -> None:
-        self._wakeup.clear()
         waits = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
         _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:

@@ -29,3 +29,15 @@ async def create_game(engine: AsyncEngine, game_id: str, title: str) -> None:
             [NewEvent(type="GameCreated", data={"id": game_id, "title": title})],
             expected_version=NO_STREAM,
         )
+
+
+async def rename_game(engine: AsyncEngine, game_id: str, title: str) -> None:
+    """A second unit of work on the same stream: the relay must keep it after the creation."""
+    async with engine.begin() as conn:
+        await conn.execute(games.update().where(games.c.id == game_id).values(title=title))
+        await outbox.add(
+            conn,
+            f"game-{game_id}",
+            [NewEvent(type="GameRenamed", data={"id": game_id, "title": title})],
+            expected_version=1,
+        )

@@ -17,7 +17,7 @@ from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, NewEvent, connect
 from gamestore.platform.logs import correlation
 from gamestore.platform.outbox import OutboxRelay
-from tests.integration.outbox.support import create_game, games, metadata, outbox
+from tests.integration.outbox.support import create_game, games, metadata, outbox, rename_game
 
 CHILD = Path(__file__).with_name("relay_crash_child.py")
 
@@ -132,9 +132,11 @@ async def test_run_relays_promptly_and_stops(engine: AsyncEngine, store: EventSt
 async def test_relay_killed_between_append_and_delete_duplicates_nothing(
     engine: AsyncEngine, store: EventStore, database_url: str
 ) -> None:
-    ids = [str(uuid.uuid4()) for _ in range(6)]
+    ids = [str(uuid.uuid4()) for _ in range(3)]
     for n, game_id in enumerate(ids):
         await create_game(engine, game_id, f"Game {n}")
+    for n, game_id in enumerate(ids):  # each stream's second batch: appended after the first
+        await rename_game(engine, game_id, f"Game {n}, renamed")
 
     child = await asyncio.create_subprocess_exec(
         sys.executable, str(CHILD), database_url, database_url, "3"
@@ -146,6 +148,9 @@ async def test_relay_killed_between_append_and_delete_duplicates_nothing(
     await OutboxRelay(engine, store, outbox.table).relay_once()
 
     events = await store.read_all()
-    assert [e.data["id"] for e in events] == ids
+    assert [(e.type, e.data["id"]) for e in events] == [("GameCreated", i) for i in ids] + [
+        ("GameRenamed", i) for i in ids
+    ]
+    assert [e.version for e in events] == [1, 1, 1, 2, 2, 2]
     assert [e.position for e in events] == list(range(1, 7))
     assert await outbox_rows(engine) == 0
