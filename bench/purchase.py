@@ -22,7 +22,7 @@ not earlier ones finished, like wrk2), on the same store:
    figures include whatever else uses those servers meanwhile).
 Then the invariants over every round: completed orders = PSP ledger charges =
 ``PurchaseCompleted`` events = library rows, no order pending, no dead letter; the bench fails
-when they do not hold. The last line is JSON. ``--smoke``: embedded, 20 + 20 purchases, seconds.
+when they do not hold. The last line is JSON. ``--smoke``: embedded, 20 + 40 purchases, seconds.
 """
 
 # ruff: noqa: E402
@@ -400,8 +400,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.profile, args.purchases, args.players, args.rate = "embedded", 20, 10, 10.0
-        args.ramp_from = args.ramp_to = 10.0
-        args.ramp_purchases = 20
+        args.ramp_from = args.ramp_to = 8.0
+        args.ramp_purchases = 40  # a span of 5 s: a few ms of jitter is not a backlog
     profiles = ["embedded", "production"] if args.profile == "both" else [args.profile]
     results = {}
     for profile in profiles:

@@ -1,25 +1,57 @@
-"""Each bench that has a smoke mode runs it here, so none can break unnoticed (its figures are
-judged in bench runs, never in tests)."""
+"""Every bench runs here in its smoke mode (seconds, tiny sizes), so none can break unnoticed.
+Its figures are judged in bench runs (``make bench``), never in tests: here only that it runs
+to the end and reports, as its last line, the JSON figures with the ratio it is judged by."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import AMQP_URL, POSTGRES_URL, REQUIRE_SERVICES, require
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
+CHROMIUM = "/usr/bin/chromium"
+
+# script → (arguments, the engines it needs beyond SQLite)
+SMOKES: dict[str, tuple[list[str], set[str]]] = {
+    "bus.py": (["--postgres", POSTGRES_URL, "--amqp", AMQP_URL], {"postgresql", "rabbitmq"}),
+    "eventstore.py": (["--postgres", POSTGRES_URL], {"postgresql"}),
+    "gateway.py": ([], set()),
+    "observability.py": ([], set()),
+    "purchase.py": ([], set()),
+    "queue.py": (["--postgres", POSTGRES_URL, "--amqp", AMQP_URL], {"postgresql", "rabbitmq"}),
+    "search.py": ([], set()),
+    "sqlite_driver.py": ([], set()),
+    "web.py": ([], {"chromium"}),
+}
 
 
-@pytest.mark.parametrize("script", ["observability.py"])
+def test_every_bench_script_has_a_smoke_run() -> None:
+    assert sorted(SMOKES) == sorted(p.name for p in BENCH.glob("*.py"))
+
+
+@pytest.mark.parametrize("script", sorted(SMOKES))
 def test_the_smoke_run_ends_with_its_json_figures(script: str) -> None:
+    arguments, needs = SMOKES[script]
+    if "postgresql" in needs:
+        require("PostgreSQL", POSTGRES_URL, 5432)
+    if "rabbitmq" in needs:
+        require("RabbitMQ", AMQP_URL, 5672)
+    if "chromium" in needs and not os.path.exists(CHROMIUM):
+        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if REQUIRE_SERVICES:
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), "--smoke"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, str(BENCH / script), "--smoke", *arguments],
+        capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["bench"] == script.removesuffix(".py")
     assert figures["ratio"] > 0 and "bar" in figures
