@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from gamestore.payments.errors import install_error_handlers
 from gamestore.payments.orders import ORDER_CREATED, Orders, record_order
 from gamestore.payments.projection import PaymentsView
 from gamestore.payments.tables import idempotency_keys, metadata, outbox
+from gamestore.payments.webhook_function import already_applied
 from gamestore.payments.webhooks import (
     WebhookInbox,
     WebhookVerifier,
@@ -117,7 +119,12 @@ def _wire(
     """The use cases over the opened storage and queue, and the app that serves them."""
     wake = storage.relay.wake
     payments = Payments(storage.store)
-    hooks = WebhookInbox(storage.engine, WebhookVerifier(secrets), on_commit=wake)
+    hooks = WebhookInbox(
+        storage.engine,
+        WebhookVerifier(secrets),
+        on_commit=wake,
+        already_applied=functools.partial(already_applied, payments),
+    )
     orders = Orders(storage.engine, payments, on_commit=wake)
     view = PaymentsView(storage.engine, storage.store)
     app = _app(

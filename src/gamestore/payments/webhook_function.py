@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Literal, Protocol
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
 
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import (
@@ -51,9 +52,9 @@ class ChargeLedger(Protocol):
     async def get_charge(self, charge_id: str) -> LedgerCharge | None: ...
 
 
-def outcome_of(event: RecordedEvent, anomaly: str | None = None) -> Outcome:
-    """The outcome a ``PspWebhookReceived`` reports (``anomaly``: why it is not the payment's)."""
-    data = event.data
+def outcome_of(data: Mapping[str, Any], anomaly: str | None = None) -> Outcome:
+    """The outcome a ``PspWebhookReceived``'s data reports (``anomaly``: why it is not the
+    payment's)."""
     succeeded = data.get("type") == "charge.succeeded"
     return Outcome(
         succeeded=succeeded,
@@ -65,9 +66,8 @@ def outcome_of(event: RecordedEvent, anomaly: str | None = None) -> Outcome:
     )
 
 
-def reported(event: RecordedEvent) -> ChargeFacts:
+def reported(data: Mapping[str, Any]) -> ChargeFacts:
     """The charge a webhook reports (its amount as the PSP signed it)."""
-    data = event.data
     amount = data.get("amount_cents")
     return ChargeFacts(
         str(data.get("charge_id") or ""),
@@ -91,7 +91,7 @@ class WebhookFunction:
         why: str | None = None
         try:
             why = await self._reconcile(await self._payments.get(payment_id), event)
-            outcome = outcome_of(event, why)
+            outcome = outcome_of(event.data, why)
 
             def decide(payment: Payment) -> list[NewEvent]:
                 decided[:] = decide_outcome(payment, outcome)
@@ -116,7 +116,7 @@ class WebhookFunction:
 
     async def _reconcile(self, payment: Payment, event: RecordedEvent) -> str | None:
         """None when the webhook's charge is the payment's, else the anomaly's reason."""
-        charge = reported(event)
+        charge = reported(event.data)
         why = payment.reconcile(charge)
         if why != UNKNOWN_CHARGE:
             return why
@@ -127,6 +127,21 @@ class WebhookFunction:
         return payment.reconcile(
             ChargeFacts(held.id, held.amount_cents, held.currency, held.idempotency_key)
         )
+
+
+async def already_applied(payments: Payments, data: Mapping[str, Any]) -> bool:
+    """Whether applying a webhook with this ``PspWebhookReceived`` data would change nothing:
+    its payment is settled with this very outcome, by a charge the payment recorded (the
+    usual case: the worker had the PSP's answer first). The payments endpoint then stores the
+    webhook without staging the event (ADR 014). Anything else, including a payment not known
+    yet or a charge to look up in the PSP's ledger, is for the webhook function to apply."""
+    try:
+        payment = await payments.get(str(data.get("payment_id")))
+    except PaymentNotFound:
+        return False
+    if not payment.terminal or payment.reconcile(reported(data)) is not None:
+        return False
+    return not decide_outcome(payment, outcome_of(data))
 
 
 def _classify(decided: list[NewEvent]) -> Applied:

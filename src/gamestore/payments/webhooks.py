@@ -5,16 +5,19 @@ every configured secret, so a secret can be rotated without losing webhooks sign
 one while both are listed. A verified webhook is stored by its ``webhook-id`` and
 ``PspWebhookReceived`` is staged through the outbox in the SAME transaction; a duplicate id
 writes nothing more and still answers 204. The webhook function applies the event to the
-Payment aggregate later (``payments.webhook_function``), so the PSP gets its answer fast.
+Payment aggregate later (``payments.webhook_function``), so the PSP gets its answer fast. A
+webhook whose payment is settled with its outcome already (the worker had the PSP's answer
+first: the usual case) is stored without an event, since applying it would change nothing
+(ADR 014).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
@@ -31,6 +34,12 @@ from gamestore.platform.http.openapi import problems
 from gamestore.platform.logs import get_logger
 from gamestore.platform.metrics import WEBHOOK_DELIVERIES
 
+Received = Literal["staged", "applied"]
+RECEIVED_LINES: dict[Received | None, str] = {
+    "staged": "webhook accepted",
+    "applied": "webhook accepted: its payment is settled with this outcome already",
+    None: "webhook duplicate (already stored)",
+}
 _STORE = Upsert(
     webhooks, lambda insert: insert.on_conflict_do_nothing(index_elements=["webhook_id"])
 )
@@ -132,15 +141,32 @@ def received_event(webhook_id: str, webhook: PspWebhook) -> NewEvent:
     return NewEvent(PSP_WEBHOOK_RECEIVED, data)
 
 
+AlreadyApplied = Callable[[Mapping[str, Any]], Awaitable[bool]]
+
+
+async def _never_applied(_: Mapping[str, Any]) -> bool:
+    return False
+
+
 class WebhookInbox:
-    """Verifies webhooks and stores each one once, with its event, in one transaction."""
+    """Verifies webhooks and stores each one once, with its event, in one transaction.
+
+    ``already_applied(data)`` tells whether the event would change nothing (its payment is
+    settled with this outcome already, ``webhook_function.already_applied``): such a webhook
+    is stored and answered without an event (ADR 014)."""
 
     def __init__(
-        self, engine: AsyncEngine, verifier: WebhookVerifier, *, on_commit: Callable[[], None]
+        self,
+        engine: AsyncEngine,
+        verifier: WebhookVerifier,
+        *,
+        on_commit: Callable[[], None],
+        already_applied: AlreadyApplied = _never_applied,
     ) -> None:
         self._engine = engine
         self._verifier = verifier
         self._on_commit = on_commit
+        self._already_applied = already_applied
 
     async def accept(self, body: bytes, headers: Mapping[str, str]) -> bool:
         """Verify and store; True when new, False for a duplicate. Raises the 401/400/413
@@ -154,18 +180,21 @@ class WebhookInbox:
             WEBHOOK_DELIVERIES.labels("rejected", rejection(error)).inc()
             log.warning("webhook rejected", status=error.status, reason=error.reason)
             raise
-        new = await self.receive(webhook_id, webhook)
-        WEBHOOK_DELIVERIES.labels("accepted", "new" if new else "duplicate").inc()
+        received = await self.receive(webhook_id, webhook)
+        WEBHOOK_DELIVERIES.labels("accepted", "duplicate" if received is None else "new").inc()
         log.info(
-            "webhook accepted" if new else "webhook duplicate (already stored)",
+            RECEIVED_LINES[received],
             webhook_id=webhook_id,
             type=webhook.type,
             payment_id=webhook.data.payment_id,
         )
-        return new
+        return received is not None
 
-    async def receive(self, webhook_id: str, webhook: PspWebhook) -> bool:
-        """True for a new webhook (stored, event staged), False for a duplicate id."""
+    async def receive(self, webhook_id: str, webhook: PspWebhook) -> Received | None:
+        """How a webhook was stored: ``"staged"`` with its event, ``"applied"`` without one
+        (it would change nothing), or None for a duplicate id (nothing written)."""
+        event = received_event(webhook_id, webhook)
+        applied = await self._already_applied(event.data)
         row = {
             "webhook_id": webhook_id,
             "type": webhook.type,
@@ -175,11 +204,12 @@ class WebhookInbox:
         }
         async with self._engine.begin() as conn:
             if (await _STORE.execute(conn, row)).rowcount != 1:
-                return False
-            event = received_event(webhook_id, webhook)
+                return None
+            if applied:
+                return "applied"
             await outbox.add(conn, f"webhook-{webhook_id}", [event], NO_STREAM)
         self._on_commit()
-        return True
+        return "staged"
 
 
 router = APIRouter()

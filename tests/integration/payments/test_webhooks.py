@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gamestore.payments.bootstrap import build
+from gamestore.payments.domain import decide_attempt
 from gamestore.payments.tables import webhooks
 from gamestore.payments.webhooks import configured_secrets
 from gamestore.platform.config import Settings
@@ -193,3 +194,59 @@ async def test_a_body_over_one_mebibyte_is_413(api: PaymentsApi) -> None:
     body = b'{"pad": "' + b"x" * (1024 * 1024) + b'"}'
     problem(await api.webhook(body), 413)
     assert await stored_webhooks(api) == 0
+
+
+async def settled_by_worker(api: PaymentsApi, payment_id: str, succeeded: bool) -> None:
+    """As the worker records it: the PSP call with the charge it answered with, the outcome."""
+    outcome = "succeeded" if succeeded else "declined"
+    await api.payments.change(payment_id, lambda p: decide_attempt(p, 1, outcome, None, "ch_test"))
+    await api.conclude(payment_id, succeeded=succeeded, reason="card_declined")
+
+
+async def _no_event_staged(api: PaymentsApi, webhook_id: str) -> None:
+    await asyncio.sleep(0.3)  # the relay runs meanwhile: a staged event would be stored now
+    assert await received(api, webhook_id, count=0) == []
+
+
+async def test_a_webhook_for_a_payment_settled_with_its_outcome_stages_nothing(
+    api: PaymentsApi,
+) -> None:
+    """The worker had the PSP's answer first (the usual case): the webhook would change
+    nothing, so it is stored and answered without an event for the webhook function."""
+    data = await api.ordered()
+    await settled_by_worker(api, data["payment_id"], succeeded=True)
+    before = await api.stream(data["payment_id"])
+    response = await api.webhook(charge_body(data["payment_id"], charge_id="ch_test"), "msg_s")
+    assert response.status_code == 204, response.text
+    assert await stored_webhooks(api) == 1
+    await _no_event_staged(api, "msg_s")
+    assert await api.stream(data["payment_id"]) == before
+    duplicate = await api.webhook(charge_body(data["payment_id"], charge_id="ch_test"), "msg_s")
+    assert duplicate.status_code == 204 and await stored_webhooks(api) == 1
+
+
+@pytest.mark.parametrize(
+    ("settled_as", "kind", "charge"),
+    [
+        (False, "charge.succeeded", "ch_test"),  # contradicts the outcome: an anomaly to record
+        (True, "charge.failed", "ch_test"),  # the same
+        (True, "charge.succeeded", "ch_other"),  # a charge the payment did not record
+    ],
+)
+async def test_a_webhook_that_would_change_something_is_staged(
+    api: PaymentsApi, settled_as: bool, kind: str, charge: str
+) -> None:
+    data = await api.ordered()
+    await settled_by_worker(api, data["payment_id"], succeeded=settled_as)
+    response = await api.webhook(charge_body(data["payment_id"], kind, charge_id=charge), "msg_c")
+    assert response.status_code == 204, response.text
+    [staged] = await received(api, "msg_c")
+    assert staged["payment_id"] == data["payment_id"] and staged["type"] == kind
+
+
+async def test_a_webhook_for_a_payment_still_waiting_is_staged(api: PaymentsApi) -> None:
+    data = await api.ordered()
+    body = charge_body(data["payment_id"], charge_id="ch_test")
+    assert (await api.webhook(body, "msg_w")).status_code == 204
+    [staged] = await received(api, "msg_w")
+    assert staged["charge_id"] == "ch_test"
