@@ -36,6 +36,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """A connection goes back to the pool as it is. asyncpg's default reset costs a round trip
+    per use (``RESET ALL``, ``UNLISTEN *``, ``CLOSE ALL``, unlocking advisory locks); nothing
+    here changes session state (the one ``LISTEN`` is on a connection of its own, advisory
+    locks are transaction-scoped), and an unfinished transaction is still rolled back."""
+
+
 def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(
         position=row["position"],
@@ -103,7 +110,7 @@ class PostgresEventStore:
     @classmethod
     async def connect(cls, url: str, *, pool_size: int = 10) -> PostgresEventStore:
         pool = await asyncpg.create_pool(
-            dsn(url), min_size=1, max_size=pool_size, init=_init_connection
+            dsn(url), min_size=1, max_size=pool_size, init=_init_connection, reset=_keep_session
         )
         await _install_schema(pool)
         return cls(pool, url)
