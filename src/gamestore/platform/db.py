@@ -99,11 +99,17 @@ def _discard_if_closed(dbapi_conn: Any, _: ConnectionPoolEntry, __: Any) -> None
 
 @asynccontextmanager
 async def read_only(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that only reads (on SQLite it does not take the write lock)."""
+    """A connection for reads only. On SQLite, a transaction that does not take the write lock
+    (one snapshot for all its statements). On PostgreSQL, autocommit: at READ COMMITTED, the
+    default, every statement sees its own snapshot inside a transaction too, so BEGIN and
+    COMMIT would only add two round trips."""
     async with engine.connect() as conn:
-        conn = await conn.execution_options(**{READ_ONLY: True})
-        async with conn.begin():
-            yield conn
+        if is_sqlite(engine):
+            conn = await conn.execution_options(**{READ_ONLY: True})
+            async with conn.begin():
+                yield conn
+        else:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def ping(engine: AsyncEngine) -> None:

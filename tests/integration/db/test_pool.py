@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from gamestore.platform.db import create_engine
+from gamestore.platform.db import create_engine, read_only
 from tests.conftest import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
@@ -60,3 +60,27 @@ async def test_a_transaction_costs_no_ping_round_trips() -> None:
         finally:
             await engine.dispose()
     assert statements == ["BEGIN;", "COMMIT;"]
+
+
+async def test_a_read_only_look_on_postgresql_is_one_round_trip() -> None:
+    """No BEGIN and COMMIT around a read (at READ COMMITTED each statement has its own snapshot
+    either way); the connection goes back to the pool ready for a transaction."""
+    async with fresh_postgres_database() as url:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        statements: list[str] = []
+        try:
+            async with read_only(engine) as conn:  # warm: the pool's one connection
+                await conn.execute(text("SELECT 1"))
+            raw = await (await engine.connect()).get_raw_connection()
+            asyncpg_conn = raw.driver_connection
+            assert asyncpg_conn is not None
+            asyncpg_conn.add_query_logger(lambda record: statements.append(record.query))
+            raw.close()
+            async with read_only(engine) as conn:
+                assert (await conn.execute(text("SELECT 2"))).scalar_one() == 2
+            async with engine.begin() as conn:  # a write afterwards is a transaction again
+                await conn.execute(text("SELECT 3"))
+        finally:
+            await engine.dispose()
+    begin, commit = statements  # the write's transaction only, at the server's default level
+    assert begin in ("BEGIN;", "BEGIN ISOLATION LEVEL READ COMMITTED;") and commit == "COMMIT;"
