@@ -78,7 +78,7 @@ class PaymentsService:
     webhooks: WebhookInbox
 
     def consumers(self) -> list[Consumer]:
-        """The bus consumers of this process (``payments`` and ``payments-view`` take pages)."""
+        """The bus consumers of this process, each fed pages of events."""
 
         async def order_created(conn: AsyncConnection, event: RecordedEvent) -> None:
             await record_order(conn, event)
@@ -86,7 +86,7 @@ class PaymentsService:
         orders = idempotent_batch(self.engine, "payments", order_created, on_commit=self.relay.wake)
         return [
             Consumer.pages("payments", [ORDER_CREATED], orders),
-            Consumer("payment-dispatcher", [PAYMENT_REQUESTED], self.dispatcher.handle),
+            Consumer.pages("payment-dispatcher", [PAYMENT_REQUESTED], self.dispatcher.handle_batch),
             Consumer.pages("payments-view", PAYMENT_EVENTS, self.view.apply_batch),
         ]
 

@@ -8,6 +8,9 @@ payment first and does nothing for one that is already terminal.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.logs import get_logger
 from gamestore.platform.queue import WorkQueue
@@ -21,6 +24,11 @@ class Dispatcher:
 
     def __init__(self, queue: WorkQueue) -> None:
         self._queue = queue
+
+    async def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
+        """A page of ``PaymentRequested``: their commands are sent together, so the broker's
+        confirms are awaited at once rather than one after another."""
+        await asyncio.gather(*(self.handle(event) for event in events))
 
     async def handle(self, event: RecordedEvent) -> None:
         payment_id = str(event.data["payment_id"])
