@@ -47,7 +47,10 @@ lock:
 	mv $(LOCK).new $(LOCK)
 	rm -rf .lock-venv
 
+# Every benchmark at full size, one after another (each prints a table and, last, one JSON line
+# with its figures and the ratio it is judged by); `make test` runs each in its --smoke mode.
 bench: $(STAMP)
+	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/bus.py
