@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -129,3 +131,46 @@ async def test_a_tight_polling_reader_sees_every_event_once_in_order(
     assert len(seen) == len(set(seen)) == 8 * 60, "an event was skipped or seen twice"
     assert {event_id for _, event_id in seen} == set(written)
     assert positions == list(range(1, 8 * 60 + 1))
+
+
+CHILD = Path(__file__).with_name("append_child.py")
+
+
+@pytest.mark.parametrize("run", range(2))
+async def test_writers_in_separate_processes_leave_no_gap(postgres_url: str, run: int) -> None:
+    """Eight writer processes append through the store (no group commit spans processes:
+    they queue on the head lock), while in-process writers commit late on purpose; a reader
+    polling ``position > last`` sees every event once, in order."""
+    setup = await connect(postgres_url)  # creates the schema
+    reader_store = await connect(postgres_url)
+    written: list[uuid.UUID] = []
+    seen: list[tuple[int, uuid.UUID]] = []
+    done = asyncio.Event()
+    try:
+        reader = asyncio.create_task(_reader(reader_store, done, seen))
+        children = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(CHILD),
+                postgres_url,
+                "60",
+                str(run * 100 + w),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            for w in range(8)
+        ]
+        late = [_writer(postgres_url, 30, run * 100 + 50 + w, written) for w in range(2)]
+        outputs = await asyncio.gather(*(c.communicate() for c in children), *late)
+        for child, output in zip(children, outputs, strict=False):
+            assert child.returncode == 0
+            written += [uuid.UUID(line) for line in output[0].decode().split()]
+        done.set()
+        await reader
+    finally:
+        await reader_store.close()
+        await setup.close()
+
+    total = 8 * 60 + 2 * 30
+    positions = [p for p, _ in seen]
+    assert positions == list(range(1, total + 1)), "a position was skipped, repeated or late"
+    assert {event_id for _, event_id in seen} == set(written) and len(written) == total
