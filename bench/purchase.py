@@ -7,10 +7,12 @@ is timed from ``POST /jogos/compra`` to the game showing in the player's ``/bibl
 
     .venv/bin/python bench/purchase.py [--profile embedded|production|both] [--purchases 1000]
         [--players 200] [--rate R] [--ramp-from 30] [--ramp-to 200] [--ramp-factor 1.15]
-        [--ramp-purchases 600] [--smoke]
+        [--ramp-purchases 600] [--warmup 200] [--smoke]
 
 Every round is offered open-loop at a constant rate (a purchase is sent on schedule whether or
 not earlier ones finished, like wrk2), on the same store:
+0. Warm-up: ``--warmup`` purchases (200, every player's first) at half the latency rate,
+   unmeasured: a fresh store's first purchases run on cold caches, pools and pages.
 1. Latency: ``--purchases`` at ``--rate`` (60/s embedded, 40/s production): p50/p95/p99
    against the profile's p95 ceiling (300 ms embedded, 1 s production).
 2. Capacity: a ramp of ``--ramp-purchases`` per step from ``--ramp-from``/s, x
@@ -20,9 +22,12 @@ not earlier ones finished, like wrk2), on the same store:
    60/s production). Each step also reports CPU milliseconds per purchase for every process of
    the store, and PostgreSQL's and RabbitMQ's when they run on this host (from ``/proc``; their
    figures include whatever else uses those servers meanwhile).
-Then the invariants over every round: completed orders = PSP ledger charges =
-``PurchaseCompleted`` events = library rows, no order pending, no dead letter; the bench fails
-when they do not hold. The last line is JSON. ``--smoke``: embedded, 20 + 40 purchases, seconds.
+Before each round the bench waits until the store is about idle (under 300 ms of CPU a second,
+processes and engines together): a round never pays for the consumers still working off the
+previous one (notifications, projections, popularity). Then the invariants over every round:
+completed orders = PSP ledger charges = ``PurchaseCompleted`` events = library rows, no order
+pending, no dead letter; the bench fails when they do not hold. The last line is JSON.
+``--smoke``: embedded, 10 + 20 + 40 purchases, seconds.
 """
 
 # ruff: noqa: E402
@@ -58,6 +63,7 @@ CAPACITY_BAR = {"embedded": 80.0, "production": 60.0}  # purchases/s sustained, 
 LATENCY_RATE = {"embedded": 60.0, "production": 40.0}  # purchases/s offered, latency round
 LATENCY_CEILING = {"embedded": 0.3, "production": 1.0}  # its p95 ceiling, seconds
 CEILING_P95 = 1.0  # seconds from POST /jogos/compra to the game in /biblioteca: ramp steps
+SETTLED_MS = 300.0  # CPU ms per second, store and engines together: idle enough to measure
 SUSTAINED_SHARE = 0.95  # a ramp step is sustained at >= 95 % of its offered rate
 
 
@@ -234,14 +240,20 @@ async def bench_profile(stack: Stack, profile: str, args: argparse.Namespace) ->
 
         players = list(await asyncio.gather(*(player(i) for i in range(args.players))))
         cpu = CpuMeter(stack)
-        games = await new_games(args.purchases)
         latency_rate = args.rate or LATENCY_RATE[profile]
+        if args.warmup:  # every player's first purchase, at half the rate: caches, pools, pages
+            warm = await new_games(args.warmup)
+            await cpu.settled()
+            await run_load(client, admin, players, warm, args.warmup, latency_rate / 2)
+        games = await new_games(args.purchases)
+        await cpu.settled()
         _, latencies = await run_load(client, admin, players, games, args.purchases, latency_rate)
-        bought = args.purchases
+        bought = args.warmup + args.purchases
         ramp: list[dict[str, Any]] = []
         rate = args.ramp_from
         while rate <= args.ramp_to:
             games = await new_games(args.ramp_purchases)
+            await cpu.settled()  # what the last round left (projections, notifications) is done
             cpu.start()
             wall, round_latencies = await run_load(
                 client, admin, players, games, args.ramp_purchases, rate
@@ -310,23 +322,37 @@ class CpuMeter:
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
-        self._before: dict[str, float] = {}
+        self._before: dict[tuple[str, int], float] = {}
 
     def start(self) -> None:
         self._before = self._sample()
 
+    async def settled(self, timeout: float = 180.0) -> None:
+        """Until the store is about idle: under ``SETTLED_MS`` of CPU in a second (its pollers
+        alone use about a third of that), so no round pays for the backlog of the one before."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.start()
+            await asyncio.sleep(1.0)
+            if self.per(1)["total"] <= SETTLED_MS:
+                return
+        raise RuntimeError(f"the store did not settle within {timeout:.0f} s")
+
     def per(self, purchases: int) -> dict[str, float]:
         after = self._sample()
-        spent = {k: (after[k] - self._before.get(k, 0.0)) * 1000 / purchases for k in after}
+        spent: dict[str, float] = {}
+        for (name, pid), now in after.items():
+            used = now - self._before.get((name, pid), 0.0)
+            spent[name] = spent.get(name, 0.0) + used * 1000 / purchases
         spent["total"] = sum(spent.values())
         return {k: round(v, 1) for k, v in sorted(spent.items(), key=lambda kv: -kv[1])}
 
-    def _sample(self) -> dict[str, float]:
-        seconds: dict[str, float] = {}
-        for name, process in self._stack.processes.items():
-            seconds[name] = _cpu_seconds(process.pid)
+    def _sample(self) -> dict[tuple[str, int], float]:
+        """CPU seconds by (name, pid): a server backend that exits in between is left out of
+        both ends rather than counted negative."""
+        seconds = {(name, p.pid): _cpu_seconds(p.pid) for name, p in self._stack.processes.items()}
         for pid, command in _server_processes():
-            seconds[command] = seconds.get(command, 0.0) + _cpu_seconds(pid)
+            seconds[(command, pid)] = _cpu_seconds(pid)
         return seconds
 
 
@@ -396,10 +422,14 @@ def main() -> None:
     parser.add_argument("--ramp-to", type=float, default=200.0, help="the ramp's last rate")
     parser.add_argument("--ramp-factor", type=float, default=1.15, help="rate x this per step")
     parser.add_argument("--ramp-purchases", type=int, default=600, help="purchases per step")
+    parser.add_argument(
+        "--warmup", type=int, default=200, help="purchases before the latency round, unmeasured"
+    )
     parser.add_argument("--smoke", action="store_true", help="seconds: embedded, tiny, one step")
     args = parser.parse_args()
     if args.smoke:
         args.profile, args.purchases, args.players, args.rate = "embedded", 20, 10, 10.0
+        args.warmup = 10
         args.ramp_from = args.ramp_to = 8.0
         args.ramp_purchases = 40  # a span of 5 s: a few ms of jitter is not a backlog
     profiles = ["embedded", "production"] if args.profile == "both" else [args.profile]
