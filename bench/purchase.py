@@ -6,7 +6,7 @@ databases and a RabbitMQ virtual host of its own). Each player buys distinct gam
 is timed from ``POST /jogos/compra`` to the game showing in the player's ``/biblioteca``.
 
     .venv/bin/python bench/purchase.py [--profile embedded|production|both] [--purchases 1000]
-        [--players 200] [--rate R] [--ramp-from 30] [--ramp-to 200] [--ramp-factor 1.15]
+        [--players 200] [--rate R] [--ramp-from R] [--ramp-to 200] [--ramp-factor 1.15]
         [--ramp-purchases 600] [--warmup 200] [--smoke]
 
 Every round is offered open-loop at a constant rate (a purchase is sent on schedule whether or
@@ -15,7 +15,8 @@ not earlier ones finished, like wrk2), on the same store:
    unmeasured: a fresh store's first purchases run on cold caches, pools and pages.
 1. Latency: ``--purchases`` at ``--rate`` (60/s embedded, 40/s production): p50/p95/p99
    against the profile's p95 ceiling (300 ms embedded, 1 s production).
-2. Capacity: a ramp of ``--ramp-purchases`` per step from ``--ramp-from``/s, x
+2. Capacity: a ramp of ``--ramp-purchases`` per step from ``--ramp-from`` (30/s embedded,
+   20/s production), x
    ``--ramp-factor`` per step, until two steps in a row are not sustained (completions, first
    to last, fall under 95 % of the offered rate, or p95 passes 1 s: a backlog growing; one such
    step can be a hiccup the store recovers from). The capacity is the best sustained step's
@@ -62,6 +63,7 @@ from tests.e2e.stack import Stack, running_stack
 
 CAPACITY_BAR = {"embedded": 80.0, "production": 60.0}  # purchases/s sustained, this machine
 LATENCY_RATE = {"embedded": 60.0, "production": 40.0}  # purchases/s offered, latency round
+RAMP_FROM = {"embedded": 30.0, "production": 20.0}  # purchases/s, the ramp's first step
 LATENCY_CEILING = {"embedded": 0.3, "production": 1.0}  # its p95 ceiling, seconds
 CEILING_P95 = 1.0  # seconds from POST /jogos/compra to the game in /biblioteca: ramp steps
 SETTLED_MS = 300.0  # CPU ms per second, store and engines together: idle enough to measure
@@ -251,7 +253,7 @@ async def bench_profile(stack: Stack, profile: str, args: argparse.Namespace) ->
         _, latencies = await run_load(client, admin, players, games, args.purchases, latency_rate)
         bought = args.warmup + args.purchases
         ramp: list[dict[str, Any]] = []
-        rate, misses = args.ramp_from, 0
+        rate, misses = args.ramp_from or RAMP_FROM[profile], 0
         while rate <= args.ramp_to:
             games = await new_games(args.ramp_purchases)
             await cpu.settled()  # what the last round left (projections, notifications) is done
@@ -420,7 +422,9 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, help="purchases/s offered in the latency round (60 embedded, 40 prod)"
     )
-    parser.add_argument("--ramp-from", type=float, default=30.0, help="the ramp's first rate")
+    parser.add_argument(
+        "--ramp-from", type=float, help="the ramp's first rate (30/s embedded, 20/s production)"
+    )
     parser.add_argument("--ramp-to", type=float, default=200.0, help="the ramp's last rate")
     parser.add_argument("--ramp-factor", type=float, default=1.15, help="rate x this per step")
     parser.add_argument("--ramp-purchases", type=int, default=600, help="purchases per step")
