@@ -16,14 +16,13 @@ not earlier ones finished, like wrk2), on the same store:
 1. Latency: ``--purchases`` at ``--rate`` (60/s embedded, 40/s production): p50/p95/p99
    against the profile's p95 ceiling (300 ms embedded, 1 s production).
 2. Capacity: a ramp of ``--ramp-purchases`` per step from ``--ramp-from`` (30/s embedded,
-   20/s production), x
-   ``--ramp-factor`` per step, until two steps in a row are not sustained (completions, first
-   to last, fall under 95 % of the offered rate, or p95 passes 1 s: a backlog growing; one such
-   step can be a hiccup the store recovers from). The capacity is the best sustained step's
-   completion rate, judged against the profile's bar (80/s embedded,
-   60/s production). Each step also reports CPU milliseconds per purchase for every process of
-   the store, and PostgreSQL's and RabbitMQ's when they run on this host (from ``/proc``; their
-   figures include whatever else uses those servers meanwhile).
+   20/s production), x ``--ramp-factor`` per step, until two steps in a row are not sustained
+   (completions, first to last, fall under 95 % of the offered rate, or p95 passes 1 s: a
+   backlog growing; one such step can be a hiccup the store recovers from). The capacity is
+   the best sustained step's completion rate, judged against the profile's bar (80/s
+   embedded, 60/s production). Each step also reports CPU milliseconds per purchase for every
+   process of the store, and PostgreSQL's and RabbitMQ's when they run on this host (from
+   ``/proc``; their figures include whatever else uses those servers meanwhile).
 Before each round the bench waits until the store is about idle (under 300 ms of CPU a second,
 processes and engines together): a round never pays for the consumers still working off the
 previous one (notifications, projections, popularity). Then the invariants over every round:
