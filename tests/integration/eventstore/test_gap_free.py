@@ -10,6 +10,7 @@ import asyncio
 import random
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -108,23 +109,37 @@ async def _reader(
             return
 
 
-@pytest.mark.parametrize("run", range(4))
-async def test_a_tight_polling_reader_sees_every_event_once_in_order(
-    postgres_url: str, run: int
-) -> None:
-    setup = await connect(postgres_url)  # creates the schema
-    reader_store = await connect(postgres_url)
-    written: list[uuid.UUID] = []
+async def _read_while(
+    url: str, writing: Callable[[], Awaitable[object]]
+) -> list[tuple[int, uuid.UUID]]:
+    """What a reader polling ``position > last`` in a tight loop sees while ``writing()`` runs
+    (started once the schema exists)."""
+    setup = await connect(url)  # creates the schema
+    reader_store = await connect(url)
     seen: list[tuple[int, uuid.UUID]] = []
     done = asyncio.Event()
     try:
         reader = asyncio.create_task(_reader(reader_store, done, seen))
-        await asyncio.gather(*(_writer(postgres_url, 60, run * 100 + w, written) for w in range(8)))
+        await writing()
         done.set()
         await reader
     finally:
         await reader_store.close()
         await setup.close()
+    return seen
+
+
+@pytest.mark.parametrize("run", range(4))
+async def test_a_tight_polling_reader_sees_every_event_once_in_order(
+    postgres_url: str, run: int
+) -> None:
+    written: list[uuid.UUID] = []
+    seen = await _read_while(
+        postgres_url,
+        lambda: asyncio.gather(
+            *(_writer(postgres_url, 60, run * 100 + w, written) for w in range(8))
+        ),
+    )
 
     positions = [p for p, _ in seen]
     assert positions == sorted(positions), "the reader saw positions out of order"
@@ -141,13 +156,9 @@ async def test_writers_in_separate_processes_leave_no_gap(postgres_url: str, run
     """Eight writer processes append through the store (no group commit spans processes:
     they queue on the head lock), while in-process writers commit late on purpose; a reader
     polling ``position > last`` sees every event once, in order."""
-    setup = await connect(postgres_url)  # creates the schema
-    reader_store = await connect(postgres_url)
     written: list[uuid.UUID] = []
-    seen: list[tuple[int, uuid.UUID]] = []
-    done = asyncio.Event()
-    try:
-        reader = asyncio.create_task(_reader(reader_store, done, seen))
+
+    async def writing() -> None:
         children = [
             await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -163,12 +174,9 @@ async def test_writers_in_separate_processes_leave_no_gap(postgres_url: str, run
         outputs = await asyncio.gather(*(c.communicate() for c in children), *late)
         for child, output in zip(children, outputs, strict=False):
             assert child.returncode == 0
-            written += [uuid.UUID(line) for line in output[0].decode().split()]
-        done.set()
-        await reader
-    finally:
-        await reader_store.close()
-        await setup.close()
+            written.extend(uuid.UUID(line) for line in output[0].decode().split())
+
+    seen = await _read_while(postgres_url, writing)
 
     total = 8 * 60 + 2 * 30
     positions = [p for p, _ in seen]
