@@ -105,7 +105,8 @@ class GenerationReader:
             found = searcher.search(q, query.size, True, field, offset, order)
         else:
             found = searcher.search(q, query.size, True, None, offset)
-        items = [_hit(searcher, addr, key, terms, query.sort) for key, addr in found.hits]
+        match = text.Matcher(terms)  # shared by the page's hits: they repeat words
+        items = [_hit(searcher, addr, key, match, query.sort) for key, addr in found.hits]
         return items, int(found.count)
 
     @staticmethod
@@ -143,7 +144,9 @@ class GenerationReader:
             return _create_current(self._root)
 
 
-def _hit(searcher: Any, addr: Any, key: Any, terms: list[str], sort: str) -> SearchHit:
+def _hit(
+    searcher: Any, addr: Any, key: Any, terms: list[str] | text.Matcher, sort: str
+) -> SearchHit:
     score = float(key) if sort == "relevance" else 0.0
     return ts.to_hit(searcher.doc(addr).to_dict(), score, terms)
 

@@ -74,12 +74,15 @@ def to_document(doc: GameDocument, popularity: int) -> tantivy.Document:
     return out
 
 
-def to_hit(stored: dict[str, list[Any]], score: float, terms: list[str]) -> SearchHit:
+def to_hit(
+    stored: dict[str, list[Any]], score: float, terms: list[str] | text.Matcher
+) -> SearchHit:
     """A search hit from a stored document, highlighted against the query terms."""
     title = stored["title"][0]
     mark = None
-    if terms:
-        mark = text.highlight(title, terms) or text.highlight(stored["description"][0], terms)
+    match = terms if isinstance(terms, text.Matcher) else text.Matcher(terms)
+    if match.terms:
+        mark = text.highlight(title, match) or text.highlight(stored["description"][0], match)
     return SearchHit(
         id=stored["id"][0], title=title, genres=list(stored.get("genres", [])),
         platforms=list(stored.get("platforms", [])), price_cents=stored["price_cents"][0],
