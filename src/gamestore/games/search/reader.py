@@ -46,11 +46,12 @@ class GenerationReader:
         self._name: str | None = None
         self._index: tantivy.Index | None = None
         self._meta_stamp: int = -1
+        self._current_stamp: int = -1
 
     def refresh(self) -> tantivy.Index:
         """The index to query, reopened or reloaded if another process changed it."""
         with self._lock:
-            name = self.pinned or self._current()
+            name = self.pinned or self._live()
             if name != self._name or self._index is None:
                 self._index, self._name = _open(self._root / name / "index"), name
                 self._meta_stamp = -1
@@ -135,6 +136,14 @@ class GenerationReader:
         searcher = index.searcher()
         found = searcher.search(q, limit, False, weight_by_field="popularity")
         return [_hit(searcher, addr, score, [], "relevance") for score, addr in found.hits]
+
+    def _live(self) -> str:
+        """The live generation's name; ``CURRENT`` is read again only when it was replaced."""
+        stamp = _stamp(self._root / CURRENT)
+        if stamp != self._current_stamp or self._name is None:
+            self._current_stamp = stamp
+            return self._current()
+        return self._name
 
     def _current(self) -> str:
         path = self._root / CURRENT
