@@ -37,6 +37,8 @@ from gamestore.platform.logs import get_logger
 log = get_logger(__name__)
 T = TypeVar("T")
 WRITER_HEAP_BYTES = 64 * 1024 * 1024
+# a rebuild commits once, at the swap: 100,000 games then fit in one segment, not two
+REBUILD_HEAP_BYTES = 128 * 1024 * 1024
 
 
 class EmbeddedSearch(SearchIndex):
@@ -50,6 +52,7 @@ class EmbeddedSearch(SearchIndex):
         self._writer: tantivy.IndexWriter | None = None
         self._versions: VersionTable | None = None
         self._generation: str | None = None
+        self._uncommitted = False
         self._closed = False
 
     @classmethod
@@ -135,7 +138,8 @@ class EmbeddedSearch(SearchIndex):
         if name != self._generation:  # first write, or a rebuild swapped generations
             self._close_writer()
         if self._writer is None or self._versions is None:
-            self._writer = index.writer(WRITER_HEAP_BYTES, 1)
+            heap = WRITER_HEAP_BYTES if self._reader.pinned is None else REBUILD_HEAP_BYTES
+            self._writer = index.writer(heap, 1)
             self._versions = VersionTable(self._reader.directory(name) / "versions.db")
             self._generation = name
         return self._writer, self._versions
@@ -180,11 +184,23 @@ class EmbeddedSearch(SearchIndex):
             self._commit(writer)
 
     def _commit(self, writer: tantivy.IndexWriter) -> None:
+        """Make the writes searchable; a rebuild's wait for the swap (:meth:`finish_rebuild`).
+
+        A rebuild's generation is read by nobody before the swap, and abandoned if this process
+        stops first; committing once makes its segments few and large, so queries on it are
+        faster than after a commit per batch (merges leave several segments).
+        """
+        if self._reader.pinned is not None:
+            self._uncommitted = True
+            return
         writer.commit()
         self._reader.reload()  # this process reads its own write at once
 
     def _close_writer(self) -> None:
         if self._writer is not None:
+            if self._uncommitted:
+                self._writer.commit()
+                self._uncommitted = False
             self._writer.wait_merging_threads()
             self._writer = None
         if self._versions is not None:
