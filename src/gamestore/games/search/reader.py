@@ -101,12 +101,12 @@ class GenerationReader:
     @staticmethod
     def page(prepared: Prepared, query: SearchQuery) -> tuple[list[SearchHit], int]:
         """The requested page of hits and the exact number of matches."""
-        searcher, q, _, terms = prepared
+        searcher, q, matches, terms = prepared
         offset = (query.page - 1) * query.size
         found: Any
-        if query.sort in SORT_FIELDS:
+        if query.sort in SORT_FIELDS:  # ordered by a field: the same matches, no scores needed
             field, order = SORT_FIELDS[query.sort]
-            found = searcher.search(q, query.size, True, field, offset, order)
+            found = searcher.search(matches, query.size, True, field, offset, order)
         else:
             found = searcher.search(q, query.size, True, None, offset)
         match = text.Matcher(terms)  # shared by the page's hits: they repeat words
