@@ -20,8 +20,9 @@ freshness of an update. Everything in one process, in a temporary data directory
 
     .venv/bin/python bench/search.py [--games 100000] [--rounds 30] [--probes 100] [--smoke]
 
-Judged by the engine's p95 against a 2 ms bar (and the API's against 5 ms). Human table, then
-the last line is JSON ("ratio": engine p95 / bar). ``--smoke``: 500 games, seconds.
+Human table, then the last line is JSON. Its ``ratio`` is the worse of engine p95 / 2 ms and API
+p95 / 5 ms (the bars at 100,000 games): at most ``bar`` (1.0) meets both. ``--smoke`` runs
+every step on 500 games in seconds, to show the bench still works (its figures judge nothing).
 """
 
 # ruff: noqa: E402
@@ -60,8 +61,9 @@ from gamestore.platform.bus.embedded import checkpoint_name
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NO_STREAM, EventStore, connect
 
-ENGINE_P95_BAR_MS = 2.0  # index.search over 100,000 games, the query mix below
-API_P95_BAR_MS = 5.0  # GET /jogos/busca, the same queries
+ENGINE_P95_BAR_MS = 2.0
+API_P95_BAR_MS = 5.0
+SMOKE = {"games": 500, "indexer_events": 200, "rounds": 2, "probes": 3}
 
 QUERIES: list[dict[str, Any]] = [
     {"q": "witcher"},
@@ -251,11 +253,16 @@ async def bench(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     finally:
         await store.close()
     api_q, engine_q, fresh_q = quantiles(api), quantiles(engine), quantiles(fresh)
+    engine_ratio = engine_q["p95"] / ENGINE_P95_BAR_MS
+    api_ratio = api_q["p95"] / API_P95_BAR_MS
     return {
         "bench": "search",
-        "ratio": round(engine_q["p95"] / ENGINE_P95_BAR_MS, 2),
-        "bar": {"engine_p95_ms": ENGINE_P95_BAR_MS, "api_p95_ms": API_P95_BAR_MS},
-        "api_p95_vs_bar": round(api_q["p95"] / API_P95_BAR_MS, 2),
+        "smoke": args.smoke,
+        "ratio": round(max(engine_ratio, api_ratio), 3),
+        "bar": 1.0,
+        "engine_p95_ratio": round(engine_ratio, 3),
+        "api_p95_ratio": round(api_ratio, 3),
+        "bars_ms": {"engine_p95": ENGINE_P95_BAR_MS, "api_p95": API_P95_BAR_MS},
         "games": args.games,
         "append_events_per_s": round(args.games / appended),
         "indexer_events": first,
@@ -291,6 +298,11 @@ def report(result: dict[str, Any]) -> None:
             ("index.search (same queries)", ms(engine)),
             ("API / engine", f"p50 {result['overhead_p50']}x  p95 {result['overhead_p95']}x"),
             (f"freshness ({result['probes']} renames)", ms(fresh)),
+            (
+                "p95 against the bars",
+                f"engine {result['engine_p95_ratio']}x of {ENGINE_P95_BAR_MS} ms, "
+                f"API {result['api_p95_ratio']}x of {API_P95_BAR_MS} ms",
+            ),
         ]
     )
 
@@ -301,10 +313,11 @@ def main() -> None:
     parser.add_argument("--indexer-events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=30, help="Passes over the query mix.")
     parser.add_argument("--probes", type=int, default=100, help="Renames timed for freshness.")
-    parser.add_argument("--smoke", action="store_true", help="seconds: 500 games, 2 rounds")
+    parser.add_argument("--smoke", action="store_true", help="Every step on 500 games.")
     args = parser.parse_args()
     if args.smoke:
-        args.games, args.indexer_events, args.rounds, args.probes = 500, 200, 2, 5
+        for name, value in SMOKE.items():
+            setattr(args, name, value)
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         result = asyncio.run(bench(args, Path(tmp)))
     report(result)

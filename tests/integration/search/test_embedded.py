@@ -10,10 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import tantivy
 
-from gamestore.games.search import SearchQuery, open_search
+from gamestore.games.search import SearchQuery, open_search, text
 from gamestore.games.search.embedded import EmbeddedSearch
-from tests.integration.search.catalog import CATALOG
+from tests.integration.search.catalog import CATALOG, truth
 
 WRITER = """
 import asyncio, sys
@@ -166,3 +167,37 @@ async def test_a_second_rebuild_removes_generations_nobody_reads(tmp_path: Path)
         assert (await live.search(SearchQuery())).total == len(CATALOG)
     finally:
         await live.close()
+
+
+def schema_before_the_facets_field() -> tantivy.Schema:
+    """The index schema as built before genres and platforms were also ``facets`` terms."""
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in ("title", "description"):
+        sb.add_text_field(name, stored=True, tokenizer_name=text.FOLDED)
+    sb.add_text_field("keywords", tokenizer_name=text.FOLDED)
+    sb.add_text_field("stems_en", tokenizer_name=text.STEM_EN)
+    sb.add_text_field("stems_pt", tokenizer_name=text.STEM_PT)
+    for facet in ("genres", "platforms"):
+        sb.add_text_field(facet, stored=True, fast=True, tokenizer_name="raw")
+    for key in ("genre_key", "platform_key", "tag_key"):
+        sb.add_text_field(key, tokenizer_name=text.KEYWORD, index_option="basic")
+    for number in ("price_cents", "release", "popularity", "version"):
+        sb.add_integer_field(number, stored=True, indexed=True, fast=True)
+    return sb.build()
+
+
+async def test_an_index_from_before_the_facets_field_still_counts_facets(tmp_path: Path) -> None:
+    root = tmp_path / "search"
+    (root / "gen-1" / "index").mkdir(parents=True)
+    (root / "CURRENT").write_text("gen-1")
+    tantivy.Index(schema_before_the_facets_field(), str(root / "gen-1" / "index"))
+    index = await EmbeddedSearch.open(root)
+    try:
+        await index.upsert_many(CATALOG)
+        result = await index.search(SearchQuery(genre="RPG", size=100))
+        expected_ids, expected_facets = truth(lambda d: "RPG" in d.genres)
+        assert {hit.id for hit in result.items} == expected_ids
+        assert result.facets == expected_facets
+    finally:
+        await index.close()

@@ -39,6 +39,34 @@ def test_matches(word: str, term: str, hit: bool) -> None:
     assert text.matches(word, [term]) is hit
 
 
+def _edits(a: str, b: str) -> int:
+    """Damerau (adjacent transposition) distance, the textbook table."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_typo_check_agrees_with_the_edit_distance() -> None:
+    words = "a ab ba abc acb abab baba witcher witcer wticher switch witch aventura adventure"
+    words += " frozen broken xyzzy"
+    for a in ["", *words.split()]:
+        for b in ["", *words.split()]:
+            for limit in (1, 2):
+                assert text._within(a, b, limit) is (_edits(a, b) <= limit), (a, b, limit)
+
+
+def test_a_matcher_shared_by_a_page_highlights_like_a_fresh_one() -> None:
+    shared = text.Matcher(["witcer", "hunt"])
+    for title in ["The Witcher 3", "Wild Hunt", "Witcher Witcher", "Nothing"]:
+        assert text.highlight(title, shared) == text.highlight(title, ["witcer", "hunt"])
+
+
 def test_highlight_escapes_and_marks() -> None:
     assert text.highlight("Tom & <Jerry>", ["jerry"]) == "Tom &amp; &lt;<em>Jerry</em>&gt;"
     assert text.highlight("nothing here", ["witcher"]) is None

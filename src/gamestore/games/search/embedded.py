@@ -12,10 +12,11 @@ Every other process only reads, and picks up new commits (``meta.json`` changes)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,6 +37,8 @@ from gamestore.platform.logs import get_logger
 log = get_logger(__name__)
 T = TypeVar("T")
 WRITER_HEAP_BYTES = 64 * 1024 * 1024
+# a rebuild commits once, at the swap: 100,000 games then fit in one segment, not two
+REBUILD_HEAP_BYTES = 128 * 1024 * 1024
 
 
 class EmbeddedSearch(SearchIndex):
@@ -45,9 +48,11 @@ class EmbeddedSearch(SearchIndex):
         self._root = root
         self._reader = GenerationReader(root, generation)
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-writer")
+        self._counts = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-facets")
         self._writer: tantivy.IndexWriter | None = None
         self._versions: VersionTable | None = None
         self._generation: str | None = None
+        self._uncommitted = False
         self._closed = False
 
     @classmethod
@@ -73,14 +78,7 @@ class EmbeddedSearch(SearchIndex):
         await self._write(lambda: self._count(dict(deltas)))
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        checked = query.validated()
-        prepared = await asyncio.to_thread(self._reader.prepare, checked)
-        # the engine releases the GIL: the page and the facet counts are computed in parallel
-        (items, total), facets = await asyncio.gather(
-            asyncio.to_thread(self._reader.page, prepared, checked),
-            asyncio.to_thread(self._reader.facets, prepared),
-        )
-        return SearchResult(items, total, checked.page, checked.size, facets)
+        return await asyncio.to_thread(self._search, query.validated())
 
     async def popular(self, limit: int) -> list[SearchHit]:
         return await asyncio.to_thread(self._reader.popular, _limit(limit))
@@ -117,6 +115,18 @@ class EmbeddedSearch(SearchIndex):
         self._closed = True
         await self._write(self._close_writer)
         self._writes.shutdown(wait=True)
+        self._counts.shutdown(wait=True)
+
+    def _search(self, query: SearchQuery) -> SearchResult:
+        """The page here and the facet counts on another thread meanwhile (the engine releases
+        the GIL); one hop from the event loop, which costs more than the smaller queries."""
+        prepared = self._reader.prepare(query)
+        facets: Future[dict[str, dict[str, int]]] | None = None
+        with contextlib.suppress(RuntimeError):  # closed: counted here instead
+            facets = self._counts.submit(self._reader.facets, prepared)
+        items, total = self._reader.page(prepared, query)
+        counts = facets.result() if facets else self._reader.facets(prepared)
+        return SearchResult(items, total, query.page, query.size, counts)
 
     # -- writer side (runs on the single writer thread) --
 
@@ -128,7 +138,8 @@ class EmbeddedSearch(SearchIndex):
         if name != self._generation:  # first write, or a rebuild swapped generations
             self._close_writer()
         if self._writer is None or self._versions is None:
-            self._writer = index.writer(WRITER_HEAP_BYTES, 1)
+            heap = WRITER_HEAP_BYTES if self._reader.pinned is None else REBUILD_HEAP_BYTES
+            self._writer = index.writer(heap, 1)
             self._versions = VersionTable(self._reader.directory(name) / "versions.db")
             self._generation = name
         return self._writer, self._versions
@@ -173,11 +184,23 @@ class EmbeddedSearch(SearchIndex):
             self._commit(writer)
 
     def _commit(self, writer: tantivy.IndexWriter) -> None:
+        """Make the writes searchable; a rebuild's wait for the swap (:meth:`finish_rebuild`).
+
+        A rebuild's generation is read by nobody before the swap, and abandoned if this process
+        stops first; committing once makes its segments few and large, so queries on it are
+        faster than after a commit per batch (merges leave several segments).
+        """
+        if self._reader.pinned is not None:
+            self._uncommitted = True
+            return
         writer.commit()
         self._reader.reload()  # this process reads its own write at once
 
     def _close_writer(self) -> None:
         if self._writer is not None:
+            if self._uncommitted:
+                self._writer.commit()
+                self._uncommitted = False
             self._writer.wait_merging_threads()
             self._writer = None
         if self._versions is not None:

@@ -1,8 +1,9 @@
 """The embedded engine's schema, documents and queries (tantivy).
 
 Text fields use the folding analyzer (lowercase + ASCII folding) so "pokemon" finds "Pokémon";
-English and Portuguese stemmed copies add recall. Genres and platforms are kept twice: raw in a
-fast field for facet counts, folded for filters.
+English and Portuguese stemmed copies add recall. Genres and platforms are kept three times: raw
+(stored, and a fast field), folded for filters, and as ``genres:<raw>`` / ``platforms:<raw>``
+terms of one ``facets`` field, whose postings count every facet in one pass over the matches.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ STEM_FIELDS = {"stems_en": text.STEM_EN, "stems_pt": text.STEM_PT}
 TYPO_BOOST = 0.3
 PREFIX_BOOST = 0.5
 STEM_BOOST = 0.5
+FACETS = "facets"
 
 
 def build_schema() -> tantivy.Schema:
@@ -35,6 +37,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(name, tokenizer_name=analyzer)
     for facet in ("genres", "platforms"):
         sb.add_text_field(facet, stored=True, fast=True, tokenizer_name="raw")
+    sb.add_text_field(FACETS, tokenizer_name="raw", index_option="basic")
     for key in ("genre_key", "platform_key", "tag_key"):
         sb.add_text_field(key, tokenizer_name=text.KEYWORD, index_option="basic")
     for number in ("price_cents", "release", "popularity", "version"):
@@ -62,6 +65,7 @@ def to_document(doc: GameDocument, popularity: int) -> tantivy.Document:
     for field, values in (("genres", doc.genres), ("platforms", doc.platforms)):
         for value in values:
             out.add_text(field, value)
+            out.add_text(FACETS, facet_term(field, value))
     for field, values in (
         ("genre_key", doc.genres), ("platform_key", doc.platforms), ("tag_key", doc.tags)
     ):  # fmt: skip
@@ -74,12 +78,20 @@ def to_document(doc: GameDocument, popularity: int) -> tantivy.Document:
     return out
 
 
-def to_hit(stored: dict[str, list[Any]], score: float, terms: list[str]) -> SearchHit:
+def facet_term(field: str, value: str) -> str:
+    """The ``facets`` field's term for a genre or platform."""
+    return f"{field}:{value}"
+
+
+def to_hit(
+    stored: dict[str, list[Any]], score: float, terms: list[str] | text.Matcher
+) -> SearchHit:
     """A search hit from a stored document, highlighted against the query terms."""
     title = stored["title"][0]
     mark = None
-    if terms:
-        mark = text.highlight(title, terms) or text.highlight(stored["description"][0], terms)
+    match = terms if isinstance(terms, text.Matcher) else text.Matcher(terms)
+    if match.terms:
+        mark = text.highlight(title, match) or text.highlight(stored["description"][0], match)
     return SearchHit(
         id=stored["id"][0], title=title, genres=list(stored.get("genres", [])),
         platforms=list(stored.get("platforms", [])), price_cents=stored["price_cents"][0],
@@ -87,19 +99,25 @@ def to_hit(stored: dict[str, list[Any]], score: float, terms: list[str]) -> Sear
     )  # fmt: skip
 
 
-def text_query(schema: tantivy.Schema, terms: list[str]) -> Query:
-    """Any term matching exactly (BM25), by a stem, by prefix or within a typo distance."""
+def text_query(schema: tantivy.Schema, terms: list[str], scored: bool = True) -> Query:
+    """Any term matching exactly (BM25), by a stem, by prefix or within a typo distance.
+
+    Unscored (``scored=False``, for counting the matches), the same documents are matched with
+    fewer clauses: an exact match is also a prefix and a typo match, so its clause is left out
+    wherever one of those is there.
+    """
     if not terms:
         return Query.all_query()
-    clauses = [(Occur.Should, _term_query(schema, term)) for term in terms]
+    clauses = [(Occur.Should, _term_query(schema, term, scored)) for term in terms]
     return Query.boolean_query(clauses)
 
 
-def _term_query(schema: tantivy.Schema, term: str) -> Query:
+def _term_query(schema: tantivy.Schema, term: str, scored: bool) -> Query:
     parts: list[Query] = []
     distance = text.typo_distance(term)
     for field, boost in TEXT_FIELDS.items():
-        parts.append(Query.boost_query(Query.term_query(schema, field, term), boost))
+        if scored or not (distance or len(term) >= 2):
+            parts.append(Query.boost_query(Query.term_query(schema, field, term), boost))
         if distance:
             fuzzy = Query.fuzzy_term_query(schema, field, term, distance, True, False)
             parts.append(Query.boost_query(fuzzy, TYPO_BOOST * boost))
@@ -112,9 +130,11 @@ def _term_query(schema: tantivy.Schema, term: str) -> Query:
     return Query.boolean_query([(Occur.Should, part) for part in parts])
 
 
-def search_query(schema: tantivy.Schema, query: SearchQuery, terms: list[str]) -> Query:
+def search_query(
+    schema: tantivy.Schema, query: SearchQuery, terms: list[str], scored: bool = True
+) -> Query:
     """The text query restricted by the query's filters."""
-    clauses = [(Occur.Must, text_query(schema, terms))]
+    clauses = [(Occur.Must, text_query(schema, terms, scored))]
     if query.genre:
         clauses.append((Occur.Must, _keyword(schema, "genre_key", query.genre)))
     if query.platform:

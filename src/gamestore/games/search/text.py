@@ -67,14 +67,36 @@ def matches(word: str, query_terms: list[str]) -> bool:
     return False
 
 
-def highlight(text: str, query_terms: list[str]) -> str | None:
+class Matcher:
+    """:func:`matches` for one query, remembering each word's answer: the hits of a page
+    repeat most of their words, and the typo check is the costly part."""
+
+    def __init__(self, query_terms: list[str]) -> None:
+        self.terms = query_terms
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, word: str) -> bool:
+        hit = self._seen.get(word)
+        if hit is None:
+            hit = self._seen[word] = matches(word, self.terms)
+        return hit
+
+
+def highlight(text: str, query_terms: list[str] | Matcher) -> str | None:
     """``text`` HTML-escaped with matching words in ``<em>``, cut to a fragment; None if none."""
-    tokens = analyzer(FOLDED).pre_tokenize(text).tokens
-    spans = [(t.char_offset_from, t.char_offset_to) for t in tokens if matches(t.text, query_terms)]
+    match = query_terms if isinstance(query_terms, Matcher) else Matcher(query_terms)
+    spans: list[tuple[int, int]] = []
+    start, end = 0, len(text)
+    for token in analyzer(FOLDED).pre_tokenize(text).tokens:
+        if spans and token.char_offset_from >= end:
+            break  # past the fragment: no later word can be marked
+        if match(token.text):
+            spans.append((token.char_offset_from, token.char_offset_to))
+            if len(spans) == 1:
+                start = max(0, spans[0][0] - FRAGMENT_CHARS // 4)
+                end = min(len(text), start + FRAGMENT_CHARS)
     if not spans:
         return None
-    start = max(0, spans[0][0] - FRAGMENT_CHARS // 4)
-    end = min(len(text), start + FRAGMENT_CHARS)
     out, cursor = [], start
     for begin, finish in spans:
         if begin < cursor or finish > end:
@@ -90,6 +112,9 @@ def _within(a: str, b: str, limit: int) -> bool:
     """Damerau (adjacent transposition) edit distance of ``a`` and ``b`` is at most ``limit``."""
     if abs(len(a) - len(b)) > limit:
         return False
+    a, b = _strip_common_ends(a, b)
+    if not a or not b:
+        return max(len(a), len(b)) <= limit
     prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
@@ -103,3 +128,14 @@ def _within(a: str, b: str, limit: int) -> bool:
             return False
         prev2, prev = prev, cur
     return prev[-1] <= limit
+
+
+def _strip_common_ends(a: str, b: str) -> tuple[str, str]:
+    """``a`` and ``b`` without their common prefix and suffix (which cost no edits)."""
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return a[head : len(a) - tail], b[head : len(b) - tail]
