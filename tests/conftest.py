@@ -18,6 +18,11 @@ import pytest
 from gamestore.platform.config import Settings, scheme
 
 REQUIRE_SERVICES = os.environ.get("GAMESTORE_REQUIRE_SERVICES") == "1"
+
+# Tests open fresh databases the way the embedded profile does: whatever opens one migrates it
+# to head first. Production processes only check, and refuse a schema behind their code:
+# tests/integration/test_migrations.py sets this to 0 to prove that rule.
+os.environ.setdefault("GAMESTORE_MIGRATE_ON_START", "1")
 POSTGRES_URL = os.environ.get(
     "GAMESTORE_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
 )

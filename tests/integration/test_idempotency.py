@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine
 from gamestore.platform.http import ProblemError
 from gamestore.platform.idempotency import (
     Finish,
@@ -38,7 +38,8 @@ ROUTE = "POST /things"
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
-    await create_tables(engine, metadata)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
     yield engine
     await engine.dispose()
 

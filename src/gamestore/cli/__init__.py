@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gamestore.cli import admin, dlq, events
+from gamestore.cli.migrate import migrate
 from gamestore.cli.reindex import reindex
 from gamestore.cli.seed import seed
 from gamestore.cli.serve import serve
@@ -23,6 +24,7 @@ app.command()(up)
 app.command()(serve)
 app.command()(status)
 app.command()(trace)
+app.command()(migrate)
 app.command()(seed)
 app.command()(reindex)
 app.add_typer(events.app, name="events")

@@ -15,8 +15,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.cli.common import console, error_console
+from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import connect
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.outbox import OutboxRelay
@@ -24,7 +25,7 @@ from gamestore.users.accounts import Accounts
 from gamestore.users.domain import User
 from gamestore.users.passwords import passwords_for
 from gamestore.users.schemas import UserCreate
-from gamestore.users.tables import metadata, outbox
+from gamestore.users.tables import outbox
 
 app = typer.Typer(help="Administrator accounts.", no_args_is_help=True)
 log = get_logger("admin")
@@ -32,9 +33,10 @@ log = get_logger("admin")
 
 async def make_admin(settings: Settings, body: UserCreate) -> tuple[User, bool]:
     """Create or promote the admin in the users database, then try to relay its event."""
-    engine = create_engine(settings.database_url("users"))
+    url = settings.database_url("users")
+    engine = create_engine(url)
     try:
-        await create_tables(engine, metadata)
+        await ensure_schema(engine, "users", migrate=migrates_on_start(url, settings))
         accounts = Accounts(engine, passwords_for(settings))
         result = await accounts.make_admin(str(body.email), body.password, body.name)
         await _relay(engine, settings)

@@ -21,9 +21,10 @@ from gamestore.cli.common import console
 from gamestore.games.catalog import Catalog
 from gamestore.games.demo import demo_games
 from gamestore.games.domain import TitleTaken
-from gamestore.games.tables import games, metadata
+from gamestore.games.tables import games
+from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine
 from gamestore.platform.logs import get_logger
 
 log = get_logger("seed")
@@ -74,10 +75,11 @@ async def listed_games(engine: AsyncEngine) -> int:
 
 
 async def open_games_database(settings: Settings) -> AsyncEngine:
-    """The games database with its tables (created if this is the first use)."""
+    """The games database, its schema at head (migrated here where processes may migrate)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url("games"))
-    await create_tables(engine, metadata)
+    url = settings.database_url("games")
+    engine = create_engine(url)
+    await ensure_schema(engine, "games", migrate=migrates_on_start(url, settings))
     return engine
 
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from gamestore.cli.common import console, error_console
+from gamestore.cli.migrate import migrate_databases
 from gamestore.cli.seed import run_seed
 from gamestore.platform.config import Settings
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
@@ -96,7 +97,8 @@ def up(
     grace: float = typer.Option(10.0, help="Seconds each process gets to stop before SIGKILL."),
     demo: bool = typer.Option(False, "--demo", help="Seed demo games if the catalog is empty."),
 ) -> None:
-    """Start every enabled process, restart any that crash, stop them all on Ctrl-C."""
+    """Migrate every database, start every enabled process, restart any that crash, stop them
+    all on Ctrl-C."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +111,10 @@ def up(
     if taken is not None:
         error_console().print(f"Cannot start GameStore: {taken}. Nothing was started.")
         raise typer.Exit(1)
+    migrated = asyncio.run(migrate_databases(settings, []))  # processes only check theirs
+    for result in migrated:
+        if result.url is not None and result.before != result.after:
+            console().print(f"Migrated {result.describe()}")
     if demo:
         asyncio.run(run_seed(settings, DEMO_GAMES, 42, only_if_empty=True))
     if not specs:

@@ -25,7 +25,7 @@ from gamestore.games.orders_api import router as orders_router
 from gamestore.games.saga import EVENT_TYPES, GROUP, PurchaseSaga
 from gamestore.games.search import SearchIndex, open_search
 from gamestore.games.search_api import router as search_router
-from gamestore.games.tables import idempotency_keys, metadata, outbox
+from gamestore.games.tables import idempotency_keys, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
@@ -89,9 +89,7 @@ async def build(
     the purchase saga's bus consumer (the process does; most tests call the saga directly).
     """
     async with contextlib.AsyncExitStack() as stack:
-        storage = await stack.enter_async_context(
-            service_storage(settings, "games", metadata, outbox.table)
-        )
+        storage = await stack.enter_async_context(service_storage(settings, "games", outbox.table))
         wake = storage.relay.wake
         catalog = Catalog(storage.engine, on_commit=wake)
         libraries = Libraries(storage.engine)

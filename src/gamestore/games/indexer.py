@@ -37,9 +37,10 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.games.search import GameDocument, SearchIndex, open_search
+from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
-from gamestore.platform.db import Upsert, create_engine, create_tables, ping
+from gamestore.platform.db import Upsert, create_engine, ping
 from gamestore.platform.eventstore import RecordedEvent, connect
 from gamestore.platform.health import depend_on
 from gamestore.platform.inbox import claim, inbox_table
@@ -195,9 +196,10 @@ async def purchase_counts(engine: AsyncEngine) -> dict[str, int]:
 
 
 async def open_indexer_database(settings: Settings) -> AsyncEngine:
-    """The indexer's own database (inbox and purchase tally), its tables created."""
-    engine = create_engine(settings.database_url("indexer"))
-    await create_tables(engine, metadata)
+    """The indexer's own database (inbox and purchase tally), its schema at head."""
+    url = settings.database_url("indexer")
+    engine = create_engine(url)
+    await ensure_schema(engine, "indexer", migrate=migrates_on_start(url, settings))
     return engine
 
 

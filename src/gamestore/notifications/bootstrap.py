@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamestore.notifications.api import router
 from gamestore.notifications.domain import EVENT_TYPES
 from gamestore.notifications.notifier import GROUP, Notifier
-from gamestore.notifications.tables import metadata, outbox
+from gamestore.notifications.tables import outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
@@ -56,7 +56,7 @@ async def build(
 
     ``verifier`` defaults to one that fetches the users service's JWKS.
     """
-    async with service_storage(settings, "notifier", metadata, outbox.table) as storage:
+    async with service_storage(settings, "notifier", outbox.table) as storage:
         notifier = Notifier(storage.engine, on_commit=storage.relay.wake)
         app = _app(verifier or users_jwks_verifier(storage.revocations), notifier)
         yield NotifierService(app, storage.engine, storage.store, storage.relay, notifier)

@@ -33,7 +33,7 @@ from gamestore.payments.domain import PAYMENT_EVENTS, PAYMENT_REQUESTED
 from gamestore.payments.errors import install_error_handlers
 from gamestore.payments.orders import ORDER_CREATED, Orders, record_order
 from gamestore.payments.projection import PaymentsView
-from gamestore.payments.tables import idempotency_keys, metadata, outbox
+from gamestore.payments.tables import idempotency_keys, outbox
 from gamestore.payments.webhook_function import already_applied
 from gamestore.payments.webhooks import (
     WebhookInbox,
@@ -157,7 +157,7 @@ async def build(
     JWKS, ``webhook_secrets`` to :func:`configured_secrets`."""
     async with contextlib.AsyncExitStack() as stack:
         storage = await stack.enter_async_context(
-            service_storage(settings, "payments", metadata, outbox.table)
+            service_storage(settings, "payments", outbox.table)
         )
         queue = await open_queue(settings)
         stack.push_async_callback(queue.close)

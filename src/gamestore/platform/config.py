@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # how long one step of a loop (a delivery, a relay pass) may take without progress before
     # the process says it is stuck (/healthz 503) and the supervisor restarts it
     loop_stall_seconds: float = Field(default=120.0, gt=0)
+    # whether a process upgrades its databases' schemas itself when it starts; unset, only
+    # SQLite (embedded) databases are: in production `gamestore migrate` runs first, and a
+    # process whose schema is behind its code refuses to start (src/gamestore/migrations)
+    migrate_on_start: bool | None = None
 
     @cached_property
     def event_store_url(self) -> str:

@@ -16,17 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     CursorResult,
     DateTime,
-    MetaData,
     Table,
     TextClause,
     TypeDecorator,
     bindparam,
     event,
     exc,
-    inspect,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -120,32 +117,6 @@ async def ping(engine: AsyncEngine) -> None:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
-
-
-_SCHEMA_LOCK = 0x6773_0000  # PostgreSQL advisory lock: one process creates tables at a time
-
-
-async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Create the tables of ``metadata`` that do not exist yet — safe at every start, and when
-    several processes (a service and a CLI command, two replicas) start at once."""
-    async with engine.begin() as conn:
-        if not is_sqlite(engine):
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        await conn.run_sync(metadata.create_all)
-        await conn.run_sync(_add_missing_columns, metadata)
-
-
-def _add_missing_columns(conn: Connection, metadata: MetaData) -> None:
-    """Add the nullable columns a table created by an earlier version lacks (the only change
-    the schemas have had since: an event's ``traceparent``). Any other difference is left
-    for a real migration."""
-    inspector = inspect(conn)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable and column.server_default is None:
-                kind = column.type.compile(dialect=conn.dialect)
-                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
 
 class UtcDateTime(TypeDecorator[datetime]):

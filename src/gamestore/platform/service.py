@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import MetaData, Table
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
+from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.bus import BatchHandler, EventBus, EventHandler, connect_bus
 from gamestore.platform.bus.model import one_at_a_time
 from gamestore.platform.config import EMBEDDED, SERVICE_PORTS, Settings, service_url
-from gamestore.platform.db import create_engine, create_tables, ping
+from gamestore.platform.db import create_engine, ping
 from gamestore.platform.eventstore import EventStore, connect
 from gamestore.platform.health import depend_on
 from gamestore.platform.http import serve
@@ -38,15 +39,16 @@ class ServiceStorage:
 
 @contextlib.asynccontextmanager
 async def service_storage(
-    settings: Settings, service: str, metadata: MetaData, outbox: Table
+    settings: Settings, service: str, outbox: Table
 ) -> AsyncIterator[ServiceStorage]:
-    """Open ``service``'s database (creating its tables) and the event store, and run the outbox
-    relay and the revocation follower in the background; everything is stopped and closed on
-    exit."""
+    """Open ``service``'s database (its schema checked, or migrated where that is allowed:
+    src/gamestore/migrations) and the event store, and run the outbox relay and the revocation
+    follower in the background; everything is stopped and closed on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url(service))
+        url = settings.database_url(service)
+        engine = create_engine(url)
         stack.push_async_callback(engine.dispose)
-        await create_tables(engine, metadata)
+        await ensure_schema(engine, service, migrate=migrates_on_start(url, settings))
         store = await connect(settings.event_store_url)
         stack.push_async_callback(store.close)
         depend_on(stack, database=lambda: ping(engine), event_store=store.head)

@@ -31,11 +31,12 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.psp import ledger, logs
 from gamestore.psp.settings import PspSettings
 from gamestore.psp.sim import Controls
 from gamestore.psp.sim import router as sim_router
-from gamestore.psp.tables import create_engine, create_tables
+from gamestore.psp.tables import create_engine
 from gamestore.psp.webhooks import Deliverer, DeliveryConfig
 from gamestore.psp.wire import (
     IDEMPOTENT_REPLAYED,
@@ -272,11 +273,13 @@ def create_app(settings: PspSettings) -> FastAPI:
 
 
 def _lifespan(engine: AsyncEngine, deliverer: Deliverer, poll: float) -> Any:
-    """Create the tables, run the background tasks while serving, stop them and the engine."""
+    """Check (or migrate) the schema, run the background tasks while serving, then stop them
+    and the engine."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await create_tables(engine)
+        url = engine.url.render_as_string(hide_password=False)
+        await ensure_schema(engine, "psp", migrate=migrates_on_start(url))
         tasks = [
             asyncio.create_task(deliverer.run()),
             asyncio.create_task(ledger.run_completer(engine, poll, deliverer.wake)),

@@ -6,6 +6,7 @@ Times are Unix seconds (floats): the same on both engines, compared as numbers.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -18,8 +19,6 @@ from sqlalchemy import (
     Table,
     Text,
     event,
-    inspect,
-    text,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -95,6 +94,7 @@ def create_engine(url: str) -> AsyncEngine:
     if kind != "sqlite":
         raise ValueError(f"GAMESTORE_PSP_DB_URL: sqlite:/// or postgresql:// expected, got {url!r}")
     path = rest.removeprefix("/")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(  # sqlite3 on the loop's thread, one connection (inline_sqlite)
         "sqlite+aiosqlite://" + rest,
         async_creator=lambda: inline_sqlite.connect(path),
@@ -114,21 +114,3 @@ def create_engine(url: str) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlock
 
     return engine
-
-
-async def create_tables(engine: AsyncEngine) -> None:
-    if engine.dialect.name == "sqlite" and engine.url.database:
-        from pathlib import Path
-
-        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        await conn.run_sync(_add_traceparent)
-
-
-def _add_traceparent(conn: Any) -> None:
-    """A ledger created before charges kept their request's ``traceparent`` gets the column."""
-    for table in (charges, webhooks):
-        present = {column["name"] for column in inspect(conn).get_columns(table.name)}
-        if "traceparent" not in present:
-            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN traceparent VARCHAR(128)"))

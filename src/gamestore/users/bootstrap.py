@@ -29,7 +29,7 @@ from gamestore.users.errors import install_error_handlers
 from gamestore.users.keys import KeyRing, load_key_ring
 from gamestore.users.passwords import Passwords, passwords_for
 from gamestore.users.sessions import Sessions
-from gamestore.users.tables import metadata, outbox
+from gamestore.users.tables import outbox
 from gamestore.users.throttle import LoginThrottle, connect_throttle
 from gamestore.users.tokens import AccessTokens
 
@@ -82,9 +82,7 @@ def _sessions(
 async def build(settings: Settings) -> AsyncIterator[UsersService]:
     """The wired service with its relay running; everything is closed on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        storage = await stack.enter_async_context(
-            service_storage(settings, "users", metadata, outbox.table)
-        )
+        storage = await stack.enter_async_context(service_storage(settings, "users", outbox.table))
         keys = load_key_ring(settings)
         window, cap = settings.login_failure_window_seconds, settings.login_max_delay_seconds
         throttle = connect_throttle(

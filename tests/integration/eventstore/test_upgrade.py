@@ -1,5 +1,6 @@
-"""Stores and outboxes created before events carried their ``traceparent`` get the column at
-start, keep their events, and take traced events from then on."""
+"""Stores and outboxes created before events carried their ``traceparent`` (and before
+migrations) are adopted by the baseline migration: they get the column, keep their events,
+and take traced events from then on."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.migrations import current, upgrade
+from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import NewEvent, connect
-from gamestore.platform.outbox import outbox_table
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 OLD_EVENTS = """
@@ -50,12 +51,13 @@ async def test_an_outbox_of_the_previous_shape_gets_the_column(tmp_path: Path) -
         )
     engine = create_engine(f"sqlite:///{path}")
     try:
-        current = sa.MetaData()
-        outbox_table(current)
-        await create_tables(engine, current)
-        await create_tables(engine, current)  # and again: nothing left to add
+        assert await upgrade(engine, "games") == (None, "0001")
+        assert await upgrade(engine, "games") == ("0001", "0001")  # and again: nothing to do
         async with engine.connect() as conn:
             columns = await conn.run_sync(lambda c: sa.inspect(c).get_columns("outbox"))
+            tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
         assert "traceparent" in {column["name"] for column in columns}
+        assert {"games", "orders", "library"} <= set(tables)  # the rest of the schema made
+        assert await current(engine, "games") == "0001"
     finally:
         await engine.dispose()

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.games.indexer import Indexer, metadata
+from gamestore.games.indexer import Indexer
 from gamestore.games.search import SearchIndex, open_search
+from gamestore.migrations import upgrade
 from gamestore.platform.config import sqlite_url
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, connect
 
 
@@ -32,7 +33,7 @@ async def index(tmp_path: Path) -> AsyncIterator[SearchIndex]:
 @pytest.fixture
 async def indexer_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(sqlite_url(tmp_path / "indexer.db"))
-    await create_tables(engine, metadata)
+    await upgrade(engine, "indexer")
     yield engine
     await engine.dispose()
 

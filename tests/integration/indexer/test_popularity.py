@@ -14,12 +14,12 @@ from gamestore.games.indexer import (
     GROUP,
     Indexer,
     PoisonEvent,
-    metadata,
     purchase_counts,
 )
 from gamestore.games.search import SearchIndex, SearchQuery, open_search
+from gamestore.migrations import upgrade
 from gamestore.platform.bus import Backoff, connect_bus
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent
 from tests.integration.indexer.support import create, eventually, purchase
 
@@ -28,7 +28,7 @@ from tests.integration.indexer.support import create, eventually, purchase
 async def own_database(database_url: str) -> AsyncIterator[AsyncEngine]:
     """The indexer's database on SQLite and on PostgreSQL."""
     engine = create_engine(database_url)
-    await create_tables(engine, metadata)
+    await upgrade(engine, "indexer")
     yield engine
     await engine.dispose()
 

@@ -17,8 +17,9 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.notifications.tables import metadata, notifications, outbox
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.migrations import upgrade
+from gamestore.notifications.tables import notifications, outbox
+from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import ANY, EventStore, NewEvent, RecordedEvent, connect
 from tests.integration.notifications.support import (
     eventually,
@@ -87,7 +88,7 @@ async def test_a_killed_notifier_notifies_every_event_exactly_once(
 ) -> None:
     store = await connect(postgres_url)
     engine = create_engine(postgres_url)
-    await create_tables(engine, metadata)
+    await upgrade(engine, "notifier")
     env = _environment(tmp_path, postgres_url, _free_port())
     try:
         events = await _events(store)

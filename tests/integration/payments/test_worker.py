@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gamestore.migrations import upgrade
 from gamestore.payments import tables
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import Payment, requested, stream_of
@@ -27,7 +28,7 @@ from gamestore.payments.psp_client import ChargeResult
 from gamestore.payments.worker import QUEUE, PaymentWorker
 from gamestore.payments.worker_bootstrap import main
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, create_tables
+from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import NO_STREAM, EventStore, RecordedEvent, connect
 from gamestore.platform.logs import TextFormatter, correlation
 from gamestore.platform.queue import Message, PermanentError, WorkQueue, open_work_queue
@@ -201,7 +202,7 @@ async def rig_at(
             queue_lease_seconds=5, psp_api_key=PSP_KEY,
         )  # fmt: skip
         engine = create_engine(places["payments"])
-        await create_tables(engine, tables.metadata)
+        await upgrade(engine, "payments")
         store = await connect(settings.event_store_url)
         queue = await open_work_queue(settings)
         try:

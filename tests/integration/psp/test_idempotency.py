@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
+from gamestore.migrations import upgrade
 from gamestore.psp.ledger import request_hash
 from gamestore.psp.settings import PspSettings
-from gamestore.psp.tables import create_engine, create_tables, idempotency_keys
+from gamestore.psp.tables import create_engine, idempotency_keys
 from gamestore.psp.wire import ChargeRequest
 from tests.integration.psp.conftest import make_settings
 from tests.integration.psp.support import charge_body, running_psp, webhooks
@@ -72,7 +73,7 @@ async def _leave_claim(
 ) -> None:
     """A claim on ``key`` as a request that died ``age`` seconds ago would have left it."""
     engine = create_engine(settings.db_url)
-    await create_tables(engine)
+    await upgrade(engine, "psp")
     claim = {"idempotency_key": key, "request_hash": _hash_of(body), "locked_at": time.time() - age}
     async with engine.begin() as conn:
         await conn.execute(insert(idempotency_keys).values(claim))

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.platform.db import Upsert, create_tables, read_only
+from gamestore.platform.db import Upsert, read_only
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.queue.model import DeadLetter
 
@@ -78,34 +78,25 @@ _REGISTER = Upsert(bus_groups, lambda insert: insert.on_conflict_do_nothing())
 
 
 class DeadLetterTable:
-    """The tables above, in the event store's database."""
+    """The tables above, in the event store's database (created by its migrations, which
+    the store runs or checks when it is opened: src/gamestore/migrations)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._ready = False
-
-    async def _create(self) -> None:
-        if self._ready:
-            return
-        await create_tables(self._engine, metadata)
-        self._ready = True
 
     async def register(self, group: str) -> None:
         """Remember that ``group`` consumes (once; later calls change nothing)."""
-        await self._create()
         async with self._engine.begin() as conn:
             await _REGISTER.execute(conn, {"consumer_group": group, "first_seen": _now()})
 
     async def groups(self) -> list[str]:
         """Every consumer group that ever consumed here, by name."""
-        await self._create()
         async with read_only(self._engine) as conn:
             found = await conn.scalars(select(bus_groups.c.consumer_group))
             return sorted(found)
 
     async def add(self, group: str, event: RecordedEvent, error: str, attempts: int) -> str:
         """Record ``event`` as dead for ``group``; returns the dead letter's id."""
-        await self._create()
         dead_id = str(uuid.uuid4())
         async with self._engine.begin() as conn:
             await conn.execute(
@@ -126,7 +117,6 @@ class DeadLetterTable:
     async def count_first_attempt(self, group: str, position: int) -> int:
         """Record that a freshly started member is about to handle ``position``; returns how
         many members in a row started on it (1 unless earlier ones died handling it)."""
-        await self._create()
         table = bus_first_attempts
         async with self._engine.begin() as conn:
             row = (
@@ -151,7 +141,6 @@ class DeadLetterTable:
 
     async def dead_letters(self, group: str | None = None) -> list[DeadLetter]:
         """Dead letters, oldest first, of one group or all."""
-        await self._create()
         query = select(bus_dead_letters).order_by(bus_dead_letters.c.dead_lettered_at)
         if group is not None:
             query = query.where(bus_dead_letters.c.consumer_group == group)
@@ -161,7 +150,6 @@ class DeadLetterTable:
 
     async def replay(self, dead_letter_id: str) -> bool:
         """Move a dead letter to ``bus_replays`` (its group delivers it again); False if none."""
-        await self._create()
         dead = bus_dead_letters.c
         source = select(dead.id, dead.consumer_group, dead.event, _now_literal()).where(
             dead.id == dead_letter_id
@@ -176,7 +164,6 @@ class DeadLetterTable:
 
     async def replays(self, group: str, limit: int = 100) -> list[tuple[str, RecordedEvent]]:
         """The replays ``group`` has to deliver, oldest request first: (id, event)."""
-        await self._create()
         query = (
             select(bus_replays.c.id, bus_replays.c.event)
             .where(bus_replays.c.consumer_group == group)
@@ -194,7 +181,6 @@ class DeadLetterTable:
 
     async def discard(self, dead_letter_id: str) -> bool:
         """Drop one dead letter; False when there is none with that id."""
-        await self._create()
         async with self._engine.begin() as conn:
             gone = await conn.execute(
                 delete(bus_dead_letters).where(bus_dead_letters.c.id == dead_letter_id)
@@ -203,7 +189,6 @@ class DeadLetterTable:
 
     async def purge(self, group: str | None = None) -> int:
         """Drop the dead letters of one group, or all; how many went."""
-        await self._create()
         statement = delete(bus_dead_letters)
         if group is not None:
             statement = statement.where(bus_dead_letters.c.consumer_group == group)

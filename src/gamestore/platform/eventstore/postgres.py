@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import asyncpg
 
+from gamestore.migrations import ensure_schema_at
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
     ANY,
@@ -29,7 +28,6 @@ _COLUMNS = (
     "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id,"
     " traceparent"
 )
-_SCHEMA_LOCK = 0x6573_0001  # advisory lock key: one process creates the schema at a time
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -58,40 +56,6 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
     )
 
 
-async def _install_schema(pool: asyncpg.Pool) -> None:
-    """Create or upgrade the schema, unless this exact version is installed already.
-
-    The DDL takes strong table locks: run at every start, it would queue behind (or deadlock
-    with) the appends of processes already running. So it runs only when the schema text's
-    hash differs from the one recorded, under an advisory lock, by one process at a time.
-    """
-    schema = resources.files(__package__).joinpath("postgres.sql").read_text()
-    version = hashlib.sha256(schema.encode()).hexdigest()
-    if await _installed_version(pool) == version:
-        return
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-        if await _installed_version(conn) == version:
-            return
-        await conn.execute(schema)
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS es_schema (id integer PRIMARY KEY CHECK (id = 1),"
-            " version text NOT NULL)"
-        )
-        await conn.execute(
-            "INSERT INTO es_schema (id, version) VALUES (1, $1)"
-            " ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version",
-            version,
-        )
-
-
-async def _installed_version(db: asyncpg.Pool | asyncpg.Connection) -> str | None:
-    if await db.fetchval("SELECT to_regclass('es_schema')") is None:
-        return None
-    version: str | None = await db.fetchval("SELECT version FROM es_schema")
-    return version
-
-
 def dsn(url: str) -> str:
     """asyncpg takes ``postgresql://``; accept SQLAlchemy-style ``postgresql+asyncpg://`` too."""
     head, rest = url.split("://", 1)
@@ -109,10 +73,10 @@ class PostgresEventStore:
 
     @classmethod
     async def connect(cls, url: str, *, pool_size: int = 10) -> PostgresEventStore:
+        await ensure_schema_at(url, "eventstore")  # its migrations (src/gamestore/migrations)
         pool = await asyncpg.create_pool(
             dsn(url), min_size=1, max_size=pool_size, init=_init_connection, reset=_keep_session
         )
-        await _install_schema(pool)
         return cls(pool, url)
 
     async def append(

@@ -7,9 +7,9 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import resources
 
 import inline_sqlite
+from gamestore.migrations import ensure_schema_at
 from gamestore.platform.config import sqlite_path
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
@@ -45,19 +45,6 @@ def _record(row: inline_sqlite.Row) -> RecordedEvent:
         causation_id=row[8],
         traceparent=row[9],
     )
-
-
-async def _add_traceparent(writer: inline_sqlite.Connection) -> None:
-    """A store created before events carried their ``traceparent`` gets the column (SQLite has
-    no ADD COLUMN IF NOT EXISTS)."""
-    async with writer.execute("PRAGMA table_info(es_events)") as cursor:
-        columns = {row[1] for row in await cursor.fetchall()}
-    if "traceparent" not in columns:
-        try:
-            await writer.execute("ALTER TABLE es_events ADD COLUMN traceparent TEXT")
-        except Exception as error:  # another process starting at the same time added it
-            if "duplicate column" not in str(error):
-                raise
 
 
 async def open_sqlite(url: str) -> inline_sqlite.Connection:
@@ -121,10 +108,8 @@ class SqliteEventStore:
 
     @classmethod
     async def connect(cls, url: str) -> SqliteEventStore:
+        await ensure_schema_at(url, "eventstore")  # its migrations (src/gamestore/migrations)
         writer = await open_sqlite(url)
-        schema = resources.files(__package__).joinpath("sqlite.sql").read_text()
-        await writer.executescript(schema)
-        await _add_traceparent(writer)
         return cls(writer, await open_sqlite(url), url)
 
     async def append(

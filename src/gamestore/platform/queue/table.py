@@ -20,13 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.db import Upsert, create_engine, is_sqlite, ping, read_only
 from gamestore.platform.faults import DEFAULT_PAUSE, Pause
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue.batching import GroupCommit
 from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
 from gamestore.platform.queue.table_consumer import Leased, TableConsumer, dead_letter_from_row
-from gamestore.platform.queue.tables import create_schema, db_now, dead_letters, messages
+from gamestore.platform.queue.tables import db_now, dead_letters, messages
 from gamestore.platform.tracing import current_traceparent
 
 log = get_logger("queue.table")
@@ -102,7 +103,7 @@ class TableWorkQueue:
     ) -> TableWorkQueue:
         """Open the queue in the database at ``url`` and create its tables if needed."""
         engine = create_engine(url)
-        await create_schema(engine)
+        await ensure_schema(engine, "queue", migrate=migrates_on_start(url))
         return cls(engine, lease_timeout=lease_timeout, pause=pause)
 
     @contextlib.asynccontextmanager

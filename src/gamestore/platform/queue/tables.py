@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.platform.db import create_tables, is_sqlite
+from gamestore.platform.db import is_sqlite
 
 metadata = sa.MetaData()
 
@@ -54,11 +54,6 @@ def db_now(engine: AsyncEngine) -> sa.ColumnElement[float]:
     """The database's current time in epoch seconds, as an SQL expression."""
     text = _SQLITE_NOW if is_sqlite(engine) else _POSTGRES_NOW
     return sa.literal_column(text, type_=sa.Float)
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create the queue tables if they are missing (safe when several processes start at once)."""
-    await create_tables(engine, metadata)
 
 
 async def fetch_now(conn: AsyncConnection, engine: AsyncEngine) -> float:
