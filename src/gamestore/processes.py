@@ -138,35 +138,27 @@ def get_process(name: str) -> ProcessSpec:
         raise UnknownProcess(name) from None
 
 
-def address_of(spec: ProcessSpec, settings: Settings) -> tuple[str, int]:
-    """Where ``spec`` listens (host, port) under ``settings``; it must have a port."""
-    from urllib.parse import urlsplit
-
-    from gamestore.platform.config import service_url
-
-    port = spec.port_for(settings)
-    if port is None:
-        raise ValueError(f"{spec.name} has no port")
-    if spec.port is _public_port:
-        return settings.host, port
-    return urlsplit(service_url(spec.name)).hostname or "127.0.0.1", port
-
-
 def enabled_processes(settings: Settings) -> list[ProcessSpec]:
     """The processes these settings call for, in start order."""
     return [spec for spec in REGISTRY if spec.enabled(settings)]
 
 
-def ops_url(name: str) -> str:
+def ops_url(name: str, replica: int | None = None) -> str:
     """Where process ``name`` answers ``/healthz``, ``/readyz`` and ``/metrics``: an HTTP
     service on its own port, the gateway on its ops port (its public one has no metrics), any
-    other process on the small listener it runs for that."""
-    from gamestore.platform.config import service_url
+    other process on the small listener it runs for that. ``replica``: that replica's (by
+    default this process's own replica index)."""
+    from gamestore.platform.config import service_url, service_urls
 
     if name == "gateway":  # its main serves it beside the public port (gateway/bootstrap.py)
-        return service_url("gateway-ops")
-    spec = PROCESSES.get(name)
-    return service_url(spec.ops if spec is not None and spec.ops else name)
+        listed = "gateway-ops"
+    else:
+        spec = PROCESSES.get(name)
+        listed = spec.ops if spec is not None and spec.ops else name
+    if replica is None:
+        return service_url(listed)
+    urls = service_urls(listed)
+    return urls[replica % len(urls)]
 
 
 def deployment(settings: Settings) -> dict[str, str]:

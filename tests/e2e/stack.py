@@ -168,6 +168,16 @@ def _start(stack: Stack, name: str) -> None:
     output.close()
 
 
+def _migrate(stack: Stack) -> None:
+    """As a deployment does before it starts processes on PostgreSQL (they only check their
+    schema there); SQLite databases are migrated by whichever process opens them first."""
+    if not any(value.startswith("postgres") for value in stack.env.values()):
+        return
+    done = stack.cli("migrate", timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"gamestore migrate failed:\n{done.stdout}\n{done.stderr}")
+
+
 def _wait_ready(stack: Stack) -> None:
     deadline = time.monotonic() + START_DEADLINE
     last = "no answer yet"
@@ -259,6 +269,7 @@ def running_stack(
         games_url=env["GAMESTORE_GAMES_URL"],
     )
     try:
+        _migrate(stack)
         _start(stack, "users")
         if "GAMESTORE_GAMES_URL" not in (extra_env or {}):
             _start(stack, "games")

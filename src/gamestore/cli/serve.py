@@ -10,7 +10,7 @@ import typer
 
 from gamestore.cli.common import error_console
 from gamestore.platform import logs, tracing
-from gamestore.platform.config import Settings
+from gamestore.platform.config import Settings, replica
 from gamestore.platform.health import HEALTH
 from gamestore.platform.http.ops import serve_ops
 from gamestore.platform.supervisor import stop_on_signals
@@ -64,7 +64,12 @@ async def _with_ops(main: Awaitable[None], ops: str | None) -> None:
 
 def serve_process(spec: ProcessSpec, settings: Settings) -> int:
     """Log to ``<log_dir>/<name>.log``, import the process's main, run it; the exit code."""
-    logs.configure(spec.name, settings.log_dir, settings.log_level)
+    index = replica()  # replica 2 of games logs as games-2 (`gamestore up --scale games=2`)
+    logs.configure(
+        spec.name if index == 0 else f"{spec.name}-{index + 1}",
+        settings.log_dir,
+        settings.log_level,
+    )
     HEALTH.stall_after = settings.loop_stall_seconds
     tracing.configure(spec.name)
     try:

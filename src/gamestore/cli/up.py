@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -16,10 +17,10 @@ from rich.console import Console
 from gamestore.cli.common import console, error_console
 from gamestore.cli.migrate import migrate_databases
 from gamestore.cli.seed import run_seed
-from gamestore.platform.config import Settings
+from gamestore.platform.config import Settings, service_urls
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
-from gamestore.processes import REGISTRY, address_of, enabled_processes, ops_url
+from gamestore.processes import PROCESSES, REGISTRY, ProcessSpec, enabled_processes, ops_url
 
 _PORT_TIMEOUT = 60.0
 _PORT_POLL = 0.1
@@ -93,20 +94,75 @@ async def run_up(
     return code
 
 
+REPLICA_PORT_STEP = 100  # replica i of a process listens on its ports + 100 * i
+UNSCALABLE = ("psp",)  # the PSP simulator stands in for one outside company
+
+
+def parse_scale(values: Sequence[str]) -> dict[str, int]:
+    """``["games=2", "payment-worker=3"]`` → replicas per process; :class:`typer.BadParameter`
+    for an unknown process, one that does not scale, or a count below 1."""
+    scale: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if name not in PROCESSES:
+            raise typer.BadParameter(f"no process named {name!r} (known: {', '.join(PROCESSES)})")
+        if name in UNSCALABLE:
+            raise typer.BadParameter(f"{name} runs as one process")
+        if not count.isdigit() or not 1 <= int(count) <= 9:
+            raise typer.BadParameter(f"{value!r}: give a count from 1 to 9, as in {name}=2")
+        scale[name] = int(count)
+    return scale
+
+
+def shifted(url: str, replica: int) -> str:
+    """``url`` with its port moved for replica number ``replica`` (0: unchanged)."""
+    parts = urlsplit(url)
+    port = (parts.port or 80) + REPLICA_PORT_STEP * replica
+    return parts._replace(netloc=f"{parts.hostname}:{port}").geturl()
+
+
+def replica_environment(scale: dict[str, int]) -> dict[str, str]:
+    """For every process: each scaled process's URLs, one per replica (the gateway spreads
+    requests over them; replica i of a process listens on the i-th)."""
+    env: dict[str, str] = {}
+    for name, count in scale.items():
+        spec = PROCESSES[name]
+        names = {name, spec.ops or name} | ({"gateway-ops"} if name == "gateway" else set())
+        for listed in names - {"gateway"}:
+            first = service_urls(listed)[0]
+            key = f"GAMESTORE_{listed.upper().replace('-', '_')}_URL"
+            env[key] = ",".join(shifted(first, i) for i in range(count))
+    return env
+
+
 def up(
     grace: float = typer.Option(10.0, help="Seconds each process gets to stop before SIGKILL."),
     demo: bool = typer.Option(False, "--demo", help="Seed demo games if the catalog is empty."),
+    scale: list[str] = typer.Option(  # noqa: B008 - typer's declaration
+        [],
+        "--scale",
+        metavar="PROCESS=N",
+        help="Run N replicas of a process (repeatable), e.g. --scale games=2.",
+    ),
 ) -> None:
     """Migrate every database, start every enabled process, restart any that crash, stop them
     all on Ctrl-C."""
+    replicas = parse_scale(scale)
+    os.environ.update(replica_environment(replicas))  # read below, and by every process
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     specs = enabled_processes(settings)
-    addresses = [(spec.name, *address_of(spec, settings)) for spec in specs if spec.port]
-    if any(spec.name == "gateway" for spec in specs):  # its metrics' port, beside the public one
-        ops = urlsplit(ops_url("gateway"))
-        addresses.append(("gateway", ops.hostname or "127.0.0.1", ops.port or 0))
+    commands = [
+        replica_command(spec, settings, index)
+        for spec in specs
+        for index in range(replicas.get(spec.name, 1))
+    ]
+    addresses = [
+        (command.name, *address)
+        for command, spec in zip(commands, _specs_of(commands), strict=True)
+        for address in _listens_on(spec, settings, int(command.env.get(REPLICA_ENV, "0")))
+    ]
     taken = taken_port(addresses)
     if taken is not None:
         error_console().print(f"Cannot start GameStore: {taken}. Nothing was started.")
@@ -124,13 +180,35 @@ def up(
             "nothing to start."
         )
         raise typer.Exit(0)
-    commands = [
-        Command(
-            spec.name,
-            [sys.executable, "-m", "gamestore", "serve", spec.name],
-            health_url=ops_url(spec.name),
-        )
-        for spec in specs
-    ]
     ports = [port for spec in specs if (port := spec.port_for(settings)) is not None]
     raise typer.Exit(asyncio.run(run_up(commands, settings, ports, grace)))
+
+
+REPLICA_ENV = "GAMESTORE_REPLICA"
+
+
+def replica_command(spec: ProcessSpec, settings: Settings, index: int) -> Command:
+    """``gamestore serve <name>`` for replica ``index`` (named ``games-2`` from the second)."""
+    argv = [sys.executable, "-m", "gamestore", "serve", spec.name]
+    if index == 0:
+        return Command(spec.name, argv, health_url=ops_url(spec.name))
+    env = {REPLICA_ENV: str(index)}
+    if spec.name == "gateway":  # its public port moves like the others
+        env["GAMESTORE_PORT"] = str(settings.port + REPLICA_PORT_STEP * index)
+    return Command(f"{spec.name}-{index + 1}", argv, health_url=ops_url(spec.name, index), env=env)
+
+
+def _specs_of(commands: Sequence[Command]) -> list[ProcessSpec]:
+    return [PROCESSES[command.argv[-1]] for command in commands]
+
+
+def _listens_on(spec: ProcessSpec, settings: Settings, index: int) -> list[tuple[str, int]]:
+    """The (host, port) pairs replica ``index`` of ``spec`` binds."""
+    if spec.port is None:
+        return []
+    if spec.name == "gateway":
+        ops = urlsplit(ops_url("gateway", index))
+        public = settings.port + REPLICA_PORT_STEP * index
+        return [(settings.host, public), (ops.hostname or "127.0.0.1", ops.port or 0)]
+    own = urlsplit(service_urls(spec.name)[index % len(service_urls(spec.name))])
+    return [(own.hostname or "127.0.0.1", own.port or 0)]

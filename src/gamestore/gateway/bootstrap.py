@@ -14,13 +14,14 @@ from gamestore.gateway.access import CachingVerifier
 from gamestore.gateway.app import ContentSecurityPolicy, Gateway, Limits
 from gamestore.gateway.openapi import OpenApiMerger, fetcher
 from gamestore.gateway.own import OwnEndpoints
-from gamestore.gateway.proxy import Proxy, Upstreams
+from gamestore.gateway.proxy import Proxy
 from gamestore.gateway.ratelimit import InProcessRateLimiter, Limit, RateLimiter
 from gamestore.gateway.routes import TABLE, RouteTable
 from gamestore.gateway.static import StaticSite
+from gamestore.gateway.upstreams import Upstreams
 from gamestore.platform import tracing
 from gamestore.platform.auth import users_jwks_verifier
-from gamestore.platform.config import Settings, service_url
+from gamestore.platform.config import Settings, service_url, service_urls
 from gamestore.platform.fleet import Watcher
 from gamestore.platform.http import serve
 from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -66,9 +67,10 @@ def build_gateway(
     ``limiter`` defaults to the one the settings choose, ``readiness`` (the upstreams
     ``/readyz`` checks) to the deployed services.
     """
-    upstreams = {name: service_url(name) for name in table.services()}
+    replicas = {name: service_urls(name) for name in table.services()}
+    upstreams = Upstreams(replicas)
     proxy = Proxy(
-        Upstreams(upstreams),
+        upstreams,
         connect_timeout=settings.gateway_connect_timeout,
         read_timeout=settings.gateway_upstream_timeout,
     )
@@ -79,7 +81,7 @@ def build_gateway(
         ttl=settings.gateway_openapi_ttl,
     )
     ready_names = deployed_services(table) if readiness is None else readiness
-    ready = {name: upstreams[name] for name in ready_names}
+    ready = {name: replicas[name] for name in ready_names}
     supervised = os.environ.get(STATUS_ENV)  # set by `gamestore up` for its processes
     status = Path(supervised) if supervised else None
     own = OwnEndpoints(

@@ -40,7 +40,7 @@ class OpenApiMerger:
         self, table: RouteTable, upstreams: Mapping[str, str], fetch: Fetch, *, ttl: float = 10.0
     ) -> None:
         self._table = table
-        self._upstreams = dict(upstreams)
+        self._upstreams = upstreams  # read at each fetch: a replica in turn
         self._fetch = fetch
         self._ttl = ttl
         self._last_good: dict[str, Document] = {}

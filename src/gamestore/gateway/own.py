@@ -7,7 +7,7 @@ works offline.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ class OwnEndpoints:
     def __init__(
         self,
         merger: OpenApiMerger,
-        upstreams: Mapping[str, str],
+        upstreams: Mapping[str, str | Sequence[str]],
         session: Callable[[], aiohttp.ClientSession],
         *,
         probe_timeout: float = 1.0,
@@ -79,7 +79,10 @@ class OwnEndpoints:
         fleet: Watcher | None = None,
     ) -> None:
         self._merger = merger
-        self._upstreams = dict(upstreams)
+        self._upstreams = {
+            name: [bases] if isinstance(bases, str) else list(bases)
+            for name, bases in upstreams.items()
+        }  # each service's replicas: it is ready when one of them is
         self._session = session
         self._supervisor_status = supervisor_status
         self._probe_timeout = aiohttp.ClientTimeout(total=probe_timeout)
@@ -92,8 +95,8 @@ class OwnEndpoints:
 
     async def start(self) -> None:
         """Make readiness wait on every upstream's ``/readyz``."""
-        for name, base in self._upstreams.items():
-            self._watching.enter_context(self._health.depends_on(name, self._probe(base)))
+        for name, bases in self._upstreams.items():
+            self._watching.enter_context(self._health.depends_on(name, self._probe_any(bases)))
 
     async def close(self) -> None:
         self._watching.close()
@@ -125,6 +128,19 @@ class OwnEndpoints:
         report["processes"] = processes
         looping = crash_looping(processes)
         return [f"Restarting after a crash: {', '.join(looping)}."] if looping else []
+
+    def _probe_any(self, bases: Sequence[str]) -> Callable[[], Awaitable[None]]:
+        """Ready when one replica is; otherwise the last replica's answer says why not."""
+        probes = [self._probe(base) for base in bases]
+
+        async def ready() -> None:
+            for probe in probes[:-1]:
+                with contextlib.suppress(Exception):
+                    await probe()
+                    return
+            await probes[-1]()
+
+        return ready
 
     def _probe(self, base: str) -> Callable[[], Awaitable[None]]:
         async def ready() -> None:

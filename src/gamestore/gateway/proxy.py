@@ -8,13 +8,14 @@ reach about a quarter of the upstream's direct throughput, aiohttp about nine te
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
+from gamestore.gateway.upstreams import Upstreams
 from gamestore.platform import tracing
 from gamestore.platform.http.middleware import SECURITY_HEADERS
 from gamestore.platform.http.problems import problem_response
@@ -45,13 +46,6 @@ _RESPONSE_DROP = frozenset(
     | {b"date", b"server", b"x-request-id"}
     | {name for name, _ in SECURITY_HEADERS}
 )
-
-
-class Upstreams:
-    """Base URLs of the services, by name."""
-
-    def __init__(self, urls: Mapping[str, str]) -> None:
-        self.urls = {name: url.rstrip("/") for name, url in urls.items()}
 
 
 class Proxy:
@@ -100,33 +94,47 @@ class Proxy:
         return self._session
 
     async def forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """Send the request to ``service``; answer 503/504/502 as problem+json if it fails."""
-        url = _target(self._upstreams.urls[service], scope)
+        """Send the request to a replica of ``service``; answer 503/504/502 as problem+json
+        if it fails. A replica that cannot be connected to has received nothing, so a body
+        held in memory goes to the next one (a streamed body cannot be sent twice)."""
+        replicas = self._upstreams.replicas(service)
         body = _RequestBody(receive)
         try:
             data = await body.payload()
         except ClientDisconnected:
             return
-        started = False
-        try:
-            async with self.session.request(
-                scope["method"],
-                url,
-                headers=request_headers(scope),
-                data=data,
-                allow_redirects=False,
-            ) as response:
-                started = True
-                await _relay(response, send)
-        except Exception as error:
-            if body.client_left:
+        tries = len(replicas) if data is None or isinstance(data, bytes) else 1
+        for attempt in range(1, tries + 1):
+            base = replicas.pick()
+            started = False
+            try:
+                async with self.session.request(
+                    scope["method"],
+                    _target(base, scope),
+                    headers=request_headers(scope),
+                    data=data,
+                    allow_redirects=False,
+                ) as response:
+                    started = True
+                    await _relay(response, send)
                 return
-            body.reraise()  # a body that was too large (or a client that left) says so itself
-            if started:
-                log.warning("upstream failed mid-response", service=service, error=repr(error))
-                raise
+            except Exception as error:
+                if body.client_left:
+                    return
+                body.reraise()  # a body that was too large (or a client that left) says so
+                if started:
+                    log.warning("upstream failed mid-response", service=service, error=repr(error))
+                    raise
+                if isinstance(error, _NOT_CONNECTED):
+                    replicas.failed(base)
+                    if attempt < tries:
+                        continue
+                await _failure(service, error)(scope, receive, send)
                 return
-            await _failure(service, error)(scope, receive, send)
+
+
+_NOT_CONNECTED = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+"""Failures before a byte of the request left: safe to send it to another replica."""
 
 
 def _target(base: str, scope: Scope) -> URL:

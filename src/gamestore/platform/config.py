@@ -6,6 +6,7 @@ databases and the event store, ``embedded`` or ``amqp://...`` for the bus and th
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     search_url: str | None = None
     log_level: str = "INFO"
     host: str = "127.0.0.1"
+    # the host every listener of every process binds (``0.0.0.0`` in a container); unset, each
+    # binds the host of its own URL (``GAMESTORE_<NAME>_URL``), the gateway ``host``
+    bind_host: str | None = None
     port: int = 8000
     # Gateway (docs/adr/006-gateway.md). Rates are requests per second; a rate of 0 disables.
     gateway_client_rate: float = 200.0
@@ -98,8 +102,6 @@ class Settings(BaseSettings):
 
     def database_url(self, service: str) -> str:
         """A service's own database: ``GAMESTORE_<SERVICE>_DB_URL`` or an SQLite file."""
-        import os
-
         configured = os.environ.get(f"GAMESTORE_{service.upper()}_DB_URL")
         return configured or sqlite_url(self.data_dir / f"{service}.db")
 
@@ -137,9 +139,27 @@ SERVICE_PORTS = {
 """Default local ports; ``GAMESTORE_<NAME>_URL`` (``-`` as ``_``) points a process elsewhere."""
 
 
-def service_url(service: str, host: str = "127.0.0.1") -> str:
-    """Where ``service`` answers: ``GAMESTORE_<SERVICE>_URL`` or its default local port."""
-    import os
+def service_urls(service: str, host: str = "127.0.0.1") -> list[str]:
+    """Every replica of ``service``: ``GAMESTORE_<SERVICE>_URL`` (several URLs separated by
+    commas when it runs as several replicas without a load balancer in front) or its default
+    local port."""
+    configured = os.environ.get(f"GAMESTORE_{service.upper().replace('-', '_')}_URL", "")
+    urls = [url.strip().rstrip("/") for url in configured.split(",") if url.strip()]
+    return urls or [f"http://{host}:{SERVICE_PORTS[service]}"]
 
-    configured = os.environ.get(f"GAMESTORE_{service.upper().replace('-', '_')}_URL")
-    return (configured or f"http://{host}:{SERVICE_PORTS[service]}").rstrip("/")
+
+def replica() -> int:
+    """Which replica of its process this one is (``GAMESTORE_REPLICA``, 0 unless scaled)."""
+    return int(os.environ.get("GAMESTORE_REPLICA", "0"))
+
+
+def service_url(service: str, host: str = "127.0.0.1") -> str:
+    """Where ``service`` answers, one URL: a replica of ``service`` listens on the URL at its
+    own replica index; any other process, by the same rule, spreads over the replicas."""
+    urls = service_urls(service, host)
+    return urls[replica() % len(urls)]
+
+
+def bind_host(host: str) -> str:
+    """The host a listener binds: ``GAMESTORE_BIND_HOST`` if set, else ``host``."""
+    return os.environ.get("GAMESTORE_BIND_HOST") or host

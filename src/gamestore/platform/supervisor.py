@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -41,6 +41,8 @@ class Command:
     name: str
     argv: Sequence[str]
     health_url: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Set for this process only, over the supervisor's environment (a replica's index)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ class Supervisor:
     async def _run_once(self, command: Command, stop: asyncio.Event) -> int | None:
         """Start the command, stream its output, stop it if asked; its exit code."""
         try:
-            process = await _spawn(command.argv, self._env)
+            process = await _spawn(command.argv, {**self._env, **command.env})
         except OSError as error:
             self._mark_started(command)
             self._out.note(f"{command.name} could not start: {error}")

@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
 
 from gamestore.platform.config import Settings
 from gamestore.platform.logs import get_logger
@@ -136,11 +138,20 @@ def rotate(data_dir: Path) -> SigningKey:
     return key
 
 
+def pem_blocks(value: SecretStr) -> list[bytes]:
+    """The PEM keys in ``GAMESTORE_JWT_PRIVATE_KEY``, oldest first: during a rotation it holds
+    the old key and then the new one, so every replica signs with the new one and still
+    publishes the old one until the tokens it signed have expired (docs/deploy.md)."""
+    text = value.get_secret_value()
+    blocks = re.findall(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", text, re.DOTALL)
+    return [block.encode() for block in blocks] or [text.encode()]
+
+
 def load_key_ring(settings: Settings) -> KeyRing:
     """The configured key (env) or the keys under the data dir, generating the first one."""
-    if settings.jwt_private_key is not None:
-        key = load_pem(settings.jwt_private_key.get_secret_value().encode())
-        return KeyRing(key, (key,))
+    if settings.jwt_private_key is not None:  # one PEM, or several while rotating
+        keys = tuple(load_pem(pem) for pem in pem_blocks(settings.jwt_private_key))
+        return KeyRing(keys[-1], keys)
     directory = _open_directory(settings.data_dir)
     with _locked(directory):
         files = _key_files(directory)

@@ -121,3 +121,26 @@ def test_the_kid_is_the_rfc_7638_thumbprint() -> None:
     key = Ed25519PrivateKey.from_private_bytes(seed)
 
     assert keys.thumbprint(key) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+async def test_during_a_rotation_the_environment_holds_both_keys_and_the_newest_signs(
+    make_settings: SettingsFactory,
+) -> None:
+    """Rotation without files (every replica reads the same secret): old key, then new key."""
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    pems = "\n".join(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        for key in (old, new)
+    )
+    settings = make_settings(jwt_private_key=pems)
+
+    async with build(settings) as service:
+        jwks = await _jwks(service)
+        signing = service.keys.signing.kid
+
+    assert [k["kid"] for k in jwks["keys"]] == [keys.thumbprint(old), keys.thumbprint(new)]
+    assert signing == keys.thumbprint(new)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gamestore.platform import tracing
+from gamestore.platform.config import bind_host
 from gamestore.platform.http.middleware import (
     SECURITY_HEADERS,
     BodyLimitMiddleware,
@@ -170,7 +171,9 @@ class _Server(uvicorn.Server):
 
 
 async def serve(app: Any, host: str, port: int, stop: asyncio.Event) -> None:
-    """Run ``app`` with uvicorn until ``stop`` is set, then shut down gracefully."""
+    """Run ``app`` with uvicorn until ``stop`` is set, then shut down gracefully. The host
+    is ``GAMESTORE_BIND_HOST`` when that is set (a container binds every interface)."""
+    host = bind_host(host)
     config = uvicorn.Config(
         app,
         host=host,
