@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,8 +139,9 @@ def _wait_ready(store: RunningStore) -> None:
 
 
 @contextlib.contextmanager
-def running_store(root: Path) -> Iterator[RunningStore]:
-    """``gamestore up`` on fresh PostgreSQL databases and a RabbitMQ vhost, until the block ends.
+def running_store(root: Path, scale: Mapping[str, int] | None = None) -> Iterator[RunningStore]:
+    """``gamestore up`` on fresh PostgreSQL databases and a RabbitMQ vhost, until the block ends
+    (``scale``: ``--scale name=N`` for each).
 
     On exit it is stopped with SIGTERM and must exit 0 (every process stopped cleanly)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -149,7 +150,15 @@ def running_store(root: Path) -> Iterator[RunningStore]:
         with production_env(loop) as production:
             env = chaos_environment(root, production)
             up = subprocess.Popen(
-                [sys.executable, "-m", "gamestore", "up", "--grace", "20"],
+                [
+                    sys.executable,
+                    "-m",
+                    "gamestore",
+                    "up",
+                    "--grace",
+                    "20",
+                    *(f"--scale={name}={count}" for name, count in (scale or {}).items()),
+                ],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

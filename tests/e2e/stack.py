@@ -157,15 +157,71 @@ def stack_environment(root: Path, extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _start(stack: Stack, name: str) -> None:
-    output = (stack.root / f"{name}.out").open("ab")
-    stack.processes[name] = subprocess.Popen(
+def replica_key(name: str, index: int) -> str:
+    """How a replica is called: ``games`` for the first, ``games-2`` for the second…"""
+    return name if index == 0 else f"{name}-{index + 1}"
+
+
+def _parse_key(key: str) -> tuple[str, int]:
+    name, _, number = key.rpartition("-")
+    if name and number.isdigit():
+        return name, int(number) - 1
+    return key, 0
+
+
+def _start(stack: Stack, key: str) -> None:
+    """Start ``key`` (a process, or one replica of it: ``games-2``)."""
+    name, index = _parse_key(key)
+    env = dict(stack.env)
+    if index:
+        env["GAMESTORE_REPLICA"] = str(index)
+        if name == "gateway":
+            env["GAMESTORE_PORT"] = stack.env["GAMESTORE_GATEWAY_PORTS"].split(",")[index]
+    output = (stack.root / f"{key}.out").open("ab")
+    stack.processes[key] = subprocess.Popen(
         [sys.executable, "-m", "gamestore", "serve", name],
-        env=stack.env,
+        env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
     )
     output.close()
+
+
+def scaled_environment(env: Mapping[str, str], scale: Mapping[str, int]) -> dict[str, str]:
+    """Each scaled process's URL variables listing one free port per replica."""
+    scaled: dict[str, str] = {}
+    for name, count in scale.items():
+        listed = {"gateway": "GATEWAY_OPS"}.get(name, name.upper().replace("-", "_"))
+        key = f"GAMESTORE_{listed}_URL"
+        first = env[key]
+        others = [f"http://127.0.0.1:{free_port()}" for _ in range(count - 1)]
+        scaled[key] = ",".join([first, *others])
+        if name == "gateway":
+            ports = [env["GAMESTORE_PORT"], *(str(free_port()) for _ in range(count - 1))]
+            scaled["GAMESTORE_GATEWAY_PORTS"] = ",".join(ports)
+    return scaled
+
+
+def _start_all(stack: Stack, name: str, scale: Mapping[str, int]) -> None:
+    for index in range(scale.get(name, 1)):
+        _start(stack, replica_key(name, index))
+
+
+def _wait_replicas_ready(stack: Stack, scale: Mapping[str, int]) -> None:
+    """Every replica beyond the first answers its own /readyz (the gateway's readiness only
+    needs one replica of each service)."""
+    deadline = time.monotonic() + START_DEADLINE
+    for name, count in scale.items():
+        listed = {"gateway": "GATEWAY_OPS"}.get(name, name.upper().replace("-", "_"))
+        for url in stack.env[f"GAMESTORE_{listed}_URL"].split(",")[1:count]:
+            with httpx.Client(timeout=2) as client:
+                while True:
+                    with contextlib.suppress(httpx.HTTPError):
+                        if client.get(f"{url}/readyz").status_code == 200:
+                            break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{url}/readyz not 200 ({name})\n" + stack.tails())
+                    time.sleep(0.1)
 
 
 def _migrate(stack: Stack) -> None:
@@ -208,7 +264,8 @@ def _started_upstreams_up(stack: Stack, readiness: httpx.Response) -> bool:
         upstreams = readiness.json().get("upstreams", {})
     except ValueError:
         return False
-    started = [name for name in stack.processes if name not in ("gateway", *BACKGROUND)]
+    names = {_parse_key(key)[0] for key in stack.processes}
+    started = [name for name in names if name not in ("gateway", *BACKGROUND)]
     return all(name in upstreams for name in started) and all(
         upstreams[name] == "up" for name in started
     )
@@ -216,7 +273,8 @@ def _started_upstreams_up(stack: Stack, readiness: httpx.Response) -> bool:
 
 def _stop(stack: Stack) -> dict[str, int | None]:
     """SIGTERM every process (gateway first), then wait; the exit codes (None: still alive)."""
-    for name in ("gateway", *(n for n in stack.processes if n != "gateway")):
+    gateways = [key for key in stack.processes if _parse_key(key)[0] == "gateway"]
+    for name in (*gateways, *(n for n in stack.processes if n not in gateways)):
         process = stack.processes.get(name)
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -254,13 +312,22 @@ def _wait_psp(stack: Stack) -> None:
 
 @contextmanager
 def running_stack(
-    root: Path, extra_env: Mapping[str, str] | None = None, *, saga: bool = False
+    root: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    saga: bool = False,
+    scale: Mapping[str, int] | None = None,
 ) -> Iterator[Stack]:
-    """The processes running under ``root`` until the block ends; each must exit 0."""
+    """The processes running under ``root`` until the block ends; each must exit 0.
+
+    ``scale`` runs several replicas of a process (``{"games": 2}``: ``games`` and ``games-2``,
+    each on ports of its own, every process told all of their URLs)."""
     root.mkdir(parents=True, exist_ok=True)
+    scale = dict(scale or {})
     env = stack_environment(root, extra_env or {})
     if saga:
         env.update({**saga_environment(env["GAMESTORE_PORT"]), **(extra_env or {})})
+    env.update(scaled_environment(env, scale))
     stack = Stack(
         root=root,
         env=env,
@@ -270,17 +337,18 @@ def running_stack(
     )
     try:
         _migrate(stack)
-        _start(stack, "users")
+        _start_all(stack, "users", scale)
         if "GAMESTORE_GAMES_URL" not in (extra_env or {}):
-            _start(stack, "games")
-            _start(stack, "indexer")  # keeps the games' search index up to date
+            _start_all(stack, "games", scale)
+            _start_all(stack, "indexer", scale)  # keeps the games' search index up to date
         if saga:
             if env.get("GAMESTORE_BUS_URL", "embedded").startswith("amqp"):
-                _start(stack, "bus-publisher")
+                _start_all(stack, "bus-publisher", scale)
             for name in SAGA:
-                _start(stack, name)
-        _start(stack, "gateway")
+                _start_all(stack, name, scale)
+        _start_all(stack, "gateway", scale)
         _wait_ready(stack)
+        _wait_replicas_ready(stack, scale)
         if saga:
             _wait_psp(stack)
         yield stack

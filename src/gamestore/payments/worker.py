@@ -158,6 +158,7 @@ class PaymentWorker:
         earlier = await self._earlier_charge(payment) if payment.epoch > 0 else None
         if earlier is not None:
             return earlier  # (a failed lookup is "unavailable": waited out like a charge)
+        log.info("charging at the psp", payment_id=payment.id, epoch=payment.epoch)
         return await self._psp.charge(charge_request(payment), payment.idempotency_key)
 
     async def _earlier_charge(self, payment: Payment) -> ChargeResult | None:
