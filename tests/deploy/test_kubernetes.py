@@ -371,6 +371,36 @@ def test_the_migration_job_runs_gamestore_migrate(overlay: str) -> None:
     assert job["spec"]["backoffLimit"] >= 3
 
 
+def test_the_migration_can_be_applied_before_the_rest(overlay: str) -> None:
+    """``kubectl apply -k <overlay> -l 'app.kubernetes.io/component in (config,migrate)'``
+    (deploy/README.md, "Upgrading") applies the Job with every generated object it reads."""
+    selector = {
+        "matchExpressions": [
+            {
+                "key": "app.kubernetes.io/component",
+                "operator": "In",
+                "values": ["config", "migrate"],
+            }
+        ]
+    }
+    objects = render(overlay)
+    chosen = {
+        (obj["kind"], obj["metadata"]["name"])
+        for obj in objects
+        if labels_match(selector, obj["metadata"].get("labels") or {})
+    }
+    job = of_kind(objects, "Job")["gamestore-migrate"]
+    assert ("Job", "gamestore-migrate") in chosen
+    generated = {
+        (o["kind"], o["metadata"]["name"]) for o in objects if o["kind"] in ("ConfigMap", "Secret")
+    }
+    for base, name in env_sources(job).items():
+        kind = "ConfigMap" if base == "gamestore-config" else "Secret"
+        if (kind, name) in generated:
+            assert (kind, name) in chosen, name
+    assert {kind for kind, _ in chosen} <= {"Job", "ConfigMap", "Secret"}
+
+
 def test_the_ingress_sends_everything_to_the_gateway_only(overlay: str) -> None:
     ingresses = of_kind(render(overlay), "Ingress")
     assert list(ingresses) == ["gateway"]
