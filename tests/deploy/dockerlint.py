@@ -129,7 +129,7 @@ def _installed_packages(run: str) -> set[str]:
     return names
 
 
-def _env(stage: Stage) -> dict[str, str]:
+def stage_env(stage: Stage) -> dict[str, str]:
     env: dict[str, str] = {}
     for instruction in stage.of("ENV"):
         for word in shlex.split(instruction.args):
@@ -200,7 +200,7 @@ def problems(dockerfile: str) -> list[str]:
             found.append(f"exec-form: the final stage has no {keyword}")
         elif exec_form(given[-1].args) is None:
             found.append(f"exec-form: {keyword} is in shell form")
-    env = _env(final)
+    env = stage_env(final)
     for key, wanted in (
         ("GAMESTORE_BIND_HOST", "0.0.0.0"),  # nosec B104: the container's own interfaces
         ("PYTHONDONTWRITEBYTECODE", "1"),

@@ -82,9 +82,15 @@ BROKEN = {
         "COPY --from=builder /opt/venv /opt/venv",
         "COPY --from=builder /opt/venv /opt/venv\nCOPY . /src",
     ),
+    "apt-recommends": (
+        "USER 10001:10001",
+        "RUN apt-get update && apt-get install -y libpq5 && rm -rf /var/lib/apt/lists/*\n"
+        "USER 10001:10001",
+    ),
     "user": ("USER 10001:10001", "USER gamestore"),
     "user ": ("USER 10001:10001", "USER 0"),
     "healthcheck": ('HEALTHCHECK CMD ["python", "/check.py"]', "HEALTHCHECK NONE"),
+    "healthcheck ": ('HEALTHCHECK CMD ["python", "/check.py"]', "HEALTHCHECK CMD python /c.py"),
     "exec-form": ('ENTRYPOINT ["gamestore"]', "ENTRYPOINT gamestore"),
     "env": ("GAMESTORE_BIND_HOST=0.0.0.0 ", ""),
     "labels": ("org.opencontainers.image.licenses=MIT", "maintainer=x"),

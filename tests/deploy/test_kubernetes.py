@@ -210,7 +210,7 @@ def test_every_deployment_probes_its_own_health_port(overlay: str) -> None:
 
 def test_every_deployment_has_resources_and_runs_locked_down(overlay: str) -> None:
     final = dockerlint.stages((ROOT / "Dockerfile").read_text())[1][-1]
-    env = dockerlint._env(final)
+    env = dockerlint.stage_env(final)
     uid = int(final.of("USER")[-1].args.split(":")[0])
     workloads = {**of_kind(render(overlay), "Deployment"), **of_kind(render(overlay), "Job")}
     for name, workload in workloads.items():
