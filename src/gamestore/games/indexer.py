@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gamestore.games.search import GameDocument, SearchIndex, open_search
 from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.bus import connect_bus
+from gamestore.platform.bus.lease import close_leases, exclusively, leases_for
 from gamestore.platform.config import Settings
 from gamestore.platform.db import Upsert, create_engine, ping
 from gamestore.platform.eventstore import RecordedEvent, connect
@@ -54,6 +55,7 @@ GROUP = "indexer"
 GAME_EVENTS = ("GameCreated", "GameUpdated", "GameDeleted")
 PURCHASE = "PurchaseCompleted"
 EVENT_TYPES = (*GAME_EVENTS, PURCHASE)
+WRITER_LEASE = "search-writer"  # the embedded index has one writer: its holder (exclusively)
 
 metadata = MetaData()
 inbox = inbox_table(metadata)
@@ -216,8 +218,16 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         stack.push_async_callback(bus.close)
         depend_on(stack, database=lambda: ping(engine), event_store=store.head, search=index.ping)
         stack.enter_context(watching_bus(settings, bus))
-        log.info("indexer consuming", group=GROUP, types=",".join(EVENT_TYPES))
-        await bus.consume_batches(
-            GROUP, EVENT_TYPES, Indexer(index, engine).handle_batch, stop=stop
-        )
+        handler = Indexer(index, engine).handle_batch
+
+        async def consume(halt: asyncio.Event) -> None:
+            log.info("indexer consuming", group=GROUP, types=",".join(EVENT_TYPES))
+            await bus.consume_batches(GROUP, EVENT_TYPES, handler, stop=halt)
+
+        if settings.search_url is None:  # an index on this disk: one writer (docs/adr/015)
+            leases = leases_for(settings.event_store_url)
+            stack.push_async_callback(close_leases, leases)
+            await exclusively(leases, WRITER_LEASE, stop, consume)
+        else:  # Elasticsearch: replicas compete for events, versioned writes keep the newest
+            await consume(stop)
     log.info("indexer stopped")

@@ -141,7 +141,7 @@ def rotate(data_dir: Path) -> SigningKey:
 def pem_blocks(value: SecretStr) -> list[bytes]:
     """The PEM keys in ``GAMESTORE_JWT_PRIVATE_KEY``, oldest first: during a rotation it holds
     the old key and then the new one, so every replica signs with the new one and still
-    publishes the old one until the tokens it signed have expired (docs/deploy.md)."""
+    publishes the old one until the tokens it signed have expired (deploy/README.md)."""
     text = value.get_secret_value()
     blocks = re.findall(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", text, re.DOTALL)
     return [block.encode() for block in blocks] or [text.encode()]

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
 import asyncpg
@@ -160,6 +160,41 @@ class SqliteLeases:
 
 
 Leases = PostgresLeases | SqliteLeases
+
+
+class LeaseLost(RuntimeError):
+    """This process could no longer be sure it held the lease while it worked under it."""
+
+
+async def exclusively(
+    leases: Leases, name: str, stop: asyncio.Event, work: Callable[[asyncio.Event], Awaitable[None]]
+) -> None:
+    """Run ``work(halt)`` only while holding the lease ``name``: replicas that do not hold it
+    wait as standbys, and one takes over when the holder stops or dies. ``halt`` is set when
+    ``stop`` is. A holder that loses the lease mid-work raises :class:`LeaseLost` once its work
+    has halted: what it opened for the work (a writer's lock) dies with it, and the
+    supervisor starts it again as a standby."""
+    async with leases.hold(name, stop) as lease:
+        if lease is None:  # stopped while standing by
+            return
+        halt = asyncio.Event()
+        relay = asyncio.create_task(_first_of(stop, lease.lost))
+        relay.add_done_callback(lambda _: halt.set())
+        try:
+            await work(halt)
+        finally:
+            relay.cancel()
+        if lease.lost.is_set() and not stop.is_set():
+            raise LeaseLost(f"lease {name!r} lost while working under it")
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def leases_for(store_url: str, **options: float) -> Leases:
