@@ -7,7 +7,7 @@ is timed from ``POST /jogos/compra`` to the game showing in the player's ``/bibl
 
     .venv/bin/python bench/purchase.py [--profile embedded|production|both] [--purchases 1000]
         [--players 200] [--rate R] [--ramp-from R] [--ramp-to 200] [--ramp-factor 1.15]
-        [--ramp-purchases 600] [--warmup 200] [--smoke]
+        [--ramp-purchases 600] [--warmup 200] [--scale all=2 | --scale games=2 ...] [--smoke]
 
 Every round is offered open-loop at a constant rate (a purchase is sent on schedule whether or
 not earlier ones finished, like wrk2), on the same store:
@@ -29,6 +29,11 @@ previous one (notifications, projections, popularity). Then the invariants over 
 completed orders = PSP ledger charges = ``PurchaseCompleted`` events = library rows, no order
 pending, no dead letter; the bench fails when they do not hold. The last line is JSON.
 ``--smoke``: embedded, 10 + 20 + 40 purchases, seconds.
+
+``--scale NAME=N`` (repeatable; ``all=N`` for every process that scales) runs each profile
+twice, with one replica of every process and then with N of the named ones, and is judged by
+the scaled capacity over the single one (bar 1.0: competing replicas must not cost throughput;
+on 2 cores no speed-up is expected). The invariants must hold in both.
 """
 
 # ruff: noqa: E402
@@ -381,7 +386,27 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(profile: str, args: argparse.Namespace) -> dict[str, Any]:
+SCALABLE = (
+    "bus-publisher", "users", "games", "indexer", "payments", "payment-worker",
+    "webhook-function", "notifier", "gateway",
+)  # fmt: skip
+
+
+def parse_scale(values: list[str]) -> dict[str, int]:
+    """``["all=2"]`` or ``["games=2", "payment-worker=3"]`` → replicas per process."""
+    scale: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        names = SCALABLE if name == "all" else (name,)
+        if not set(names) <= set(SCALABLE) or not count.isdigit() or int(count) < 1:
+            raise SystemExit(f"--scale {value}: NAME=N with N >= 1, NAME one of all, {SCALABLE}")
+        scale |= dict.fromkeys(names, int(count))
+    return scale
+
+
+def run(
+    profile: str, args: argparse.Namespace, scale: dict[str, int] | None = None
+) -> dict[str, Any]:
     loop = asyncio.new_event_loop()
     try:
         with contextlib.ExitStack() as cleanup:
@@ -391,7 +416,7 @@ def run(profile: str, args: argparse.Namespace) -> dict[str, Any]:
 
                 env |= cleanup.enter_context(production_env(loop))
             root = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gs-bench-")))
-            stack = cleanup.enter_context(running_stack(root, env, saga=True))
+            stack = cleanup.enter_context(running_stack(root, env, saga=True, scale=scale))
             return loop.run_until_complete(bench_profile(stack, profile, args))
     finally:
         loop.close()
@@ -431,17 +456,25 @@ def main() -> None:
         "--warmup", type=int, default=200, help="purchases before the latency round, unmeasured"
     )
     parser.add_argument("--smoke", action="store_true", help="seconds: embedded, tiny, one step")
+    parser.add_argument(
+        "--scale", action="append", default=[], metavar="NAME=N",
+        help="also run with N replicas of NAME (all=N: every process that scales)",
+    )  # fmt: skip
     args = parser.parse_args()
+    scale = parse_scale(args.scale)
     if args.smoke:
         args.profile, args.purchases, args.players, args.rate = "embedded", 20, 10, 10.0
         args.warmup = 10
         args.ramp_from = args.ramp_to = 8.0
         args.ramp_purchases = 40  # a span of 5 s: a few ms of jitter is not a backlog
     profiles = ["embedded", "production"] if args.profile == "both" else [args.profile]
-    results = {}
+    results, scaled = {}, {}
     for profile in profiles:
         results[profile] = run(profile, args)
         report(profile, results[profile])
+        if scale:
+            scaled[profile] = run(profile, args, scale)
+            report(f"{profile}, scaled {scale}", scaled[profile])
     summary: dict[str, Any] = {"bench": "purchase"}
     for profile, result in results.items():
         summary[profile] = {
@@ -457,8 +490,23 @@ def main() -> None:
         }
     first = summary[profiles[0]]
     summary |= {"ratio": first["capacity_vs_bar"], "bar": CAPACITY_BAR[profiles[0]]}
+    for profile, result in scaled.items():
+        single = results[profile]["capacity_per_s"]
+        summary[profile]["scaled"] = {
+            "scale": scale,
+            "capacity_per_s": result["capacity_per_s"],
+            "capacity_vs_single": round(result["capacity_per_s"] / single, 2) if single else 0.0,
+            "latency_ms": result["latency_ms"],
+            "cpu_ms_per_purchase": result["cpu_ms_per_purchase"],
+            "invariants_hold": result["invariants_hold"],
+            "invariants": result["invariants"],
+        }
+    if scaled:  # judged by what the replicas cost: scaled capacity over the single one
+        versus = summary[profiles[0]]["scaled"]["capacity_vs_single"]
+        summary |= {"ratio": versus, "bar": 1.0}
     print(json.dumps(summary))
-    if not all(result["invariants_hold"] for result in results.values()):
+    every = [*results.values(), *scaled.values()]
+    if not all(result["invariants_hold"] for result in every):
         raise SystemExit("the invariants did not hold")
 
 

@@ -207,21 +207,24 @@ def _start_all(stack: Stack, name: str, scale: Mapping[str, int]) -> None:
         _start(stack, replica_key(name, index))
 
 
-def _wait_replicas_ready(stack: Stack, scale: Mapping[str, int]) -> None:
+def _wait_replicas_ready(stack: Stack) -> None:
     """Every replica beyond the first answers its own /readyz (the gateway's readiness only
     needs one replica of each service)."""
     deadline = time.monotonic() + START_DEADLINE
-    for name, count in scale.items():
+    for key in stack.processes:
+        name, index = _parse_key(key)
+        if index == 0:
+            continue
         listed = {"gateway": "GATEWAY_OPS"}.get(name, name.upper().replace("-", "_"))
-        for url in stack.env[f"GAMESTORE_{listed}_URL"].split(",")[1:count]:
-            with httpx.Client(timeout=2) as client:
-                while True:
-                    with contextlib.suppress(httpx.HTTPError):
-                        if client.get(f"{url}/readyz").status_code == 200:
-                            break
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{url}/readyz not 200 ({name})\n" + stack.tails())
-                    time.sleep(0.1)
+        url = stack.env[f"GAMESTORE_{listed}_URL"].split(",")[index]
+        with httpx.Client(timeout=2) as client:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if client.get(f"{url}/readyz").status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url}/readyz not 200 ({key})\n" + stack.tails())
+                time.sleep(0.1)
 
 
 def _migrate(stack: Stack) -> None:
@@ -348,7 +351,7 @@ def running_stack(
                 _start_all(stack, name, scale)
         _start_all(stack, "gateway", scale)
         _wait_ready(stack)
-        _wait_replicas_ready(stack, scale)
+        _wait_replicas_ready(stack)
         if saga:
             _wait_psp(stack)
         yield stack
