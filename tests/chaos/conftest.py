@@ -11,7 +11,8 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,16 +76,24 @@ async def _populate(store: RunningStore) -> tuple[Account, list[Account], list[s
     return admin, players, game_ids
 
 
-@pytest.fixture(scope="module")
-def chaos_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStore]:
+@contextmanager
+def chaos_running(root: Path, scale: Mapping[str, int] | None = None) -> Iterator[RunningStore]:
+    """The store under ``gamestore up`` (``--scale`` for ``scale``), the engines up before and
+    after, whatever happens."""
     require("PostgreSQL", POSTGRES_URL, 5432)
     require("RabbitMQ", AMQP_URL, 5672)
     ensure_engines_up()
     try:
-        with running_store(tmp_path_factory.mktemp("chaos")) as store:
+        with running_store(root, scale) as store:
             yield store
     finally:
         ensure_engines_up()  # whatever happened, the engines are left running
+
+
+@pytest.fixture(scope="module")
+def chaos_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStore]:
+    with chaos_running(tmp_path_factory.mktemp("chaos")) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")

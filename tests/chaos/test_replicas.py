@@ -16,11 +16,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.chaos.conftest import Chaos
-from tests.chaos.engines import ensure_engines_up
-from tests.chaos.store import RunningStore, running_store
+from tests.chaos.conftest import Chaos, chaos_running
+from tests.chaos.store import RunningStore
 from tests.chaos.test_chaos import kill_each, run_case
-from tests.conftest import AMQP_URL, POSTGRES_URL, require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -35,14 +33,8 @@ REPLICAS = tuple(key for name in SCALABLE for key in (name, f"{name}-2") if key 
 
 @pytest.fixture(scope="module")
 def chaos_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStore]:
-    require("PostgreSQL", POSTGRES_URL, 5432)
-    require("RabbitMQ", AMQP_URL, 5672)
-    ensure_engines_up()
-    try:
-        with running_store(tmp_path_factory.mktemp("chaos-replicas"), SCALE) as store:
-            yield store
-    finally:
-        ensure_engines_up()
+    with chaos_running(tmp_path_factory.mktemp("chaos-replicas"), SCALE) as store:
+        yield store
 
 
 def test_up_started_two_of_every_scalable_process(chaos_store: RunningStore) -> None:

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -64,16 +65,24 @@ def production_env(loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, str]]:
         yield env
 
 
-@pytest.fixture(scope="module")
-def saga_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@contextlib.contextmanager
+def production_stack(root: Path, scale: Mapping[str, int] | None = None) -> Iterator[Stack]:
+    """The saga's processes on fresh PostgreSQL databases and a RabbitMQ vhost."""
     loop = asyncio.new_event_loop()  # one loop for both ends of the database context managers
     try:
-        with production_env(loop) as env:
-            root = tmp_path_factory.mktemp("saga-pg-rabbitmq")
-            with running_stack(root, saga_env() | env, saga=True) as running:
-                yield running
+        with (
+            production_env(loop) as env,
+            running_stack(root, saga_env() | env, saga=True, scale=scale) as running,
+        ):
+            yield running
     finally:
         loop.close()
+
+
+@pytest.fixture(scope="module")
+def saga_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with production_stack(tmp_path_factory.mktemp("saga-pg-rabbitmq")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ payment worker killed while it holds a payment, whose message the other replica 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -19,7 +18,6 @@ from tests.e2e.saga import test_concurrency as concurrency
 from tests.e2e.saga import test_crashes as crashes
 from tests.e2e.saga import test_revocation as revocation
 from tests.e2e.saga import test_webhooks as webhooks
-from tests.e2e.saga.conftest import saga_env
 from tests.e2e.saga.support import (
     SAGA_TIMEOUT,
     VISA,
@@ -30,8 +28,8 @@ from tests.e2e.saga.support import (
     order_reaches,
     psp_control,
 )
-from tests.e2e.saga.test_postgres_rabbitmq import production_env
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.saga.test_postgres_rabbitmq import production_stack
+from tests.e2e.stack import Stack
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -44,14 +42,8 @@ SCALE = dict.fromkeys(
 
 @pytest.fixture(scope="module")
 def saga_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    loop = asyncio.new_event_loop()
-    try:
-        with production_env(loop) as env:
-            root = tmp_path_factory.mktemp("saga-replicas")
-            with running_stack(root, saga_env() | env, saga=True, scale=SCALE) as running:
-                yield running
-    finally:
-        loop.close()
+    with production_stack(tmp_path_factory.mktemp("saga-replicas"), SCALE) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
