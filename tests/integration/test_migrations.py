@@ -151,8 +151,11 @@ def test_a_service_on_an_unmigrated_postgres_database_refuses_to_start(
         "GAMESTORE_USERS_URL": "http://127.0.0.1:0",
     }
     refused = _gamestore("serve", "users", env=env, cwd=tmp_path)
-    assert refused.returncode != 0
-    assert "Run `gamestore migrate" in refused.stdout + refused.stderr
+    said = refused.stdout + refused.stderr
+    assert refused.returncode == 1
+    assert "cannot start: a database schema is behind this code" in said
+    assert "Run `gamestore migrate" in said
+    assert "Traceback" not in said  # an operator's missing step, said plainly
 
     migrated = _gamestore("migrate", env=env, cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import typer
 
 from gamestore.cli.common import error_console
+from gamestore.migrations import SchemaNotCurrent
 from gamestore.platform import logs, tracing
 from gamestore.platform.config import Settings, replica
 from gamestore.platform.health import HEALTH
@@ -40,11 +41,26 @@ async def run_main(main: ProcessMain, settings: Settings, ops: str | None = None
         except asyncio.CancelledError:
             log.error("process cancelled by a second stop signal")
             return 1
-        except Exception:
+        except Exception as error:
+            refused = _schema_refusal(error)
+            if refused is not None:  # an operator's step is missing, not a bug: no traceback
+                log.error("cannot start: a database schema is behind this code", error=refused)
+                return 1
             log.exception("process crashed")
             return 1
     log.info("process stopped", reason="stop signal" if stop.is_set() else "main returned")
     return 0
+
+
+def _schema_refusal(error: BaseException) -> SchemaNotCurrent | None:
+    """The :class:`SchemaNotCurrent` behind ``error`` (also inside a task group's group)."""
+    if isinstance(error, SchemaNotCurrent):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            if (found := _schema_refusal(inner)) is not None:
+                return found
+    return None
 
 
 async def _with_ops(main: Awaitable[None], ops: str | None) -> None:
