@@ -167,10 +167,10 @@ def up(
     if taken is not None:
         error_console().print(f"Cannot start GameStore: {taken}. Nothing was started.")
         raise typer.Exit(1)
-    migrated = asyncio.run(migrate_databases(settings, []))  # processes only check theirs
-    for result in migrated:
-        if result.url is not None and result.before != result.after:
-            console().print(f"Migrated {result.describe()}")
+    if specs or demo:  # before anything opens a database: processes only check theirs
+        for result in asyncio.run(migrate_databases(settings, [])):
+            if result.url is not None and result.before != result.after:
+                console().print(f"Migrated {result.describe()}")
     if demo:
         asyncio.run(run_seed(settings, DEMO_GAMES, 42, only_if_empty=True))
     if not specs:
