@@ -33,7 +33,9 @@ pending, no dead letter; the bench fails when they do not hold. The last line is
 ``--scale NAME=N`` (repeatable; ``all=N`` for every process that scales) runs each profile
 twice, with one replica of every process and then with N of the named ones, and is judged by
 the scaled capacity over the single one (bar 1.0: competing replicas must not cost throughput;
-on 2 cores no speed-up is expected). The invariants must hold in both.
+on 2 cores no speed-up is expected). The invariants must hold in both. Both runs keep at most
+4 + 2 PostgreSQL connections per database per process (``SCALE_POOLS``): twice the processes
+must fit the server's ``max_connections``; the peak the server held is reported.
 """
 
 # ruff: noqa: E402
@@ -246,6 +248,8 @@ async def bench_profile(stack: Stack, profile: str, args: argparse.Namespace) ->
             return games
 
         players = list(await asyncio.gather(*(player(i) for i in range(args.players))))
+        connections = ConnectionPeak(stack.env.get("GAMESTORE_EVENTSTORE_URL"))
+        await connections.start()
         cpu = CpuMeter(stack)
         latency_rate = args.rate or LATENCY_RATE[profile]
         if args.warmup:  # every player's first purchase, at half the rate: caches, pools, pages
@@ -276,6 +280,7 @@ async def bench_profile(stack: Stack, profile: str, args: argparse.Namespace) ->
             rate = round(rate * args.ramp_factor, 1)
         await asyncio.sleep(1.0)  # notifications and projections settle
         counts = await invariants(stack, client, admin, players)
+        peak = await connections.stop()
     q = quantiles(latencies)
     same = {
         counts[k]
@@ -293,6 +298,7 @@ async def bench_profile(stack: Stack, profile: str, args: argparse.Namespace) ->
         "capacity_per_s": best["purchases_per_s"] if best else 0.0,
         "capacity_offered_rate": best["offered_rate"] if best else 0.0,
         "cpu_ms_per_purchase": (best or ramp[-1])["cpu_ms_per_purchase"] if ramp else {},
+        "postgres_connections_peak": peak,
         "invariants": counts,
         "invariants_hold": same == {bought}
         and counts["pending_orders"] == 0
@@ -322,6 +328,42 @@ def report_step(step: dict[str, Any]) -> None:
         f" p95 {step['p95_ms']:>8.1f} ms: {verdict}",
         flush=True,
     )
+
+
+class ConnectionPeak:
+    """The most connections the PostgreSQL server held at once (sampled every 0.5 s) while the
+    store ran: with replicas they must fit its ``max_connections``. None on SQLite."""
+
+    def __init__(self, url: str | None) -> None:
+        self._url = url if url and url.startswith("postgres") else None
+        self.peak = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._url is not None:
+            self._task = asyncio.create_task(self._sample(self._url))
+
+    async def _sample(self, url: str) -> None:
+        import asyncpg
+
+        from gamestore.platform.eventstore.postgres import dsn
+
+        conn = await asyncpg.connect(dsn(url))
+        try:
+            while True:
+                held = await conn.fetchval("SELECT count(*) FROM pg_stat_activity")
+                self.peak = max(self.peak, int(held))
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
+
+    async def stop(self) -> int | None:
+        if self._task is None:
+            return None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        return self.peak
 
 
 class CpuMeter:
@@ -404,13 +446,21 @@ def parse_scale(values: list[str]) -> dict[str, int]:
     return scale
 
 
+# With replicas the pools must fit PostgreSQL's max_connections (100 by default): both runs of
+# a --scale comparison use these, so the single run is held to the same budget.
+SCALE_POOLS = {"GAMESTORE_DB_POOL_SIZE": "4", "GAMESTORE_DB_MAX_OVERFLOW": "2"}
+
+
 def run(
-    profile: str, args: argparse.Namespace, scale: dict[str, int] | None = None
+    profile: str,
+    args: argparse.Namespace,
+    scale: dict[str, int] | None = None,
+    pools: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     loop = asyncio.new_event_loop()
     try:
         with contextlib.ExitStack() as cleanup:
-            env = {"GAMESTORE_PSP_LATENCY_MS": "0", "GAMESTORE_LOG_LEVEL": "INFO"}
+            env = {"GAMESTORE_PSP_LATENCY_MS": "0", "GAMESTORE_LOG_LEVEL": "INFO", **(pools or {})}
             if profile == "production":
                 from tests.e2e.saga.test_postgres_rabbitmq import production_env
 
@@ -433,6 +483,8 @@ def report(profile: str, result: dict[str, Any]) -> None:
     print(f"  capacity         {rate:>8.1f} purchases/s (offered {offered:.1f}/s: best sustained)")
     cpu = ", ".join(f"{k} {v:g}" for k, v in result["cpu_ms_per_purchase"].items())
     print(f"  CPU ms/purchase  {cpu}")
+    if result["postgres_connections_peak"] is not None:
+        print(f"  PostgreSQL connections, peak: {result['postgres_connections_peak']}")
     for key, value in result["invariants"].items():
         print(f"  {key:<26} {value}")
     print(f"  invariants hold: {result['invariants_hold']}")
@@ -469,11 +521,12 @@ def main() -> None:
         args.ramp_purchases = 40  # a span of 5 s: a few ms of jitter is not a backlog
     profiles = ["embedded", "production"] if args.profile == "both" else [args.profile]
     results, scaled = {}, {}
+    pools = SCALE_POOLS if scale else None
     for profile in profiles:
-        results[profile] = run(profile, args)
+        results[profile] = run(profile, args, pools=pools)
         report(profile, results[profile])
         if scale:
-            scaled[profile] = run(profile, args, scale)
+            scaled[profile] = run(profile, args, scale, pools)
             report(f"{profile}, scaled {scale}", scaled[profile])
     summary: dict[str, Any] = {"bench": "purchase"}
     for profile, result in results.items():
@@ -485,6 +538,7 @@ def main() -> None:
             "p95_vs_ceiling": round(result["latency_ms"]["p95"] / result["latency_ceiling_ms"], 2),
             "cpu_ms_per_purchase": result["cpu_ms_per_purchase"],
             "ramp": result["ramp"],
+            "postgres_connections_peak": result["postgres_connections_peak"],
             "invariants_hold": result["invariants_hold"],
             "invariants": result["invariants"],
         }
@@ -498,9 +552,11 @@ def main() -> None:
             "capacity_vs_single": round(result["capacity_per_s"] / single, 2) if single else 0.0,
             "latency_ms": result["latency_ms"],
             "cpu_ms_per_purchase": result["cpu_ms_per_purchase"],
+            "postgres_connections_peak": result["postgres_connections_peak"],
             "invariants_hold": result["invariants_hold"],
             "invariants": result["invariants"],
         }
+        summary[profile]["pools"] = SCALE_POOLS
     if scaled:  # judged by what the replicas cost: scaled capacity over the single one
         versus = summary[profiles[0]]["scaled"]["capacity_vs_single"]
         summary |= {"ratio": versus, "bar": 1.0}

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # SQLite (embedded) databases are: in production `gamestore migrate` runs first, and a
     # process whose schema is behind its code refuses to start (src/gamestore/migrations)
     migrate_on_start: bool | None = None
+    # PostgreSQL connections a process keeps per database (its own, the event store's): the
+    # pool, and how many more it may open in a burst. Replicas x databases x (both) must fit
+    # the server's max_connections (100 by default), or use PgBouncer in session mode.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
 
     @cached_property
     def event_store_url(self) -> str:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 import inline_sqlite
-from gamestore.platform.config import scheme, sqlite_path
+from gamestore.platform.config import Settings, scheme, sqlite_path
 
 READ_ONLY = "gamestore_read_only"
 
@@ -51,7 +51,9 @@ def sqlalchemy_url(url: str) -> str:
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An engine for ``sqlite:///path`` or ``postgresql://...``; nothing connects yet."""
     if scheme(url) != "sqlite":
-        options.setdefault("pool_size", 10)
+        if "pool_size" not in options:  # GAMESTORE_DB_POOL_SIZE, _MAX_OVERFLOW
+            limits = Settings()
+            options.update(pool_size=limits.db_pool_size, max_overflow=limits.db_max_overflow)
         engine = create_async_engine(sqlalchemy_url(url), **options)
         event.listen(engine.sync_engine, "checkout", _discard_if_closed)
         return engine

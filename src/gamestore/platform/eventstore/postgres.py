@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from gamestore.migrations import ensure_schema_at
+from gamestore.platform.config import Settings
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
     ANY,
@@ -72,7 +73,10 @@ class PostgresEventStore:
         self._committer = GroupCommitter(self._append_group, max_in_flight=2)
 
     @classmethod
-    async def connect(cls, url: str, *, pool_size: int = 10) -> PostgresEventStore:
+    async def connect(cls, url: str, *, pool_size: int | None = None) -> PostgresEventStore:
+        """Open a pool of at most ``pool_size`` connections (``GAMESTORE_DB_POOL_SIZE``)."""
+        if pool_size is None:
+            pool_size = Settings().db_pool_size
         await ensure_schema_at(url, "eventstore")  # its migrations (src/gamestore/migrations)
         pool = await asyncpg.create_pool(
             dsn(url), min_size=1, max_size=pool_size, init=_init_connection, reset=_keep_session
