@@ -26,6 +26,7 @@ from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine
 from gamestore.platform.logs import get_logger
+from gamestore.platform.outbox import without_own_relay
 
 log = get_logger("seed")
 
@@ -86,6 +87,7 @@ async def open_games_database(settings: Settings) -> AsyncEngine:
 async def run_seed(settings: Settings, count: int, seed: int, *, only_if_empty: bool) -> int:
     """Seed the configured games database; with ``only_if_empty``, only an empty catalog.
     Returns how many games were created."""
+    without_own_relay()  # the games process relays what this stages, at once
     engine = await open_games_database(settings)
     try:
         if only_if_empty and await listed_games(engine) > 0:

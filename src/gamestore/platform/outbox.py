@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +49,19 @@ RELAY_PAUSE = Pause(first=0.1, cap=5.0)  # between tries while the relay keeps f
 # finds rows committed by others (a CLI command, another replica), so it can be slow: a poll
 # every 50 ms cost each idle service ~2 % of a core, a fifth of an idle store's CPU.
 POLL_INTERVAL = 1.0
+RELAY_OWNER: str | None = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""This process. Replicas of a service share its outbox: each relay moves the rows its own
+process staged (woken by its own commits), so two relays never append the same rows; rows of
+no owner are anyone's at once, and rows nobody has moved for ``ORPHANED_AFTER`` (a replica
+that died) become anyone's."""
+ORPHANED_AFTER = timedelta(seconds=5)
+
+
+def without_own_relay() -> None:
+    """This process runs no relay (``gamestore seed``): what it stages is any relay's to move
+    at once, instead of after ``ORPHANED_AFTER``."""
+    global RELAY_OWNER
+    RELAY_OWNER = None
 
 
 def no_wake() -> None:
@@ -70,6 +85,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("causation_id", String(255)),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("traceparent", String(128)),  # the span that staged it (platform/tracing.py)
+        Column("relay_owner", String(64)),  # the process whose relay moves it (RELAY_OWNER)
     )
 
 
@@ -107,6 +123,7 @@ class Outbox:
                     "causation_id": e.causation_id,
                     "created_at": now,
                     "traceparent": e.traceparent or current_traceparent(e.causation_id),
+                    "relay_owner": RELAY_OWNER,
                 }
                 for e in events
             ],
@@ -116,6 +133,11 @@ class Outbox:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands timestamps back without their zone; they were written in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _behind(error: WrongExpectedVersion) -> bool:
+    """The stream has not reached the version the event expects (yet)."""
+    return isinstance(error.expected, int) and error.actual < error.expected
 
 
 def _expected(encoded: int) -> ExpectedVersion:
@@ -151,6 +173,8 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = POLL_INTERVAL,
         name: str = "service",
+        owner: str | None = RELAY_OWNER,
+        orphaned_after: timedelta = ORPHANED_AFTER,
     ) -> None:
         self._engine = engine
         self._store = store
@@ -159,6 +183,8 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._wakeup = asyncio.Event()
         self._name = name  # the service whose outbox this is (metric labels, loop name)
+        self._owner = owner  # whose staged rows it moves at once (RELAY_OWNER)
+        self._orphaned_after = orphaned_after
 
     def wake(self) -> None:
         """Tell the relay new rows were committed (saves waiting for the next poll)."""
@@ -167,10 +193,16 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Relay what is committed now; returns how many events were moved."""
         self._wakeup.clear()  # a commit from now on wakes the next pass, not this one
+        table = self._table
+        ours = sa.or_(
+            table.c.relay_owner == self._owner,
+            table.c.relay_owner.is_(None),
+            table.c.created_at < datetime.now(UTC) - self._orphaned_after,
+        )
         async with read_only(self._engine) as conn:  # a look takes no write lock
             rows = (
                 await conn.execute(
-                    self._table.select().order_by(self._table.c.id).limit(self._batch_size)
+                    table.select().where(ours).order_by(table.c.id).limit(self._batch_size)
                 )
             ).all()
         if not rows:
@@ -248,6 +280,9 @@ class OutboxRelay:
     def _report(error: Exception, outage: OutageLog) -> None:
         if is_transient(error):
             outage.failed(error)
+        elif isinstance(error, WrongExpectedVersion) and _behind(error):
+            # another replica staged the stream's previous event and has not moved it yet
+            log.info("outbox event waits for its stream's previous event", error=error)
         elif isinstance(error, WrongExpectedVersion):
             log.error("outbox event conflicts with the stream", error=error)
         else:

@@ -6,6 +6,7 @@ payment worker killed while it holds a payment, whose message the other replica 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -13,15 +14,18 @@ import pytest
 
 from tests.e2e.api import Account, eventually
 from tests.e2e.conftest import create_admin
+from tests.e2e.saga import test_authorization as authorization
 from tests.e2e.saga import test_cards as cards
 from tests.e2e.saga import test_concurrency as concurrency
 from tests.e2e.saga import test_crashes as crashes
 from tests.e2e.saga import test_revocation as revocation
 from tests.e2e.saga import test_webhooks as webhooks
 from tests.e2e.saga.support import (
+    ASYNC,
     SAGA_TIMEOUT,
     VISA,
     bought,
+    buy,
     charges,
     events,
     new_game,
@@ -82,9 +86,37 @@ test_a_demoted_admin_s_token_loses_the_admin_routes = (
 test_a_password_change_kills_the_tokens_issued_before_it = (
     revocation.test_a_password_change_kills_the_tokens_issued_before_it
 )
+test_another_players_order_and_payment_are_not_found = (
+    authorization.test_another_players_order_and_payment_are_not_found
+)
+test_payment_admin_routes_are_for_admins = authorization.test_payment_admin_routes_are_for_admins
 test_killing_the_webhook_function_and_the_notifier_mid_stream_loses_nothing = (
     crashes.test_killing_the_webhook_function_and_the_notifier_mid_stream_loses_nothing
 )
+
+
+async def test_one_correlation_id_follows_the_purchase_through_whichever_replicas_served_it(
+    client: httpx.AsyncClient, admin: Account, player: Account, stack: Stack
+) -> None:
+    game = await new_game(client, admin)
+    corr = f"trace-{uuid.uuid4().hex[:12]}"
+    response = await buy(client, player, game["id"], ASYNC, request_id=corr)
+    assert response.status_code == 202, response.text
+    await order_reaches(client, player, response.json()["order_id"], "completed")
+    served = ("gateway", "games", "payments", "payment-worker", "webhook-function", "notifier")
+
+    async def everywhere() -> bool:
+        return all(
+            any(f"corr={corr}" in stack.log_text(key) for key in (name, f"{name}-2"))
+            for name in served
+        )
+
+    await eventually(everywhere, timeout=SAGA_TIMEOUT, what="the id in every process's log")
+    trace = stack.cli("trace", corr)
+    assert trace.returncode == 0, trace.stderr
+    for name in served:
+        assert f" {name} " in trace.stdout or f" {name}-2 " in trace.stdout, trace.stdout
+    assert "PurchaseCompleted" in trace.stdout
 
 
 async def test_the_other_worker_takes_over_a_payment_whose_worker_was_killed(

@@ -1,6 +1,9 @@
 """Runs a relay that SIGKILLs its own process right after an append, before deleting rows.
 
-Usage: python relay_crash_child.py <service-db-url> <event-store-url> <appends-before-kill>
+Usage: python relay_crash_child.py <service-db-url> <event-store-url> <appends-before-kill> <owner>
+
+``owner`` is the process whose staged rows the relay moves (the parent staged them: the child
+plays the service process that staged them and was killed while relaying).
 """
 
 from __future__ import annotations
@@ -40,12 +43,14 @@ class KillAfterAppends:
         return recorded
 
 
-async def main(db_url: str, store_url: str, appends: int) -> None:
+async def main(db_url: str, store_url: str, appends: int, owner: str) -> None:
     engine = create_engine(db_url)
     store = await connect(store_url)
-    relay = OutboxRelay(engine, KillAfterAppends(store, appends), outbox.table, batch_size=1000)  # type: ignore[arg-type]
+    relay = OutboxRelay(
+        engine, KillAfterAppends(store, appends), outbox.table, batch_size=1000, owner=owner
+    )  # type: ignore[arg-type]
     await relay.relay_once()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))

@@ -7,16 +7,18 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import gamestore.platform.outbox as outbox_module
 from gamestore.platform.db import create_engine
-from gamestore.platform.eventstore import EventStore, NewEvent, connect
+from gamestore.platform.eventstore import EventStore, NewEvent, WrongExpectedVersion, connect
 from gamestore.platform.logs import correlation
-from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.outbox import RELAY_OWNER, OutboxRelay
 from tests.integration.outbox.support import create_game, games, metadata, outbox, rename_game
 
 CHILD = Path(__file__).with_name("relay_crash_child.py")
@@ -139,7 +141,7 @@ async def test_relay_killed_between_append_and_delete_duplicates_nothing(
         await rename_game(engine, game_id, f"Game {n}, renamed")
 
     child = await asyncio.create_subprocess_exec(
-        sys.executable, str(CHILD), database_url, database_url, "3"
+        sys.executable, str(CHILD), database_url, database_url, "3", RELAY_OWNER
     )
     assert await child.wait() == -signal.SIGKILL
     assert len(await store.read_all()) == 3  # appended, then killed
@@ -154,3 +156,61 @@ async def test_relay_killed_between_append_and_delete_duplicates_nothing(
     assert [e.version for e in events] == [1, 1, 1, 2, 2, 2]
     assert [e.position for e in events] == list(range(1, 7))
     assert await outbox_rows(engine) == 0
+
+
+# Replicas of a service share its outbox (ADR 015): each relay moves what its own process
+# staged, so no two relays append the same rows; what a dead replica staged is anyone's after a
+# while; a stream whose events two replicas staged still gets them in order.
+
+
+def staged_by(monkeypatch: pytest.MonkeyPatch, owner: str) -> None:
+    monkeypatch.setattr(outbox_module, "RELAY_OWNER", owner)
+
+
+async def test_each_replica_s_relay_moves_the_rows_its_process_staged(
+    engine: AsyncEngine, store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    staged_by(monkeypatch, "replica-1")
+    await create_game(engine, first, "First")
+    staged_by(monkeypatch, "replica-2")
+    await create_game(engine, second, "Second")
+
+    assert await OutboxRelay(engine, store, outbox.table, owner="replica-2").relay_once() == 1
+    assert [e.data["id"] for e in await store.read_all()] == [second]
+    assert await OutboxRelay(engine, store, outbox.table, owner="replica-2").relay_once() == 0
+    assert await OutboxRelay(engine, store, outbox.table, owner="replica-1").relay_once() == 1
+    assert [e.data["id"] for e in await store.read_all()] == [second, first]
+
+
+async def test_what_a_dead_replica_staged_is_moved_by_another_after_a_while(
+    engine: AsyncEngine, store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged_by(monkeypatch, "replica-that-died")
+    await create_game(engine, str(uuid.uuid4()), "Orphan")
+    survivor = OutboxRelay(
+        engine, store, outbox.table, owner="survivor", orphaned_after=timedelta(seconds=0.5)
+    )
+    assert await survivor.relay_once() == 0  # its owner may still be about to move it
+    await asyncio.sleep(0.6)
+    assert await survivor.relay_once() == 1
+    assert await outbox_rows(engine) == 0
+
+
+async def test_a_stream_staged_by_two_replicas_keeps_its_order(
+    engine: AsyncEngine, store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    game_id = str(uuid.uuid4())
+    staged_by(monkeypatch, "replica-1")
+    await create_game(engine, game_id, "Created on one")
+    staged_by(monkeypatch, "replica-2")
+    await rename_game(engine, game_id, "Renamed on the other")
+
+    second = OutboxRelay(engine, store, outbox.table, owner="replica-2")
+    with pytest.raises(WrongExpectedVersion):  # its version 2 waits for version 1
+        await second.relay_once()
+    assert await store.read_all() == []
+    assert await OutboxRelay(engine, store, outbox.table, owner="replica-1").relay_once() == 1
+    assert await second.relay_once() == 1
+    events = await store.read_all()
+    assert [(e.type, e.version) for e in events] == [("GameCreated", 1), ("GameRenamed", 2)]
