@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -83,6 +84,7 @@ def test_keyboard_alone_reaches_the_search_box_a_result_and_the_buy_button(
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "the focused link shows no focus ring"
     page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"#/jogos/[^/]+$"))  # the link was followed: a game's page
     wait_view(page, f"/jogos/{page.url.rsplit('/', 1)[-1]}")
     assert tab_until(page, "el => el.id === 'comprar'", 20), "Tab never reached the buy button"
 
