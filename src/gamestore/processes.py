@@ -148,17 +148,20 @@ def ops_url(name: str, replica: int | None = None) -> str:
     service on its own port, the gateway on its ops port (its public one has no metrics), any
     other process on the small listener it runs for that. ``replica``: that replica's (by
     default this process's own replica index)."""
-    from gamestore.platform.config import service_url, service_urls
+    from gamestore.platform.config import replica_url, service_url
 
     if name == "gateway":  # its main serves it beside the public port (gateway/bootstrap.py)
         listed = "gateway-ops"
     else:
         spec = PROCESSES.get(name)
         listed = spec.ops if spec is not None and spec.ops else name
-    if replica is None:
-        return service_url(listed)
-    urls = service_urls(listed)
-    return urls[replica % len(urls)]
+    return service_url(listed) if replica is None else replica_url(listed, replica)
+
+
+def replica_name(name: str, index: int) -> str:
+    """How replica ``index`` of process ``name`` is called in output and log files:
+    ``games``, then ``games-2``, ``games-3``…"""
+    return name if index == 0 else f"{name}-{index + 1}"
 
 
 def deployment(settings: Settings) -> dict[str, str]:

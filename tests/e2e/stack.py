@@ -27,7 +27,8 @@ from pathlib import Path
 
 import httpx
 
-from gamestore.platform.config import sqlite_url
+from gamestore.platform.config import REPLICA_ENV, sqlite_url, url_variable
+from gamestore.processes import replica_name
 from gamestore.psp.wire import api_key
 from tests.ports import free_port
 
@@ -157,11 +158,6 @@ def stack_environment(root: Path, extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def replica_key(name: str, index: int) -> str:
-    """How a replica is called: ``games`` for the first, ``games-2`` for the second…"""
-    return name if index == 0 else f"{name}-{index + 1}"
-
-
 def _parse_key(key: str) -> tuple[str, int]:
     name, _, number = key.rpartition("-")
     if name and number.isdigit():
@@ -174,7 +170,7 @@ def _start(stack: Stack, key: str) -> None:
     name, index = _parse_key(key)
     env = dict(stack.env)
     if index:
-        env["GAMESTORE_REPLICA"] = str(index)
+        env[REPLICA_ENV] = str(index)
         if name == "gateway":
             env["GAMESTORE_PORT"] = stack.env["GAMESTORE_GATEWAY_PORTS"].split(",")[index]
     output = (stack.root / f"{key}.out").open("ab")
@@ -191,8 +187,7 @@ def scaled_environment(env: Mapping[str, str], scale: Mapping[str, int]) -> dict
     """Each scaled process's URL variables listing one free port per replica."""
     scaled: dict[str, str] = {}
     for name, count in scale.items():
-        listed = {"gateway": "GATEWAY_OPS"}.get(name, name.upper().replace("-", "_"))
-        key = f"GAMESTORE_{listed}_URL"
+        key = url_variable("gateway-ops" if name == "gateway" else name)
         first = env[key]
         others = [f"http://127.0.0.1:{free_port()}" for _ in range(count - 1)]
         scaled[key] = ",".join([first, *others])
@@ -204,7 +199,7 @@ def scaled_environment(env: Mapping[str, str], scale: Mapping[str, int]) -> dict
 
 def _start_all(stack: Stack, name: str, scale: Mapping[str, int]) -> None:
     for index in range(scale.get(name, 1)):
-        _start(stack, replica_key(name, index))
+        _start(stack, replica_name(name, index))
 
 
 def _wait_replicas_ready(stack: Stack) -> None:
@@ -215,8 +210,8 @@ def _wait_replicas_ready(stack: Stack) -> None:
         name, index = _parse_key(key)
         if index == 0:
             continue
-        listed = {"gateway": "GATEWAY_OPS"}.get(name, name.upper().replace("-", "_"))
-        url = stack.env[f"GAMESTORE_{listed}_URL"].split(",")[index]
+        url = stack.env[url_variable("gateway-ops" if name == "gateway" else name)]
+        url = url.split(",")[index]
         with httpx.Client(timeout=2) as client:
             while True:
                 with contextlib.suppress(httpx.HTTPError):

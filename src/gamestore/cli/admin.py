@@ -15,9 +15,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.cli.common import console, error_console
-from gamestore.migrations import ensure_schema, migrates_on_start
+from gamestore.migrations import open_database
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import connect
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.outbox import OutboxRelay
@@ -33,10 +32,8 @@ log = get_logger("admin")
 
 async def make_admin(settings: Settings, body: UserCreate) -> tuple[User, bool]:
     """Create or promote the admin in the users database, then try to relay its event."""
-    url = settings.database_url("users")
-    engine = create_engine(url)
+    engine = await open_database(settings, "users")
     try:
-        await ensure_schema(engine, "users", migrate=migrates_on_start(url, settings))
         accounts = Accounts(engine, passwords_for(settings))
         result = await accounts.make_admin(str(body.email), body.password, body.name)
         await _relay(engine, settings)

@@ -22,9 +22,8 @@ from gamestore.games.catalog import Catalog
 from gamestore.games.demo import demo_games
 from gamestore.games.domain import TitleTaken
 from gamestore.games.tables import games
-from gamestore.migrations import ensure_schema, migrates_on_start
+from gamestore.migrations import open_database
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import without_own_relay
 
@@ -78,10 +77,7 @@ async def listed_games(engine: AsyncEngine) -> int:
 async def open_games_database(settings: Settings) -> AsyncEngine:
     """The games database, its schema at head (migrated here where processes may migrate)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.database_url("games")
-    engine = create_engine(url)
-    await ensure_schema(engine, "games", migrate=migrates_on_start(url, settings))
-    return engine
+    return await open_database(settings, "games")
 
 
 async def run_seed(settings: Settings, count: int, seed: int, *, only_if_empty: bool) -> int:

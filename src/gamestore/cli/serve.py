@@ -15,7 +15,14 @@ from gamestore.platform.config import Settings, replica
 from gamestore.platform.health import HEALTH
 from gamestore.platform.http.ops import serve_ops
 from gamestore.platform.supervisor import stop_on_signals
-from gamestore.processes import ProcessMain, ProcessSpec, UnknownProcess, get_process, ops_url
+from gamestore.processes import (
+    ProcessMain,
+    ProcessSpec,
+    UnknownProcess,
+    get_process,
+    ops_url,
+    replica_name,
+)
 
 log = logs.get_logger("serve")
 
@@ -80,12 +87,8 @@ async def _with_ops(main: Awaitable[None], ops: str | None) -> None:
 
 def serve_process(spec: ProcessSpec, settings: Settings) -> int:
     """Log to ``<log_dir>/<name>.log``, import the process's main, run it; the exit code."""
-    index = replica()  # replica 2 of games logs as games-2 (`gamestore up --scale games=2`)
-    logs.configure(
-        spec.name if index == 0 else f"{spec.name}-{index + 1}",
-        settings.log_dir,
-        settings.log_level,
-    )
+    # replica 2 of games logs to games-2.log (`gamestore up --scale games=2`)
+    logs.configure(replica_name(spec.name, replica()), settings.log_dir, settings.log_level)
     HEALTH.stall_after = settings.loop_stall_seconds
     tracing.configure(spec.name)
     try:

@@ -17,10 +17,23 @@ from rich.console import Console
 from gamestore.cli.common import console, error_console
 from gamestore.cli.migrate import migrate_databases
 from gamestore.cli.seed import run_seed
-from gamestore.platform.config import Settings, service_urls
+from gamestore.platform.config import (
+    REPLICA_ENV,
+    Settings,
+    replica_url,
+    service_urls,
+    url_variable,
+)
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
-from gamestore.processes import PROCESSES, REGISTRY, ProcessSpec, enabled_processes, ops_url
+from gamestore.processes import (
+    PROCESSES,
+    REGISTRY,
+    ProcessSpec,
+    enabled_processes,
+    ops_url,
+    replica_name,
+)
 
 _PORT_TIMEOUT = 60.0
 _PORT_POLL = 0.1
@@ -130,8 +143,7 @@ def replica_environment(scale: dict[str, int]) -> dict[str, str]:
         names = {name, spec.ops or name} | ({"gateway-ops"} if name == "gateway" else set())
         for listed in names - {"gateway"}:
             first = service_urls(listed)[0]
-            key = f"GAMESTORE_{listed.upper().replace('-', '_')}_URL"
-            env[key] = ",".join(shifted(first, i) for i in range(count))
+            env[url_variable(listed)] = ",".join(shifted(first, i) for i in range(count))
     return env
 
 
@@ -153,15 +165,12 @@ def up(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     specs = enabled_processes(settings)
-    commands = [
-        replica_command(spec, settings, index)
-        for spec in specs
-        for index in range(replicas.get(spec.name, 1))
-    ]
+    each = [(spec, index) for spec in specs for index in range(replicas.get(spec.name, 1))]
+    commands = [replica_command(spec, settings, index) for spec, index in each]
     addresses = [
-        (command.name, *address)
-        for command, spec in zip(commands, _specs_of(commands), strict=True)
-        for address in _listens_on(spec, settings, int(command.env.get(REPLICA_ENV, "0")))
+        (replica_name(spec.name, index), *address)
+        for spec, index in each
+        for address in _listens_on(spec, settings, index)
     ]
     taken = taken_port(addresses)
     if taken is not None:
@@ -184,9 +193,6 @@ def up(
     raise typer.Exit(asyncio.run(run_up(commands, settings, ports, grace)))
 
 
-REPLICA_ENV = "GAMESTORE_REPLICA"
-
-
 def replica_command(spec: ProcessSpec, settings: Settings, index: int) -> Command:
     """``gamestore serve <name>`` for replica ``index`` (named ``games-2`` from the second)."""
     argv = [sys.executable, "-m", "gamestore", "serve", spec.name]
@@ -195,11 +201,8 @@ def replica_command(spec: ProcessSpec, settings: Settings, index: int) -> Comman
     env = {REPLICA_ENV: str(index)}
     if spec.name == "gateway":  # its public port moves like the others
         env["GAMESTORE_PORT"] = str(settings.port + REPLICA_PORT_STEP * index)
-    return Command(f"{spec.name}-{index + 1}", argv, health_url=ops_url(spec.name, index), env=env)
-
-
-def _specs_of(commands: Sequence[Command]) -> list[ProcessSpec]:
-    return [PROCESSES[command.argv[-1]] for command in commands]
+    name = replica_name(spec.name, index)
+    return Command(name, argv, health_url=ops_url(spec.name, index), env=env)
 
 
 def _listens_on(spec: ProcessSpec, settings: Settings, index: int) -> list[tuple[str, int]]:
@@ -210,5 +213,5 @@ def _listens_on(spec: ProcessSpec, settings: Settings, index: int) -> list[tuple
         ops = urlsplit(ops_url("gateway", index))
         public = settings.port + REPLICA_PORT_STEP * index
         return [(settings.host, public), (ops.hostname or "127.0.0.1", ops.port or 0)]
-    own = urlsplit(service_urls(spec.name)[index % len(service_urls(spec.name))])
+    own = urlsplit(replica_url(spec.name, index))
     return [(own.hostname or "127.0.0.1", own.port or 0)]

@@ -37,11 +37,11 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.games.search import GameDocument, SearchIndex, open_search
-from gamestore.migrations import ensure_schema, migrates_on_start
+from gamestore.migrations import open_database
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.bus.lease import close_leases, exclusively, leases_for
 from gamestore.platform.config import Settings
-from gamestore.platform.db import Upsert, create_engine, ping
+from gamestore.platform.db import Upsert, ping
 from gamestore.platform.eventstore import RecordedEvent, connect
 from gamestore.platform.health import depend_on
 from gamestore.platform.inbox import claim, inbox_table
@@ -199,10 +199,7 @@ async def purchase_counts(engine: AsyncEngine) -> dict[str, int]:
 
 async def open_indexer_database(settings: Settings) -> AsyncEngine:
     """The indexer's own database (inbox and purchase tally), its schema at head."""
-    url = settings.database_url("indexer")
-    engine = create_engine(url)
-    await ensure_schema(engine, "indexer", migrate=migrates_on_start(url, settings))
-    return engine
+    return await open_database(settings, "indexer")
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

@@ -70,7 +70,7 @@ class OwnEndpoints:
     def __init__(
         self,
         merger: OpenApiMerger,
-        upstreams: Mapping[str, str | Sequence[str]],
+        upstreams: Mapping[str, Sequence[str]],
         session: Callable[[], aiohttp.ClientSession],
         *,
         probe_timeout: float = 1.0,
@@ -79,10 +79,7 @@ class OwnEndpoints:
         fleet: Watcher | None = None,
     ) -> None:
         self._merger = merger
-        self._upstreams = {
-            name: [bases] if isinstance(bases, str) else list(bases)
-            for name, bases in upstreams.items()
-        }  # each service's replicas: it is ready when one of them is
+        self._upstreams = dict(upstreams)  # each service's replicas: ready when one of them is
         self._session = session
         self._supervisor_status = supervisor_status
         self._probe_timeout = aiohttp.ClientTimeout(total=probe_timeout)

@@ -58,17 +58,17 @@ class Replicas:
 class Upstreams(Mapping[str, str]):
     """Every service's replicas; ``upstreams[name]`` is the replica to use next."""
 
-    def __init__(self, urls: Mapping[str, str | Sequence[str]], *, rest: float = REST_SECONDS):
-        self._replicas = {
-            name: Replicas([found] if isinstance(found, str) else found, rest=rest)
-            for name, found in urls.items()
-        }
+    def __init__(self, urls: Mapping[str, Sequence[str]], *, rest: float = REST_SECONDS):
+        self._replicas = {name: Replicas(found, rest=rest) for name, found in urls.items()}
 
     def replicas(self, name: str) -> Replicas:
         return self._replicas[name]
 
     def __getitem__(self, name: str) -> str:
         return self._replicas[name].pick()
+
+    def __contains__(self, name: object) -> bool:  # without taking a turn, as lookup would
+        return name in self._replicas
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._replicas)

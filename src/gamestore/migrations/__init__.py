@@ -239,6 +239,23 @@ async def ensure_schema(engine: AsyncEngine, name: str, *, migrate: bool) -> Non
     raise SchemaNotCurrent(found, at)
 
 
+async def open_database(settings: Settings, name: str) -> AsyncEngine:
+    """An engine on the database of history ``name``, its schema at head (checked, or
+    migrated where :func:`migrates_on_start` allows); disposed again if it is not."""
+    from gamestore.platform.db import create_engine
+
+    url = history(name).url(settings)
+    if url is None:
+        raise ValueError(f"this profile has no {name} database")
+    engine = create_engine(url)
+    try:
+        await ensure_schema(engine, name, migrate=migrates_on_start(url, settings))
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
 async def ensure_schema_at(url: str, name: str, *, migrate: bool | None = None) -> None:
     """:func:`ensure_schema` for a database this process reaches by other means (the event
     store's own driver): a short-lived engine checks it, and migrates it if allowed."""

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.migrations import ensure_schema, migrates_on_start
+from gamestore.migrations import open_database
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.psp_client import PspClient
 from gamestore.payments.worker import QUEUE, PaymentWorker, log
 from gamestore.platform.config import Settings
-from gamestore.platform.db import create_engine, ping
+from gamestore.platform.db import ping
 from gamestore.platform.eventstore import EventStore, connect
 from gamestore.platform.health import depend_on
 from gamestore.platform.metrics import on_scrape
@@ -47,10 +47,8 @@ async def build(settings: Settings) -> AsyncIterator[WorkerRuntime]:
     async with contextlib.AsyncExitStack() as stack:
         store = await connect(settings.event_store_url)
         stack.push_async_callback(store.close)
-        url = settings.database_url("payments")
-        engine = create_engine(url)
+        engine = await open_database(settings, "payments")
         stack.push_async_callback(engine.dispose)
-        await ensure_schema(engine, "payments", migrate=migrates_on_start(url, settings))
         queue = await open_work_queue(settings)  # lease: GAMESTORE_QUEUE_LEASE_SECONDS
         stack.push_async_callback(queue.close)
         psp = PspClient.configured(settings)

@@ -144,25 +144,38 @@ SERVICE_PORTS = {
 """Default local ports; ``GAMESTORE_<NAME>_URL`` (``-`` as ``_``) points a process elsewhere."""
 
 
+def url_variable(name: str) -> str:
+    """The variable that says where ``name`` answers: ``GAMESTORE_<NAME>_URL``."""
+    return f"GAMESTORE_{name.upper().replace('-', '_')}_URL"
+
+
 def service_urls(service: str, host: str = "127.0.0.1") -> list[str]:
     """Every replica of ``service``: ``GAMESTORE_<SERVICE>_URL`` (several URLs separated by
     commas when it runs as several replicas without a load balancer in front) or its default
     local port."""
-    configured = os.environ.get(f"GAMESTORE_{service.upper().replace('-', '_')}_URL", "")
+    configured = os.environ.get(url_variable(service), "")
     urls = [url.strip().rstrip("/") for url in configured.split(",") if url.strip()]
     return urls or [f"http://{host}:{SERVICE_PORTS[service]}"]
 
 
+REPLICA_ENV = "GAMESTORE_REPLICA"
+
+
 def replica() -> int:
     """Which replica of its process this one is (``GAMESTORE_REPLICA``, 0 unless scaled)."""
-    return int(os.environ.get("GAMESTORE_REPLICA", "0"))
+    return int(os.environ.get(REPLICA_ENV, "0"))
 
 
-def service_url(service: str, host: str = "127.0.0.1") -> str:
+def replica_url(service: str, index: int) -> str:
+    """The URL replica ``index`` of ``service`` listens on (the one URL when not scaled)."""
+    urls = service_urls(service)
+    return urls[index % len(urls)]
+
+
+def service_url(service: str) -> str:
     """Where ``service`` answers, one URL: a replica of ``service`` listens on the URL at its
     own replica index; any other process, by the same rule, spreads over the replicas."""
-    urls = service_urls(service, host)
-    return urls[replica() % len(urls)]
+    return replica_url(service, replica())
 
 
 def bind_host(host: str) -> str:

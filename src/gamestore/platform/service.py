@@ -15,11 +15,11 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
-from gamestore.migrations import ensure_schema, migrates_on_start
+from gamestore.migrations import open_database
 from gamestore.platform.bus import BatchHandler, EventBus, EventHandler, connect_bus
 from gamestore.platform.bus.model import one_at_a_time
 from gamestore.platform.config import EMBEDDED, SERVICE_PORTS, Settings, service_url
-from gamestore.platform.db import create_engine, ping
+from gamestore.platform.db import ping
 from gamestore.platform.eventstore import EventStore, connect
 from gamestore.platform.health import depend_on
 from gamestore.platform.http import serve
@@ -45,10 +45,8 @@ async def service_storage(
     src/gamestore/migrations) and the event store, and run the outbox relay and the revocation
     follower in the background; everything is stopped and closed on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        url = settings.database_url(service)
-        engine = create_engine(url)
+        engine = await open_database(settings, service)
         stack.push_async_callback(engine.dispose)
-        await ensure_schema(engine, service, migrate=migrates_on_start(url, settings))
         store = await connect(settings.event_store_url)
         stack.push_async_callback(store.close)
         depend_on(stack, database=lambda: ping(engine), event_store=store.head)

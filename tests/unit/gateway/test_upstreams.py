@@ -45,10 +45,12 @@ def test_a_single_url_is_always_the_answer() -> None:
 
 
 def test_upstreams_map_each_service_to_its_next_replica() -> None:
-    upstreams = Upstreams({"games": ["http://g1", "http://g2"], "users": "http://u"})
+    upstreams = Upstreams({"games": ["http://g1", "http://g2"], "users": ["http://u"]})
     assert [upstreams["games"] for _ in range(3)] == ["http://g1", "http://g2", "http://g1"]
     assert upstreams["users"] == "http://u"
     assert set(upstreams) == {"games", "users"}
+    assert "games" in upstreams and "payments" not in upstreams
+    assert upstreams["games"] == "http://g2"  # a membership test took no turn
     assert len(upstreams.replicas("games")) == 2
     with pytest.raises(ValueError, match="at least one URL"):
         Replicas([])
