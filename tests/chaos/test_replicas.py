@@ -4,8 +4,9 @@ PostgreSQL and one RabbitMQ; under steady purchase load each replica in turn is 
 in flight), then the invariants of ``tests/chaos/invariants.py``: nothing lost, nothing doubled,
 nobody charged twice, the event store gap-free.
 
-And, because the other replica of an HTTP service is up all along, the gateway never tells a
-client that a service is unreachable (no 503): it sends the request to the live replica.
+And, because the other replica of an HTTP service is up all along, the gateway never answers
+503 for want of a replica it can connect to: a request that reached nobody goes to the live
+replica. Only a request in flight on the replica that was killed can get a 503.
 """
 
 from __future__ import annotations
@@ -49,7 +50,14 @@ async def test_killing_each_replica_in_turn_loses_and_doubles_nothing(
     before = chaos.statuses.copy()
     await run_case(chaos, client, "kill-9-each-replica", kill_each(REPLICAS))
     unreachable = chaos.statuses["503"] - before["503"]
-    assert unreachable == 0, f"the gateway answered 503 {unreachable} times with a replica up"
+    failures = [
+        line for line in chaos.store.log_text("gateway").splitlines()
+        if "upstream unreachable" in line
+    ]  # fmt: skip
+    never_connected = [line for line in failures if "Connect" in line]
+    assert not never_connected, f"503 with a replica up: {never_connected}"
+    # a 503 only for a request whose replica died with it in flight (nothing to resend to)
+    assert unreachable <= len(failures), f"{unreachable} 503s, gateway said {failures}"
 
 
 async def test_both_users_replicas_sign_tokens_every_replica_accepts(
