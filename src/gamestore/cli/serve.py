@@ -88,7 +88,12 @@ async def _with_ops(main: Awaitable[None], ops: str | None) -> None:
 def serve_process(spec: ProcessSpec, settings: Settings) -> int:
     """Log to ``<log_dir>/<name>.log``, import the process's main, run it; the exit code."""
     # replica 2 of games logs to games-2.log (`gamestore up --scale games=2`)
-    logs.configure(replica_name(spec.name, replica()), settings.log_dir, settings.log_level)
+    logs.configure(
+        replica_name(spec.name, replica()),
+        settings.log_dir,
+        settings.log_level,
+        console_level=settings.console_log_level,
+    )
     HEALTH.stall_after = settings.loop_stall_seconds
     tracing.configure(spec.name)
     try:

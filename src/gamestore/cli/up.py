@@ -37,6 +37,7 @@ from gamestore.processes import (
 
 _PORT_TIMEOUT = 60.0
 _PORT_POLL = 0.1
+CONSOLE_LEVEL_ENV = "GAMESTORE_CONSOLE_LOG_LEVEL"
 DEMO_GAMES = 300  # what `up --demo` seeds into an empty catalog
 
 
@@ -55,13 +56,15 @@ async def port_answers(host: str, port: int, within: float) -> bool:
 
 
 async def _announce(
-    supervisor: Supervisor, host: str, ports: Sequence[int], url: str, out: Console
+    supervisor: Supervisor, settings: Settings, ports: Sequence[int], url: str, out: Console
 ) -> None:
     await supervisor.started.wait()
+    host, logs = settings.host, settings.log_dir
     for port in ports:
         if not await port_answers(host, port, _PORT_TIMEOUT):
             out.print(f"Nothing answers on {host}:{port} yet.", style="yellow")
     if any(url.endswith(f":{port}") for port in ports):
+        out.print(f"Logs: {logs}/<process>.log (gamestore trace <request id> follows one request)")
         out.print(f"GameStore is up at [bold]{url}[/bold] (Ctrl-C stops it)")
     else:  # no process serves the public port (yet): do not print a URL that would not answer
         out.print("GameStore is up (Ctrl-C stops it); no process serves HTTP.")
@@ -98,7 +101,7 @@ async def run_up(
     stop = asyncio.Event()
     url = f"http://{settings.host}:{settings.port}"
     with stop_on_signals(stop, on_repeat=supervisor.kill_all):
-        announce = asyncio.create_task(_announce(supervisor, settings.host, ports, url, out))
+        announce = asyncio.create_task(_announce(supervisor, settings, ports, url, out))
         try:
             code = await supervisor.run(stop)
         finally:
@@ -156,11 +159,16 @@ def up(
         metavar="PROCESS=N",
         help="Run N replicas of a process (repeatable), e.g. --scale games=2.",
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show every process's log lines here, not only warnings."
+    ),
 ) -> None:
     """Migrate every database, start every enabled process, restart any that crash, stop them
-    all on Ctrl-C."""
+    all on Ctrl-C. The console shows the supervisor's lines and the processes' warnings and
+    errors; every line is in logs/<process>.log."""
     replicas = parse_scale(scale)
     os.environ.update(replica_environment(replicas))  # read below, and by every process
+    os.environ.update(console_environment(verbose))
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
@@ -191,6 +199,14 @@ def up(
         raise typer.Exit(0)
     ports = [port for spec in specs if (port := spec.port_for(settings)) is not None]
     raise typer.Exit(asyncio.run(run_up(commands, settings, ports, grace)))
+
+
+def console_environment(verbose: bool) -> dict[str, str]:
+    """What the processes print on the console: everything with ``--verbose``, else warnings
+    and errors (unless ``GAMESTORE_CONSOLE_LOG_LEVEL`` says otherwise)."""
+    if verbose:
+        return {CONSOLE_LEVEL_ENV: "DEBUG"}
+    return {CONSOLE_LEVEL_ENV: os.environ.get(CONSOLE_LEVEL_ENV, "WARNING")}
 
 
 def replica_command(spec: ProcessSpec, settings: Settings, index: int) -> Command:

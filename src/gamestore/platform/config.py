@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     search_url: str | None = None
     log_level: str = "INFO"
+    # what a process also writes to stderr (its log file gets ``log_level``): ``gamestore up``
+    # sets WARNING for its processes unless ``--verbose``, so the console shows what matters
+    console_log_level: str = "INFO"
     host: str = "127.0.0.1"
     # the host every listener of every process binds (``0.0.0.0`` in a container); unset, each
     # binds the host of its own URL (``GAMESTORE_<NAME>_URL``), the gateway ``host``

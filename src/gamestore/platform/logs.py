@@ -169,8 +169,16 @@ def get_logger(name: str) -> Logger:
     return Logger(name)
 
 
-def configure(process: str, log_dir: Path, level: str = "INFO", *, stderr: bool = True) -> Path:
-    """Send every ``gamestore.*`` record to ``<log_dir>/<process>.log`` (and stderr)."""
+def configure(
+    process: str,
+    log_dir: Path,
+    level: str = "INFO",
+    *,
+    stderr: bool = True,
+    console_level: str | None = None,
+) -> Path:
+    """Send every ``gamestore.*`` record to ``<log_dir>/<process>.log`` and, from
+    ``console_level`` up (``level`` if not given), to stderr."""
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / f"{process}.log"
     formatter = TextFormatter(process)
@@ -184,6 +192,7 @@ def configure(process: str, log_dir: Path, level: str = "INFO", *, stderr: bool 
     if stderr:
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(formatter)
+        stream.setLevel((console_level or level).upper())
         root.addHandler(stream)
     root.setLevel(level.upper())
     root.propagate = False

@@ -44,8 +44,11 @@ class LineFormatter(logging.Formatter):
         return line + pairs
 
 
-def configure(log_dir: Path, level: str = "INFO", *, stderr: bool = True) -> Path:
-    """Send the PSP's records to ``<log_dir>/psp.log`` (and stderr)."""
+def configure(
+    log_dir: Path, level: str = "INFO", *, stderr: bool = True, console_level: str | None = None
+) -> Path:
+    """Send the PSP's records to ``<log_dir>/psp.log`` and, from ``console_level`` up
+    (``level`` if not given), to stderr."""
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / "psp.log"
     for handler in list(_logger.handlers):
@@ -53,7 +56,9 @@ def configure(log_dir: Path, level: str = "INFO", *, stderr: bool = True) -> Pat
         handler.close()
     handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
     if stderr:
-        handlers.append(logging.StreamHandler(sys.stderr))
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel((console_level or level).upper())
+        handlers.append(console)
     for handler in handlers:
         handler.setFormatter(LineFormatter())
         _logger.addHandler(handler)

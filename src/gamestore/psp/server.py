@@ -26,7 +26,7 @@ async def main(_settings: Any, stop: asyncio.Event) -> None:
     """Process entry point. The first argument (the store's Settings) is ignored on purpose:
     the PSP is an outside system and reads only its own ``PspSettings``."""
     settings = PspSettings()
-    logs.configure(settings.log_dir, settings.log_level)
+    logs.configure(settings.log_dir, settings.log_level, console_level=settings.console_log_level)
     host, port = settings.listen
     await serve(settings, host, port, stop)
 

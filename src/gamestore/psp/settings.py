@@ -18,6 +18,7 @@ class PspSettings(BaseSettings):
     data_dir: Path = Path("data")
     log_dir: Path = Path("logs")
     log_level: str = "INFO"
+    console_log_level: str = "INFO"  # what also goes to stderr
     port: int = 8000  # the public gateway's port: where webhooks go by default
     psp_url: str = "http://127.0.0.1:8004"
     psp_db_url: str | None = None
