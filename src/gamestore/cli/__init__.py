@@ -19,6 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's own help layout: typer's rich one shows every flag as taking a "<bool>" value
+    rich_markup_mode=None,
 )
 app.command()(up)
 app.command()(serve)
