@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 
-.PHONY: run test check audit lock bench clean
+.PHONY: run test check audit lock bench reset clean
 
 run: $(STAMP)
 	$(BIN)/gamestore up --demo
@@ -65,6 +65,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[test,bench]'
 	touch $(STAMP)
+
+# The store's data and logs only: the next `make run` starts from an empty store (demo catalog
+# seeded again); the installed environment stays.
+reset:
+	rm -rf data logs
 
 clean:
 	rm -rf $(VENV) .lock-venv data logs .pytest_cache .mypy_cache .ruff_cache
