@@ -2,7 +2,8 @@
 // the API's own validation messages beside each field.
 
 import { authed, get, withQuery } from './api.js';
-import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, price, replace, toCents } from './dom.js';
+import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, replace, toCents } from './dom.js';
+import { formatPrice, genreLabel } from './labels.js';
 import { go } from './router.js';
 
 const PAGE_SIZE = 20;
@@ -38,8 +39,8 @@ export async function adminGamesView({ query }) {
   const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
   const again = () => go(`#/admin/jogos?pagina=${page}`);
   const rows = data.items.map((game) => h('tr', {},
-    h('td', { text: game.title }), h('td', { text: price(game.price_cents) }),
-    h('td', { text: (game.genres || []).join(', ') }), h('td', { text: game.version }),
+    h('td', { text: game.title }), h('td', { text: formatPrice(game.price_cents, game.currency) }),
+    h('td', { text: (game.genres || []).map(genreLabel).join(', ') }), h('td', { text: game.version }),
     h('td', {}, deleteCell(game, again))));
   return h('section', {},
     h('h1', { text: 'Admin: jogos' }),
