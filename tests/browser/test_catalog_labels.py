@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import open_app, search
+from tests.browser.conftest import open_app, register, search
 from tests.e2e.stack import Stack
 
 
@@ -18,6 +18,16 @@ def test_a_free_game_s_card_shows_gratis_and_portuguese_genres(page: Any, web_st
     meta = card.locator(".meta").inner_text()
     assert "Tiro" in meta and "Ação" in meta and "Sobrevivência" in meta, meta
     assert "Shooter" not in meta and "Action" not in meta, meta
+
+
+def test_a_free_game_s_page_offers_it_for_free(page: Any, web_stack: Stack) -> None:
+    register(page, web_stack)
+    open_app(page, web_stack)
+    search(page, "fortnite")
+    page.locator("#resultados li").first.get_by_role("link").click()
+    page.get_by_role("heading", name="Fortnite", level=1).wait_for()
+    assert page.locator(".price.big").inner_text() == "Grátis"
+    assert page.locator("#comprar").inner_text() == "Obter grátis"
 
 
 def test_a_priced_game_shows_reais_and_its_page_speaks_portuguese(

@@ -33,7 +33,7 @@ async function owns(gameId) {
 }
 
 function buyForm(game, panel) {
-  const button = h('button', { type: 'submit', id: 'comprar', class: 'primary', text: `Comprar por ${formatPrice(game.price_cents, game.currency)}` });
+  const button = h('button', { type: 'submit', id: 'comprar', class: 'primary', text: game.price_cents === 0 ? 'Obter grátis' : `Comprar por ${formatPrice(game.price_cents, game.currency)}` });
   const message = h('div', { class: 'form-message' });
   const form = h('form', { class: 'buy', 'aria-label': 'Comprar' }, cardPicker('cartao'), button, message);
   let key = newKey();  // one key per purchase attempt: a resend after a network error replays
