@@ -61,8 +61,8 @@ function gameFields(game) {
   return [
     field({ id: 'title', label: 'Título', value: g.title || '' }),
     field({ id: 'description', label: 'Descrição', type: 'textarea', value: g.description || '', attrs: { rows: 5 } }),
-    field({ id: 'genres', label: 'Gêneros', value: (g.genres || []).join(', '), hint: 'Separados por vírgula. Ex.: RPG, Ação' }),
-    field({ id: 'platforms', label: 'Plataformas', value: (g.platforms || []).join(', '), hint: 'Separadas por vírgula. Ex.: PC, PS5' }),
+    field({ id: 'genres', label: 'Gêneros', value: (g.genres || []).join(', '), hint: 'Separados por vírgula, com os nomes usados na busca. Ex.: RPG, Action, Open World' }),
+    field({ id: 'platforms', label: 'Plataformas', value: (g.platforms || []).join(', '), hint: 'Separadas por vírgula. Ex.: PC, PlayStation 5, Nintendo Switch' }),
     field({ id: 'price_cents', label: 'Preço (R$)', value: fromCents(g.price_cents), hint: 'Ex.: 79,90', attrs: { inputmode: 'decimal' } }),
     field({ id: 'release_date', label: 'Data de lançamento', type: 'date', value: g.release_date || '' }),
     field({ id: 'developer', label: 'Desenvolvedora', value: g.developer || '' }),
