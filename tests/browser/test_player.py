@@ -139,5 +139,9 @@ def wait_results(page: Any, part: str, absent: str = "") -> None:
 
 
 def prices_shown(page: Any) -> list[float]:
+    """The prices of the cards shown, in reais (a free game shows "Grátis": 0)."""
     texts = page.locator("#resultados .price").all_inner_texts()
-    return [float(t.replace("R$", "").replace(".", "").replace(",", ".").strip()) for t in texts]
+    return [
+        0.0 if t == "Grátis" else float(t.replace("R$", "").replace(".", "").replace(",", "."))
+        for t in texts
+    ]

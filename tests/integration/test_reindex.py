@@ -94,6 +94,11 @@ async def answers(index: SearchIndex) -> list[Any]:
         hits = [(h.id, h.title, h.price_cents) for h in result.items]
         if query.sort == "relevance":
             hits.sort()  # equal scores may tie-break differently across segment layouts
+        elif query.sort in ("price_asc", "price_desc"):  # and so may equal prices
+            descending = query.sort == "price_desc"
+            prices = [price for _, _, price in hits]
+            assert prices == sorted(prices, reverse=descending), prices
+            hits.sort(key=lambda hit: (hit[2], hit[0]), reverse=descending)
         found.append((hits, result.total, result.facets))
     found.append([(h.id, h.title) for h in await index.popular(20)])
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ from typer.testing import CliRunner
 
 from gamestore.cli import app
 from gamestore.cli.seed import listed_games, open_games_database, run_seed, seed_catalog
-from gamestore.games.demo import KNOWN, demo_games
+from gamestore.games.catalog import Catalog
+from gamestore.games.demo import curated_games, demo_catalog, demo_games
+from gamestore.games.domain import GameExists
 from gamestore.games.schemas import GameIn
 from gamestore.games.tables import outbox
 from gamestore.platform.config import Settings
@@ -17,6 +20,7 @@ from gamestore.platform.eventstore import connect
 from gamestore.platform.outbox import OutboxRelay
 
 runner = CliRunner()
+WITCHER_AND_HADES = {"curated:the-witcher-3", "curated:hades"}
 
 
 def test_the_demo_catalog_is_deterministic_unique_and_valid_for_the_api() -> None:
@@ -69,11 +73,41 @@ async def test_demo_seeding_only_fills_an_empty_catalog(
 ) -> None:
     monkeypatch.delenv("GAMESTORE_GAMES_DB_URL", raising=False)
     settings = Settings(data_dir=tmp_path / "data", eventstore_url=f"sqlite:///{tmp_path}/ev.db")
-    assert await run_seed(settings, len(KNOWN) + 5, 3, only_if_empty=True) == len(KNOWN) + 5
+    assert (
+        await run_seed(settings, len(curated_games()) + 5, 3, only_if_empty=True)
+        == len(curated_games()) + 5
+    )
     assert await run_seed(settings, 100, 4, only_if_empty=True) == 0  # not empty: untouched
     engine = await open_games_database(settings)
     try:
-        assert await listed_games(engine) == len(KNOWN) + 5
+        assert await listed_games(engine) == len(curated_games()) + 5
+    finally:
+        await engine.dispose()
+
+
+async def test_a_renamed_or_delisted_demo_game_is_not_seeded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GAMESTORE_GAMES_DB_URL", raising=False)
+    settings = Settings(data_dir=tmp_path / "data", eventstore_url=f"sqlite:///{tmp_path}/ev.db")
+    engine = await open_games_database(settings)
+    try:
+        assert (await seed_catalog(engine, 6, seed=2)).created == 6
+        witcher, hades = (g for g in demo_catalog(6, seed=2) if g.key in WITCHER_AND_HADES)
+        catalog = Catalog(engine)
+        renamed = replace(witcher.fields, title="The Witcher 3: Wild Hunt (GOTY)")
+        await catalog.replace(witcher.id, renamed)
+        await catalog.delist(hades.id)
+
+        again = await seed_catalog(engine, 6, seed=2)
+
+        assert (again.created, again.skipped) == (0, 6)
+        assert await listed_games(engine) == 5
+        titles = {game.title for game in (await catalog.page(1, 50))[0]}
+        assert "The Witcher 3: Wild Hunt (GOTY)" in titles
+        assert "The Witcher 3: Wild Hunt" not in titles and "Hades" not in titles
+        with pytest.raises(GameExists):  # the id is taken for good, whatever the title
+            await catalog.create(replace(hades.fields, title="Another"), game_id=hades.id)
     finally:
         await engine.dispose()
 

@@ -3,7 +3,9 @@
 Each game is created by :class:`~gamestore.games.catalog.Catalog` on the games database, so its
 ``GameCreated`` event goes through the outbox like any admin write; the running games process
 (or its next start) relays the events to the event store, and the indexer indexes them.
-Titles already listed are skipped, so running it again adds nothing.
+A demo game has a stable id (:func:`~gamestore.games.demo.demo_id`): one created before is
+skipped even if an admin renamed or delisted it since, and so is a title already listed; running
+it again adds nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.cli.common import console
 from gamestore.games.catalog import Catalog
-from gamestore.games.demo import demo_games
-from gamestore.games.domain import TitleTaken
+from gamestore.games.demo import demo_catalog
+from gamestore.games.domain import GameExists, TitleTaken
 from gamestore.games.tables import games
 from gamestore.migrations import open_database
 from gamestore.platform.config import Settings
@@ -51,15 +53,16 @@ def progress_bar() -> Progress:
 async def seed_catalog(
     engine: AsyncEngine, count: int, seed: int = 42, progress: Progress | None = None
 ) -> SeedReport:
-    """Create ``count`` demo games (deterministic for ``seed``), skipping listed titles."""
+    """Create ``count`` demo games (deterministic for ``seed``), skipping those created before
+    (by id, whatever happened to them since) and titles already listed."""
     catalog = Catalog(engine)
     task = progress.add_task("Seeding games", total=count) if progress else None
     created = skipped = 0
-    for fields in demo_games(count, seed):
+    for game in demo_catalog(count, seed):
         try:
-            await catalog.create(fields)
+            await catalog.create(game.fields, game_id=game.id)
             created += 1
-        except TitleTaken:
+        except (GameExists, TitleTaken):
             skipped += 1
         if progress is not None and task is not None:
             progress.advance(task)
@@ -100,5 +103,6 @@ def seed(
     games_: Annotated[int, typer.Option("--games", min=1, help="How many games.")] = 300,
     seed_: Annotated[int, typer.Option("--seed", help="Same seed, same catalog.")] = 42,
 ) -> None:
-    """Fill the catalog with a realistic demo catalog (titles already there are skipped)."""
+    """Fill the catalog with the demo catalog: real games first, then fictional ones (games
+    seeded before, and titles already there, are skipped)."""
     asyncio.run(run_seed(Settings(), games_, seed_, only_if_empty=False))

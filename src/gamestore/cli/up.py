@@ -17,6 +17,7 @@ from rich.console import Console
 from gamestore.cli.common import console, error_console
 from gamestore.cli.migrate import migrate_databases
 from gamestore.cli.seed import run_seed
+from gamestore.games.demo import curated_games
 from gamestore.platform.config import (
     REPLICA_ENV,
     Settings,
@@ -38,7 +39,6 @@ from gamestore.processes import (
 _PORT_TIMEOUT = 60.0
 _PORT_POLL = 0.1
 CONSOLE_LEVEL_ENV = "GAMESTORE_CONSOLE_LOG_LEVEL"
-DEMO_GAMES = 300  # what `up --demo` seeds into an empty catalog
 
 
 async def port_answers(host: str, port: int, within: float) -> bool:
@@ -152,7 +152,9 @@ def replica_environment(scale: dict[str, int]) -> dict[str, str]:
 
 def up(
     grace: float = typer.Option(10.0, help="Seconds each process gets to stop before SIGKILL."),
-    demo: bool = typer.Option(False, "--demo", help="Seed demo games if the catalog is empty."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Seed the curated demo catalog if the catalog is empty."
+    ),
     scale: list[str] = typer.Option(  # noqa: B008 - typer's declaration
         [],
         "--scale",
@@ -189,7 +191,7 @@ def up(
             if result.url is not None and result.before != result.after:
                 console().print(f"Migrated {result.describe()}")
     if demo:
-        asyncio.run(run_seed(settings, DEMO_GAMES, 42, only_if_empty=True))
+        asyncio.run(run_seed(settings, len(curated_games()), 42, only_if_empty=True))
     if not specs:
         known = ", ".join(spec.name for spec in REGISTRY) or "none"
         console().print(

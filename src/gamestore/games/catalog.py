@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamestore.games import repository as repo
 from gamestore.games.domain import (
     Game,
+    GameExists,
     GameFields,
     GameNotFound,
     IfMatch,
@@ -65,20 +66,31 @@ class Catalog:
         self._engine = engine
         self._on_commit = on_commit  # wakes the outbox relay
 
-    async def create(self, fields: GameFields) -> Game:
-        """A new listed game; :class:`TitleTaken` if a listed game has this title."""
-        game = new_game(fields, _now())
+    async def create(self, fields: GameFields, game_id: str | None = None) -> Game:
+        """A new listed game; :class:`TitleTaken` if a listed game has this title.
+
+        ``game_id`` gives the game a chosen id (the demo catalog's stable ids):
+        :class:`GameExists` if any game, even a delisted one, ever had it."""
+        game = new_game(fields, _now(), game_id)
         try:
             async with self._engine.begin() as conn:
+                if game_id is not None and await repo.game_exists(conn, game.id):
+                    raise GameExists(game.id)
                 if await repo.title_in_use(conn, fields.title):
                     raise TitleTaken(fields.title)
                 await repo.insert_game(conn, game)
                 await outbox.add(conn, stream_of(game.id), [game_created(game)], NO_STREAM)
-        except IntegrityError as error:  # a concurrent creation won the unique index
+        except IntegrityError as error:  # a concurrent creation won a unique index
+            if game_id is not None and await self._exists(game.id):
+                raise GameExists(game.id) from error
             raise TitleTaken(fields.title) from error
         self._on_commit()
         log.info("game created", game_id=game.id, version=game.version)
         return game
+
+    async def _exists(self, game_id: str) -> bool:
+        async with read_only(self._engine) as conn:
+            return await repo.game_exists(conn, game_id)
 
     async def get(self, game_id: str) -> Game:
         """A listed game; :class:`GameNotFound` for unknown, delisted or malformed ids."""

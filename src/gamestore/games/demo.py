@@ -1,150 +1,90 @@
-"""A realistic demo catalog: deterministic for a seed, unique titles, valid for the games API.
+"""The demo catalog: the curated real games first, then invented ones, deterministic for a seed.
 
-The first games are well-known titles (so the search examples work: "witcer" finds "The Witcher
-3: Wild Hunt", "pokemon" finds "Pokémon Legends: Arceus"); the rest are composed from word lists.
-Prices are BRL cents, descriptions mix Portuguese and English.
+The curated games (``demo_catalog.toml``) carry their real facts and a description written for
+each; they include the search examples ("witcer" finds "The Witcher 3: Wild Hunt", "pokemon"
+finds "Pokémon Legends: Arceus"). Past them, games are invented (``demo_invented``), with
+unique titles. Every demo game has a stable id derived from its key, so seeding again knows a
+game it created before even after an admin renamed or delisted it.
 """
 
 from __future__ import annotations
 
 import random
+import tomllib
+import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
 
+from gamestore.games.demo_invented import invented_game, invented_title
 from gamestore.games.domain import GameFields, normalize_title
 
-KNOWN: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("The Witcher 3: Wild Hunt", ("RPG", "Open World"), "CD Projekt Red", "CD Projekt"),
-    ("Pokémon Legends: Arceus", ("RPG", "Adventure"), "Game Freak", "Nintendo"),
-    ("Hades", ("Roguelike", "Action"), "Supergiant Games", "Supergiant Games"),
-    ("Celeste", ("Platformer", "Indie"), "Maddy Makes Games", "Maddy Makes Games"),
-    ("Stardew Valley", ("Simulation", "Indie"), "ConcernedApe", "ConcernedApe"),
-    ("Hollow Knight", ("Metroidvania", "Indie"), "Team Cherry", "Team Cherry"),
-    ("Elden Ring", ("RPG", "Action"), "FromSoftware", "Bandai Namco"),
-    ("Dead Cells", ("Roguelike", "Action"), "Motion Twin", "Motion Twin"),
-    ("Disco Elysium", ("RPG", "Adventure"), "ZA/UM", "ZA/UM"),
-    ("Slay the Spire", ("Strategy", "Roguelike"), "Mega Crit", "Humble Games"),
-    ("Outer Wilds", ("Adventure", "Puzzle"), "Mobius Digital", "Annapurna Interactive"),
-    ("Ori and the Blind Forest", ("Platformer", "Adventure"), "Moon Studios", "Xbox Game Studios"),
-    ("Portal 2", ("Puzzle", "Action"), "Valve", "Valve"),
-    ("Baldur's Gate 3", ("RPG", "Strategy"), "Larian Studios", "Larian Studios"),
-    ("Forza Horizon 5", ("Racing", "Open World"), "Playground Games", "Xbox Game Studios"),
-    ("Street Fighter 6", ("Fighting", "Action"), "Capcom", "Capcom"),
-    ("Terraria", ("Sandbox", "Adventure"), "Re-Logic", "Re-Logic"),
-    ("Cuphead", ("Platformer", "Action"), "Studio MDHR", "Studio MDHR"),
-)
-GENRES = (
-    "Action", "Adventure", "RPG", "Strategy", "Simulation", "Sports", "Racing", "Puzzle",
-    "Platformer", "Shooter", "Fighting", "Horror", "Roguelike", "Metroidvania", "Indie",
-    "Open World", "Sandbox", "Survival",
-)  # fmt: skip
-PLATFORMS = ("PC", "PlayStation 5", "PlayStation 4", "Xbox Series X|S", "Nintendo Switch", "Mac")
-TAGS = (
-    "singleplayer", "multiplayer", "co-op", "pixel art", "story rich", "difficult", "relaxing",
-    "fantasy", "sci-fi", "medieval", "cyberpunk", "atmospheric", "funny", "retro", "anime",
-    "exploration", "crafting", "turn-based", "fast-paced", "cozy", "dark", "female protagonist",
-)  # fmt: skip
-ADJECTIVES = (
-    "Silent", "Crimson", "Forgotten", "Eternal", "Hollow", "Broken", "Shattered", "Golden",
-    "Frozen", "Burning", "Lost", "Hidden", "Savage", "Iron", "Neon", "Ancient", "Wild", "Dark",
-    "Radiant", "Cursed", "Mystic", "Endless", "Rogue", "Stellar", "Sunken", "Phantom", "Brave",
-    "Wandering", "Quantum", "Emerald", "Scarlet", "Howling", "Distant", "Fallen", "Clockwork",
-)  # fmt: skip
-NOUNS = (
-    "Kingdom", "Legends", "Frontier", "Odyssey", "Chronicles", "Empire", "Horizon", "Dungeon",
-    "Galaxy", "Fortress", "Realm", "Voyage", "Citadel", "Abyss", "Harbor", "Forest", "Tower",
-    "Skies", "Tides", "Warriors", "Knights", "Shadows", "Dreams", "Engines", "Orchard", "Valley",
-    "Station", "Island", "Labyrinth", "Requiem", "Crusade", "Saga", "Outpost", "Garden", "Storm",
-)  # fmt: skip
-SUBTITLES = (
-    "Rebirth", "Awakening", "Origins", "Reckoning", "Remastered", "Definitive Edition",
-    "A Nova Era", "O Retorno", "Beyond the Stars", "Edição Completa", "Last Light", "Ascension",
-)  # fmt: skip
-STUDIO_WORDS = (
-    "Pixel", "Lunar", "Bright", "Red", "Blue", "Quiet", "North", "Tiny", "Brave", "Iron",
-    "Velvet", "Cobalt", "Paper", "Rocket", "Owl", "Fox",
-)  # fmt: skip
-STUDIO_KINDS = ("Games", "Studios", "Interactive", "Entertainment", "Works", "Jogos")
-PHRASES_EN = (
-    "Explore a {adj} world full of secrets.",
-    "Fight your way through {noun} and uncover the truth.",
-    "A hand-crafted adventure about friendship and loss.",
-    "Build, craft and survive with your friends.",
-    "Master tight controls and challenging bosses.",
-)
-PHRASES_PT = (
-    "Explore um mundo {adj_pt} cheio de segredos.",
-    "Uma aventura emocionante com uma trilha sonora inesquecível.",
-    "Construa, colete recursos e sobreviva com seus amigos.",
-    "Enfrente chefes desafiadores e descubra a verdade.",
-    "Uma história tocante sobre amizade e coragem.",
-)
-ADJ_PT = ("misterioso", "vasto", "sombrio", "colorido", "perigoso", "encantado")
-PRICES = (0, 1999, 2999, 3999, 4999, 5999, 7999, 9999, 14999, 19999, 24999, 29999, 34999)
-FIRST_RELEASE = date(2000, 1, 1)
-RELEASE_SPAN_DAYS = 9300  # up to mid-2025
+CATALOG_FILE = "demo_catalog.toml"
+# the namespace of demo game ids (uuid5): fixed forever, or seeding would forget its games
+DEMO_NAMESPACE = uuid.UUID("5c1d6f0e-8b1a-4f3e-9a59-2f0d3c7b6a10")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoGame:
+    """A demo game: its key in the demo catalog, the store id derived from it, its fields."""
+
+    key: str
+    fields: GameFields
+
+    @property
+    def id(self) -> str:
+        return demo_id(self.key)
+
+
+def demo_id(key: str) -> str:
+    """The game id a demo key always maps to."""
+    return str(uuid.uuid5(DEMO_NAMESPACE, key))
+
+
+@cache
+def curated_games() -> tuple[DemoGame, ...]:
+    """The curated real games, in catalog order (read once from the package's data file)."""
+    text = resources.files("gamestore.games").joinpath(CATALOG_FILE).read_text("utf-8")
+    return tuple(_curated(entry) for entry in tomllib.loads(text)["game"])
+
+
+def _curated(entry: dict[str, Any]) -> DemoGame:
+    released = entry["release_date"]
+    if not isinstance(released, date):
+        raise ValueError(f"{CATALOG_FILE}: {entry['key']} needs a release_date as a TOML date")
+    fields = GameFields(
+        title=entry["title"],
+        description=entry["description"].strip(),
+        genres=tuple(entry["genres"]),
+        platforms=tuple(entry["platforms"]),
+        price_cents=entry["price_cents"],
+        release_date=released,
+        developer=entry["developer"],
+        publisher=entry["publisher"],
+        tags=tuple(entry["tags"]),
+    )
+    return DemoGame(f"curated:{entry['key']}", fields)
+
+
+def demo_catalog(count: int, seed: int = 42) -> Iterator[DemoGame]:
+    """``count`` demo games with unique titles: the curated ones first, then invented ones;
+    the same ``seed`` invents the same games (the curated ones never depend on it)."""
+    curated = curated_games()
+    yield from curated[:count]
+    # Demo data, not a secret: the standard generator is the right one.
+    rng = random.Random(seed)  # nosec B311
+    seen = {normalize_title(game.fields.title) for game in curated}
+    for n in range(count - len(curated)):
+        title = invented_title(rng)
+        while normalize_title(title) in seen:
+            title = invented_title(rng)
+        seen.add(normalize_title(title))
+        yield DemoGame(f"invented:{seed}:{n}", invented_game(rng, title))
 
 
 def demo_games(count: int, seed: int = 42) -> Iterator[GameFields]:
-    """``count`` games with unique titles; the same ``seed`` gives the same catalog."""
-    # Demo data, not a secret: the standard generator is the right one.
-    rng = random.Random(seed)  # nosec B311
-    seen: set[str] = set()
-    produced = 0
-    for title, genres, developer, publisher in KNOWN:
-        if produced == count:
-            return
-        seen.add(normalize_title(title))
-        produced += 1
-        yield _game(rng, title, genres, developer, publisher)
-    while produced < count:
-        title = _title(rng)
-        if normalize_title(title) in seen:
-            continue
-        seen.add(normalize_title(title))
-        produced += 1
-        genres = tuple(rng.sample(GENRES, rng.randint(1, 3)))
-        yield _game(rng, title, genres, _studio(rng), _studio(rng))
-
-
-def _title(rng: random.Random) -> str:
-    adjective, noun, other = rng.choice(ADJECTIVES), rng.choice(NOUNS), rng.choice(NOUNS)
-    base = rng.choice(
-        (f"{adjective} {noun}", f"{noun} of the {adjective} {other}", f"The {adjective} {noun}")
-    )
-    suffix = rng.random()
-    if suffix < 0.3:
-        return f"{base} {rng.randint(2, 9)}"
-    if suffix < 0.6:
-        return f"{base}: {rng.choice(SUBTITLES)}"
-    if suffix < 0.8:
-        return f"{base}: {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
-    return base
-
-
-def _studio(rng: random.Random) -> str:
-    return f"{rng.choice(STUDIO_WORDS)} {rng.choice(STUDIO_WORDS)} {rng.choice(STUDIO_KINDS)}"
-
-
-def _description(rng: random.Random, title: str) -> str:
-    english = rng.choice(PHRASES_EN).format(
-        adj=rng.choice(ADJECTIVES).lower(), noun=rng.choice(NOUNS).lower()
-    )
-    portuguese = rng.choice(PHRASES_PT).format(adj_pt=rng.choice(ADJ_PT))
-    return f"{title}. {english} {portuguese}"
-
-
-def _game(
-    rng: random.Random, title: str, genres: tuple[str, ...], developer: str, publisher: str
-) -> GameFields:
-    return GameFields(
-        title=title,
-        description=_description(rng, title),
-        genres=genres,
-        platforms=tuple(rng.sample(PLATFORMS, rng.randint(1, 4))),
-        price_cents=rng.choice(PRICES),
-        release_date=FIRST_RELEASE + timedelta(days=rng.randrange(RELEASE_SPAN_DAYS)),
-        developer=developer,
-        publisher=publisher,
-        tags=tuple(rng.sample(TAGS, rng.randint(2, 6))),
-    )
+    """The fields of :func:`demo_catalog`'s games."""
+    return (game.fields for game in demo_catalog(count, seed))

@@ -26,6 +26,10 @@ class TitleTaken(GamesError):
     """Another listed game has this title (compared without case, accents kept)."""
 
 
+class GameExists(GamesError):
+    """A game with the id asked for exists already, listed or delisted."""
+
+
 class PreconditionFailed(GamesError):
     """``If-Match`` names a version that is not the game's current one."""
 
@@ -88,8 +92,9 @@ class Game:
         }
 
 
-def new_game(fields: GameFields, now: datetime) -> Game:
-    return Game(str(uuid.uuid4()), fields, 1, now, now)
+def new_game(fields: GameFields, now: datetime, game_id: str | None = None) -> Game:
+    """A game's first version, under ``game_id`` when the caller chose one, else a new UUID."""
+    return Game(str(uuid.UUID(game_id) if game_id else uuid.uuid4()), fields, 1, now, now)
 
 
 def replaced(game: Game, fields: GameFields, now: datetime) -> Game:

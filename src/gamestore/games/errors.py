@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from gamestore.games.domain import (
     AlreadyOwned,
+    GameExists,
     GameNotFound,
     GamesError,
     OrderNotFound,
@@ -23,6 +24,7 @@ from gamestore.platform.http.problems import PROBLEM_JSON
 _STATUS: dict[type[GamesError], tuple[int, str]] = {
     GameNotFound: (404, "No such game."),
     TitleTaken: (409, "A game with this title is already in the catalog."),
+    GameExists: (409, "A game with this id exists already."),
     PreconditionFailed: (412, "The game changed since this version (If-Match); read it again."),
     VersionConflict: (412, "The game changed while this request was writing it; read it again."),
     OrderNotFound: (404, "No such order."),

@@ -65,6 +65,12 @@ async def listed_game(conn: AsyncConnection, game_id: str) -> Game | None:
     return _game((await conn.execute(query)).first())
 
 
+async def game_exists(conn: AsyncConnection, game_id: str) -> bool:
+    """Whether any game, listed or delisted, has this id."""
+    query = select(games.c.id).where(games.c.id == game_id)
+    return (await conn.execute(query)).first() is not None
+
+
 async def title_in_use(conn: AsyncConnection, title: str, except_id: str | None = None) -> bool:
     query = select(games.c.id).where(games.c.title_normalized == normalize_title(title), _listed)
     if except_id is not None:

@@ -92,3 +92,11 @@ def test_every_change_is_the_next_version_and_its_event_carries_it() -> None:
         3,
         "2026-01-01T00:00:00Z",
     )
+
+
+def test_a_new_game_takes_a_chosen_id_in_its_canonical_spelling() -> None:
+    chosen = "A1B2C3D4-0000-4000-8000-000000000000"
+    assert new_game(FIELDS, NOW, chosen).id == chosen.lower()
+    assert new_game(FIELDS, NOW).id != new_game(FIELDS, NOW).id  # otherwise a fresh UUID
+    with pytest.raises(ValueError):
+        new_game(FIELDS, NOW, "not-a-uuid")

@@ -2,7 +2,8 @@
 // the API's own validation messages beside each field.
 
 import { authed, get, withQuery } from './api.js';
-import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, price, replace, toCents } from './dom.js';
+import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, replace, toCents } from './dom.js';
+import { formatPrice, genreLabel } from './labels.js';
 import { go } from './router.js';
 
 const PAGE_SIZE = 20;
@@ -38,8 +39,8 @@ export async function adminGamesView({ query }) {
   const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
   const again = () => go(`#/admin/jogos?pagina=${page}`);
   const rows = data.items.map((game) => h('tr', {},
-    h('td', { text: game.title }), h('td', { text: price(game.price_cents) }),
-    h('td', { text: (game.genres || []).join(', ') }), h('td', { text: game.version }),
+    h('td', { text: game.title }), h('td', { text: formatPrice(game.price_cents, game.currency) }),
+    h('td', { text: (game.genres || []).map(genreLabel).join(', ') }), h('td', { text: game.version }),
     h('td', {}, deleteCell(game, again))));
   return h('section', {},
     h('h1', { text: 'Admin: jogos' }),
@@ -60,8 +61,8 @@ function gameFields(game) {
   return [
     field({ id: 'title', label: 'Título', value: g.title || '' }),
     field({ id: 'description', label: 'Descrição', type: 'textarea', value: g.description || '', attrs: { rows: 5 } }),
-    field({ id: 'genres', label: 'Gêneros', value: (g.genres || []).join(', '), hint: 'Separados por vírgula. Ex.: RPG, Ação' }),
-    field({ id: 'platforms', label: 'Plataformas', value: (g.platforms || []).join(', '), hint: 'Separadas por vírgula. Ex.: PC, PS5' }),
+    field({ id: 'genres', label: 'Gêneros', value: (g.genres || []).join(', '), hint: 'Separados por vírgula, com os nomes usados na busca. Ex.: RPG, Action, Open World' }),
+    field({ id: 'platforms', label: 'Plataformas', value: (g.platforms || []).join(', '), hint: 'Separadas por vírgula. Ex.: PC, PlayStation 5, Nintendo Switch' }),
     field({ id: 'price_cents', label: 'Preço (R$)', value: fromCents(g.price_cents), hint: 'Ex.: 79,90', attrs: { inputmode: 'decimal' } }),
     field({ id: 'release_date', label: 'Data de lançamento', type: 'date', value: g.release_date || '' }),
     field({ id: 'developer', label: 'Desenvolvedora', value: g.developer || '' }),

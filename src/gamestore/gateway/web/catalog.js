@@ -3,7 +3,8 @@
 // para você" rows above an unfiltered catalog.
 
 import { authed, get, withQuery } from './api.js';
-import { errorBox, field, h, highlighted, price, replace, toCents } from './dom.js';
+import { errorBox, field, h, highlighted, replace, toCents } from './dom.js';
+import { formatPrice, genreLabel, platformLabel } from './labels.js';
 import { remember } from './router.js';
 import * as session from './session.js';
 
@@ -20,12 +21,12 @@ const SORTS = [
 /** One game as a card linking to its page. */
 export function gameCard(game, { highlight = true } = {}) {
   const title = highlight ? highlighted(game.highlight, game.title) : [game.title];
-  const labels = [...(game.genres || []), ...(game.platforms || [])].join(' · ');
+  const labels = [...(game.genres || []).map(genreLabel), ...(game.platforms || []).map(platformLabel)].join(' · ');
   return h('li', { class: 'card' },
     h('a', { href: `#/jogos/${encodeURIComponent(game.id)}`, class: 'card-link' },
       h('span', { class: 'card-title' }, title)),
     h('p', { class: 'meta', text: labels }),
-    h('p', { class: 'price', text: price(game.price_cents) }));
+    h('p', { class: 'price', text: formatPrice(game.price_cents, game.currency) }));
 }
 
 function stateFrom(query) {
@@ -53,15 +54,16 @@ function facetSelect(id, label) {
   return field({ id, label, control: h('select', { id, name: id }, h('option', { value: '', text: 'Todos' })) });
 }
 
-/** Options "RPG (12)" for each facet value, the chosen one kept even when it counts 0. */
-function fillFacet(select, counts, chosen) {
+/** Options "Ação (12)" for each facet value (its id as the value), the chosen one kept even
+ * when it counts 0. */
+function fillFacet(select, counts, chosen, label) {
   const entries = Object.entries(counts || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (chosen && !entries.some(([name]) => name === chosen)) entries.unshift([chosen, 0]);
   const wanted = ['', ...entries.map(([name, count]) => `${name}\u0000${count}`)].join('|');
   if (select.dataset.options === wanted) return;
   select.dataset.options = wanted;
   replace(select, h('option', { value: '', text: 'Todos' }),
-    entries.map(([name, count]) => h('option', { value: name, text: `${name} (${count})` })));
+    entries.map(([name, count]) => h('option', { value: name, text: `${label(name)} (${count})` })));
   select.value = chosen;
 }
 
@@ -213,8 +215,8 @@ class Search {
   }
 
   draw(wanted, page) {
-    fillFacet(this.form.querySelector('#genero'), page.facets && page.facets.genres, wanted.genre);
-    fillFacet(this.form.querySelector('#plataforma'), page.facets && page.facets.platforms, wanted.platform);
+    fillFacet(this.form.querySelector('#genero'), page.facets && page.facets.genres, wanted.genre, genreLabel);
+    fillFacet(this.form.querySelector('#plataforma'), page.facets && page.facets.platforms, wanted.platform, platformLabel);
     replace(this.status, summary(wanted, page.total));
     replace(this.results, page.items.map((game) => gameCard(game)));
     replace(this.pages, pager(wanted, page.total, (n) => this.turn(n)));

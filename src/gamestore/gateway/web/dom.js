@@ -37,13 +37,8 @@ export function replace(el, ...children) {
   return append(el, children);
 }
 
-const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
 const day = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'medium', timeZone: 'UTC' });
 const moment = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'medium' });
-
-export function price(cents) {
-  return Number.isFinite(cents) ? money.format(cents / 100) : '—';
-}
 
 export function date(iso) {
   const d = iso ? new Date(iso) : null;

@@ -2,19 +2,20 @@
 // Idempotency-Key → the order's live status right here).
 
 import { ApiError, authed, get } from './api.js';
-import { busy, date, errorBox, h, newKey, price, replace } from './dom.js';
+import { busy, date, errorBox, h, newKey, replace } from './dom.js';
+import { formatPrice, genreLabel, platformLabel, tagLabel } from './labels.js';
 import { cardPicker, chosenCard, orderTracker } from './payment.js';
 import { loginHash } from './router.js';
 import * as session from './session.js';
 
 function facts(game) {
   const rows = [
-    ['Gêneros', (game.genres || []).join(', ')],
-    ['Plataformas', (game.platforms || []).join(', ')],
+    ['Gêneros', (game.genres || []).map(genreLabel).join(', ')],
+    ['Plataformas', (game.platforms || []).map(platformLabel).join(', ')],
     ['Lançamento', date(game.release_date)],
     ['Desenvolvedora', game.developer],
     ['Editora', game.publisher],
-    ['Etiquetas', (game.tags || []).join(', ') || '—'],
+    ['Etiquetas', (game.tags || []).map(tagLabel).join(', ') || '—'],
   ];
   return h('dl', { class: 'facts' }, rows.map(([term, value]) => [h('dt', { text: term }), h('dd', { text: value })]));
 }
@@ -32,7 +33,7 @@ async function owns(gameId) {
 }
 
 function buyForm(game, panel) {
-  const button = h('button', { type: 'submit', id: 'comprar', class: 'primary', text: `Comprar por ${price(game.price_cents)}` });
+  const button = h('button', { type: 'submit', id: 'comprar', class: 'primary', text: game.price_cents === 0 ? 'Obter grátis' : `Comprar por ${formatPrice(game.price_cents, game.currency)}` });
   const message = h('div', { class: 'form-message' });
   const form = h('form', { class: 'buy', 'aria-label': 'Comprar' }, cardPicker('cartao'), button, message);
   let key = newKey();  // one key per purchase attempt: a resend after a network error replays
@@ -78,7 +79,7 @@ export async function gameView({ params }) {
   return h('article', { class: 'game' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/jogos', text: '← Catálogo' })),
     h('h1', { id: 'titulo-jogo', text: game.title }),
-    h('p', { class: 'price big', text: price(game.price_cents) }),
+    h('p', { class: 'price big', text: formatPrice(game.price_cents, game.currency) }),
     h('div', { class: 'game-body' },
       h('div', { class: 'game-info' }, description(game.description), facts(game)),
       await purchasePanel(game)));

@@ -1,7 +1,8 @@
 // The player's orders, and one order with its live status and every payment's history.
 
 import { authed, gameTitle, itemsOf, withQuery } from './api.js';
-import { dateTime, errorBox, h, price, replace } from './dom.js';
+import { dateTime, errorBox, h, replace } from './dom.js';
+import { formatPrice } from './labels.js';
 import { historyList, orderStatusText, orderTracker, paymentStatusText } from './payment.js';
 
 function titleCell(order) {
@@ -19,7 +20,7 @@ export async function ordersView() {
       h('tbody', {}, orders.map((order) => h('tr', {},
         h('td', { text: dateTime(order.created_at) }),
         titleCell(order),
-        h('td', { text: price(order.amount_cents) }),
+        h('td', { text: formatPrice(order.amount_cents, order.currency) }),
         h('td', { 'data-status': order.status, text: orderStatusText(order.status) }),
         h('td', {}, h('a', { href: `#/pedidos/${encodeURIComponent(order.id)}`, text: 'Detalhes', 'aria-label': `Detalhes do pedido de ${dateTime(order.created_at)}` }))))))
     : h('p', { class: 'muted' }, 'Você ainda não fez pedidos. ', h('a', { href: '#/jogos', text: 'Ver o catálogo' }));
@@ -29,7 +30,7 @@ export async function ordersView() {
 function paymentCard(payment) {
   return h('li', { class: 'panel' },
     h('h3', { text: `Pagamento ${String(payment.id).slice(0, 8)} — ${paymentStatusText(payment)}` }),
-    h('p', { class: 'muted small', text: `${price(payment.amount_cents)} · tentativas: ${payment.attempts ?? 0} · criado em ${dateTime(payment.created_at)}` }),
+    h('p', { class: 'muted small', text: `${formatPrice(payment.amount_cents, payment.currency)} · tentativas: ${payment.attempts ?? 0} · criado em ${dateTime(payment.created_at)}` }),
     historyList(payment));
 }
 
@@ -51,7 +52,7 @@ export async function orderView({ params }) {
   return h('section', {},
     h('p', { class: 'crumbs' }, h('a', { href: '#/pedidos', text: '← Pedidos' })),
     h('h1', {}, 'Pedido: ', title),
-    h('p', { class: 'muted', text: `${price(order.amount_cents)} · feito em ${dateTime(order.created_at)} · nº ${order.id}` }),
+    h('p', { class: 'muted', text: `${formatPrice(order.amount_cents, order.currency)} · feito em ${dateTime(order.created_at)} · nº ${order.id}` }),
     h('p', {}, h('a', { href: `#/jogos/${encodeURIComponent(order.game_id)}`, text: 'Página do jogo' })),
     orderTracker(order.id),
     h('h2', { text: 'Pagamentos deste pedido' }),
