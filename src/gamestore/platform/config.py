@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     queue_url: str | None = None
     redis_url: str | None = None
     search_url: str | None = None
+    # where cover images live: ``s3://bucket?endpoint=…&region=…`` (credentials from the AWS
+    # variables); unset, files under ``<data_dir>/covers``
+    covers_url: str | None = None
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     # the host every listener of every process binds (``0.0.0.0`` in a container); unset, each
