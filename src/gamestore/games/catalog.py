@@ -91,6 +91,16 @@ class Catalog:
             raise GameNotFound(game_id)
         return game
 
+    async def owned(self, game_id: str) -> Game:
+        """A game listed or delisted (what a library may show); :class:`GameNotFound` for
+        unknown or malformed ids."""
+        game_id = canonical_id(game_id)
+        async with read_only(self._engine) as conn:
+            game = await repo.game_by_id(conn, game_id)
+        if game is None:
+            raise GameNotFound(game_id)
+        return game
+
     async def page(self, page: int, size: int) -> tuple[list[Game], int]:
         """Listed games in title order, and how many there are."""
         async with read_only(self._engine) as conn:

@@ -75,6 +75,11 @@ async def listed_game(conn: AsyncConnection, game_id: str) -> Game | None:
     return _game((await conn.execute(query)).first())
 
 
+async def game_by_id(conn: AsyncConnection, game_id: str) -> Game | None:
+    """The game, listed or delisted (owners still see a delisted game in their library)."""
+    return _game((await conn.execute(select(games).where(games.c.id == game_id))).first())
+
+
 async def title_in_use(conn: AsyncConnection, title: str, except_id: str | None = None) -> bool:
     query = select(games.c.id).where(games.c.title_normalized == normalize_title(title), _listed)
     if except_id is not None:

@@ -129,12 +129,11 @@ def _rgb(picture: Image.Image) -> Image.Image:
 def _cropped(picture: Image.Image) -> Image.Image:
     """The largest centred region of the cover's aspect ratio."""
     across, down = ASPECT
-    width = min(picture.width, picture.height * across // down)
-    height = min(picture.height, width * down // across)
-    width = max(1, min(width, height * across // down))
+    width = max(1, min(picture.width, picture.height * across // down))
+    height = max(1, width * down // across)  # at most the picture's height, by the line above
     left = (picture.width - width) // 2
     top = (picture.height - height) // 2
-    return picture.crop((left, top, left + width, top + max(1, height)))
+    return picture.crop((left, top, left + width, top + height))
 
 
 def _rendition(picture: Image.Image, width: int) -> Rendition:

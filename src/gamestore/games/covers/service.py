@@ -74,7 +74,7 @@ class Covers:
         asked = parse_file(name)
         if asked is None:
             raise CoverNotFound(name)
-        game = await self._catalog.get(game_id)
+        game = await self._catalog.owned(game_id)  # a library shows delisted games too
         if isinstance(asked, ArtworkFile):
             digest = artwork_digest(game.title, game.fields.genres)
             svg = artwork(game.title, game.fields.genres)
