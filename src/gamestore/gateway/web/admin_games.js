@@ -3,6 +3,7 @@
 
 import { authed, get, withQuery } from './api.js';
 import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, price, replace, toCents } from './dom.js';
+import { coverWidget } from './admin_cover.js';
 import { go } from './router.js';
 
 const PAGE_SIZE = 20;
@@ -105,5 +106,6 @@ export async function gameFormView({ params }) {
   });
   return h('section', {},
     h('p', { class: 'crumbs' }, h('a', { href: '#/admin/jogos', text: '← Jogos' })),
-    h('h1', { text: game ? `Editar: ${game.title}` : 'Novo jogo' }), form);
+    h('h1', { text: game ? `Editar: ${game.title}` : 'Novo jogo' }), form,
+    game ? coverWidget(game, (saved) => { game.version = saved.version; }) : null);
 }

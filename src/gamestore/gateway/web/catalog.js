@@ -3,6 +3,7 @@
 // para você" rows above an unfiltered catalog.
 
 import { authed, get, withQuery } from './api.js';
+import { coverImage } from './cover.js';
 import { errorBox, field, h, highlighted, price, replace, toCents } from './dom.js';
 import { remember } from './router.js';
 import * as session from './session.js';
@@ -17,11 +18,14 @@ const SORTS = [
   ['release_desc', 'Lançamentos'],
 ];
 
-/** One game as a card linking to its page. */
-export function gameCard(game, { highlight = true } = {}) {
+const EAGER_CARDS = 4;  // the first row of results is above the fold: no lazy loading there
+
+/** One game as a card linking to its page, its cover first (lazy unless ``eager``). */
+export function gameCard(game, { highlight = true, eager = false } = {}) {
   const title = highlight ? highlighted(game.highlight, game.title) : [game.title];
   const labels = [...(game.genres || []), ...(game.platforms || [])].join(' · ');
   return h('li', { class: 'card' },
+    coverImage(game.cover, game.title, { eager }),
     h('a', { href: `#/jogos/${encodeURIComponent(game.id)}`, class: 'card-link' },
       h('span', { class: 'card-title' }, title)),
     h('p', { class: 'meta', text: labels }),
@@ -216,7 +220,7 @@ class Search {
     fillFacet(this.form.querySelector('#genero'), page.facets && page.facets.genres, wanted.genre);
     fillFacet(this.form.querySelector('#plataforma'), page.facets && page.facets.platforms, wanted.platform);
     replace(this.status, summary(wanted, page.total));
-    replace(this.results, page.items.map((game) => gameCard(game)));
+    replace(this.results, page.items.map((game, i) => gameCard(game, { eager: i < EAGER_CARDS })));
     replace(this.pages, pager(wanted, page.total, (n) => this.turn(n)));
     this.results.dataset.q = wanted.q;
     this.results.dataset.hash = hashOf(wanted);
