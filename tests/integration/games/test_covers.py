@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from gamestore.games.covers.images import MAX_BYTES
-from tests.covers_support import image_bytes
+from tests.covers_support import image_bytes, png_header_claiming
 from tests.integration.games.support import GamesApi, problem
 from tests.integration.games.test_events import stream_of
 from tests.integration.games.test_search_api import indexer, until
@@ -72,6 +72,12 @@ async def test_a_declared_image_that_is_not_one_is_422(api: GamesApi) -> None:
 async def test_a_gif_sent_as_png_is_415(api: GamesApi) -> None:
     game = await api.create()
     problem(await _upload(api, game["id"], image_bytes("GIF"), "image/png"), 415)
+
+
+async def test_a_decompression_bomb_is_413(api: GamesApi) -> None:
+    game = await api.create()
+    body = problem(await _upload(api, game["id"], png_header_claiming(50_000, 50_000)), 413)
+    assert "pixels" in body["detail"]
 
 
 async def test_a_body_over_5_mib_is_413(api: GamesApi) -> None:

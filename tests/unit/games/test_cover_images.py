@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
@@ -17,23 +15,7 @@ from gamestore.games.covers.images import (
     process,
     target_widths,
 )
-from tests.covers_support import GPS_IFD, MAKE, image_bytes
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    body = kind + data
-    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-
-def _png_header_claiming(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` with one tiny compressed row: the
-    shape of a decompression bomb, without the bomb."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\0" * 64)
-    return (
-        b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
-        + _png_chunk(b"IEND", b"")
-    )  # fmt: skip
+from tests.covers_support import GPS_IFD, MAKE, image_bytes, png_header_claiming
 
 
 def test_a_gif_is_refused_as_unsupported_whatever_it_claims() -> None:
@@ -69,13 +51,13 @@ def test_a_png_with_a_broken_checksum_is_refused() -> None:
 def test_a_canvas_over_the_pixel_limit_is_refused_before_decoding() -> None:
     side = int(MAX_PIXELS**0.5) + 10
     with pytest.raises(TooManyPixels) as caught:
-        process(_png_header_claiming(side, side))
+        process(png_header_claiming(side, side))
     assert caught.value.status == 413
 
 
 def test_a_huge_claimed_canvas_is_refused_too() -> None:
     with pytest.raises(TooManyPixels):
-        process(_png_header_claiming(100_000, 100_000))
+        process(png_header_claiming(100_000, 100_000))
 
 
 @pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP"])
