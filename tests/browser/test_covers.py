@@ -48,6 +48,8 @@ def test_an_uploaded_cover_shows_on_the_card_and_artwork_stands_in_otherwise(
         "img => /\\.jpg$/.test(img.getAttribute('src'))", arg=preview.element_handle()
     )
 
+    screenshot(page, "covers-admin")
+
     wait_searchable(web_stack, 1, title)
     open_app(page, web_stack)
     search(page, title)
@@ -74,3 +76,4 @@ def test_an_uploaded_cover_shows_on_the_card_and_artwork_stands_in_otherwise(
     hero = page.locator("article.game").get_by_role("img", name=f"Capa de {title}")
     assert hero.get_attribute("loading") == "eager"
     page.wait_for_function(LOADED, arg=hero.element_handle())
+    screenshot(page, "covers-game")
