@@ -12,7 +12,7 @@ const TYPES = 'image/jpeg,image/png,image/webp';
  * (its version went up: the form's If-Match must follow). */
 export function coverWidget(game, onChange) {
   const preview = h('div', { class: 'cover-preview' });
-  const message = h('div', { class: 'form-message', 'aria-live': 'polite' });
+  const message = h('div', { class: 'cover-message', 'aria-live': 'polite' });
   const input = h('input', { type: 'file', id: 'capa', name: 'capa', accept: TYPES, 'aria-describedby': 'capa-dica capa-erro' });
   const send = h('button', { type: 'button', class: 'primary', text: 'Enviar capa' });
   const remove = h('button', { type: 'button', class: 'danger', text: 'Remover capa' });
