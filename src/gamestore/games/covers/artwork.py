@@ -89,37 +89,49 @@ def artwork(title: str, genres: Sequence[str]) -> bytes:
 
 
 def _shapes(rng: random.Random, bright: str) -> list[str]:
-    """Glows, rings and slanted bands placed by the title's seed."""
-    shapes = []
+    """Glows, rings and slanted bands placed by the title's seed (drawn in this order, so the
+    same seed always gives the same picture)."""
+    return [*_glows(rng), *_rings(rng, bright), *_bands(rng, bright)]
+
+
+def _point(rng: random.Random, smallest: int, largest: int) -> tuple[int, int, int]:
+    """A centre anywhere on the canvas and a radius between ``smallest`` and ``largest``."""
+    return (
+        rng.randrange(0, ARTWORK_WIDTH),
+        rng.randrange(0, ARTWORK_HEIGHT),
+        rng.randrange(smallest, largest),
+    )
+
+
+def _glows(rng: random.Random) -> list[str]:
+    glows = []
     for _ in range(3):
-        x, y, r = (
-            rng.randrange(0, ARTWORK_WIDTH),
-            rng.randrange(0, ARTWORK_HEIGHT),
-            rng.randrange(160, 420),
-        )
-        shapes.append(f'<circle cx="{x}" cy="{y}" r="{r}" fill="url(#r)"/>')
+        x, y, r = _point(rng, 160, 420)
+        glows.append(f'<circle cx="{x}" cy="{y}" r="{r}" fill="url(#r)"/>')
+    return glows
+
+
+def _rings(rng: random.Random, bright: str) -> list[str]:
+    rings = []
     for _ in range(rng.randrange(2, 5)):
-        x, y, r = (
-            rng.randrange(0, ARTWORK_WIDTH),
-            rng.randrange(0, ARTWORK_HEIGHT),
-            rng.randrange(40, 220),
-        )
+        x, y, r = _point(rng, 40, 220)
         width = rng.randrange(4, 18)
-        shapes.append(
+        rings.append(
             f'<circle cx="{x}" cy="{y}" r="{r}" fill="none" stroke="{bright}" '
             f'stroke-width="{width}" stroke-opacity="0.35"/>'
         )
+    return rings
+
+
+def _bands(rng: random.Random, bright: str) -> list[str]:
+    bands = []
     for _ in range(rng.randrange(1, 4)):
-        x, slant, band = (
-            rng.randrange(-200, ARTWORK_WIDTH),
-            rng.randrange(-300, 300),
-            rng.randrange(30, 140),
-        )
-        points = (
-            f"{x},0 {x + band},0 {x + band + slant},{ARTWORK_HEIGHT} {x + slant},{ARTWORK_HEIGHT}"
-        )
-        shapes.append(f'<polygon points="{points}" fill="{bright}" fill-opacity="0.12"/>')
-    return shapes
+        x = rng.randrange(-200, ARTWORK_WIDTH)
+        slant, band = rng.randrange(-300, 300), rng.randrange(30, 140)
+        bottom = ARTWORK_HEIGHT
+        points = f"{x},0 {x + band},0 {x + band + slant},{bottom} {x + slant},{bottom}"
+        bands.append(f'<polygon points="{points}" fill="{bright}" fill-opacity="0.12"/>')
+    return bands
 
 
 def _title(title: str) -> list[str]:
