@@ -41,7 +41,7 @@ LABEL org.opencontainers.image.title="gamestore" \
 RUN groupadd --system --gid 10001 gamestore \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/gamestore \
         --no-create-home --shell /usr/sbin/nologin gamestore \
-    && mkdir -p /var/lib/gamestore/data /var/lib/gamestore/logs \
+    && mkdir -p /var/lib/gamestore/data /var/lib/gamestore/logs /var/lib/gamestore/covers \
     && chown -R 10001:10001 /var/lib/gamestore
 
 COPY --from=builder /opt/venv /opt/venv

@@ -101,7 +101,8 @@ def test_a_hostile_title_is_shown_as_text_everywhere(
     card.get_by_role("link").click()
     wait_view(page, f"/jogos/{game['id']}")
     assert page.get_by_role("heading", level=1).inner_text() == title
-    assert page.locator("main img").count() == 0
+    assert page.locator("main img:not(.cover-img)").count() == 0  # the cover is the only image
+    assert page.get_by_role("img", name=f"Capa de {title}").count() == 1  # the title as alt text
     sign_in(page, web_stack, web_admin.email, web_admin.password)
     open_app(page, web_stack, "#/admin/jogos")
     page.wait_for_timeout(200)

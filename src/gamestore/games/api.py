@@ -12,9 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 
 from gamestore.games.catalog import Catalog
+from gamestore.games.covers.urls import cover_public
 from gamestore.games.domain import Game, etag, parse_if_match
 from gamestore.games.library import Libraries
-from gamestore.games.schemas import GameIn, GamePage, GamePublic, Library, LibraryItem
+from gamestore.games.schemas import (
+    CoverPublic,
+    GameIn,
+    GamePage,
+    GamePublic,
+    Library,
+    LibraryItem,
+)
 from gamestore.platform.auth import AdminUser, CurrentUser
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
@@ -103,7 +111,13 @@ async def my_library(principal: CurrentUser, libraries: LibrariesDep) -> Library
     return Library(
         items=[
             LibraryItem(
-                game_id=o.game_id, title=o.title, acquired_at=o.acquired_at, order_id=o.order_id
+                game_id=o.game_id,
+                title=o.title,
+                acquired_at=o.acquired_at,
+                order_id=o.order_id,
+                cover=CoverPublic.model_validate(
+                    cover_public(o.game_id, o.title, o.genres, o.cover)
+                ),
             )
             for o in owned
         ]

@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.games.api import router
 from gamestore.games.catalog import Catalog
+from gamestore.games.covers.api import UPLOAD_BODY
+from gamestore.games.covers.api import router as covers_router
+from gamestore.games.covers.service import Covers
+from gamestore.games.covers.storage import open_cover_storage
 from gamestore.games.errors import install_error_handlers
 from gamestore.games.library import Libraries
 from gamestore.games.orders import Orders
@@ -52,6 +56,7 @@ class GamesService:
     store: EventStore
     relay: OutboxRelay
     catalog: Catalog
+    covers: Covers
     libraries: Libraries
     search: SearchIndex
     orders: Orders
@@ -61,17 +66,21 @@ class GamesService:
 def _app(
     verifier: TokenVerifier,
     catalog: Catalog,
+    covers: Covers,
     libraries: Libraries,
     search: SearchIndex,
     orders: Orders,
     keys: Idempotency,
 ) -> FastAPI:
     # the search and purchase routes first: /jogos/busca and /jogos/compra are not game ids
-    routers = [search_router, orders_router, router]
-    app = create_app("GameStore games", routers, description=DESCRIPTION)
+    routers = [search_router, orders_router, router, covers_router]
+    app = create_app(
+        "GameStore games", routers, description=DESCRIPTION, larger_bodies=[UPLOAD_BODY]
+    )
     install_error_handlers(app)
     app.state.verifier = verifier
     app.state.catalog = catalog
+    app.state.covers = covers
     app.state.libraries = libraries
     app.state.search = search  # read only: the indexer process writes it
     app.state.orders = orders
@@ -92,6 +101,9 @@ async def build(
         storage = await stack.enter_async_context(service_storage(settings, "games", outbox.table))
         wake = storage.relay.wake
         catalog = Catalog(storage.engine, on_commit=wake)
+        files = open_cover_storage(settings.covers_url, settings.data_dir)
+        stack.push_async_callback(files.close)
+        covers = Covers(catalog, files)
         libraries = Libraries(storage.engine)
         orders = Orders(storage.engine, on_commit=wake)
         saga = PurchaseSaga(storage.engine, on_commit=wake)
@@ -102,6 +114,7 @@ async def build(
         app = _app(
             verifier or users_jwks_verifier(storage.revocations),
             catalog,
+            covers,
             libraries,
             search,
             orders,
@@ -116,6 +129,7 @@ async def build(
             storage.store,
             storage.relay,
             catalog,
+            covers,
             libraries,
             search,
             orders,

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.games import repository as repo
+from gamestore.games.covers.urls import UploadedCover
 from gamestore.games.domain import (
     Game,
     GameExists,
@@ -33,6 +34,7 @@ from gamestore.games.domain import (
     new_game,
     replaced,
     stream_of,
+    with_cover,
 )
 from gamestore.games.tables import outbox
 from gamestore.platform.db import read_only
@@ -101,10 +103,26 @@ class Catalog:
             raise GameNotFound(game_id)
         return game
 
+    async def owned(self, game_id: str) -> Game:
+        """A game listed or delisted (what a library may show); :class:`GameNotFound` for
+        unknown or malformed ids."""
+        game_id = canonical_id(game_id)
+        async with read_only(self._engine) as conn:
+            game = await repo.game_by_id(conn, game_id)
+        if game is None:
+            raise GameNotFound(game_id)
+        return game
+
     async def page(self, page: int, size: int) -> tuple[list[Game], int]:
         """Listed games in title order, and how many there are."""
         async with read_only(self._engine) as conn:
             return await repo.page_of_games(conn, page, size)
+
+    async def uploaded_covers(self, game_ids: list[str]) -> dict[str, UploadedCover]:
+        """The uploaded covers of the games among ``game_ids`` that have one (search results
+        read covers here, so the search index's documents stay as they are)."""
+        async with read_only(self._engine) as conn:
+            return await repo.uploaded_covers(conn, game_ids)
 
     async def replace(self, game_id: str, fields: GameFields, if_match: IfMatch = None) -> Game:
         """Every field replaced, version + 1; :class:`PreconditionFailed` on a stale If-Match,
@@ -138,6 +156,33 @@ class Catalog:
                 raise VersionConflict(game_id)
             await outbox.add(conn, stream_of(game_id), [game_updated(game)], current.version)
         return game, True
+
+    async def set_cover(
+        self, game_id: str, cover: UploadedCover | None
+    ) -> tuple[Game, UploadedCover | None]:
+        """The game with ``cover`` as its upload (None: back to generated artwork), version
+        + 1 and a ``GameUpdated``, and the cover it replaced; no change, no new version."""
+        game_id = canonical_id(game_id)
+        game, previous = await _retrying(None, lambda: self._set_cover_once(game_id, cover))
+        if game.cover != previous:
+            self._on_commit()
+            log.info("game cover changed", game_id=game_id, version=game.version)
+        return game, previous
+
+    async def _set_cover_once(
+        self, game_id: str, cover: UploadedCover | None
+    ) -> tuple[Game, UploadedCover | None]:
+        async with self._engine.begin() as conn:
+            current = await repo.listed_game(conn, game_id)
+            if current is None:
+                raise GameNotFound(game_id)
+            if current.cover == cover:
+                return current, current.cover
+            game = with_cover(current, cover, _now())
+            if not await repo.save_game(conn, game, current.version):
+                raise VersionConflict(game_id)
+            await outbox.add(conn, stream_of(game_id), [game_updated(game)], current.version)
+        return game, current.cover
 
     async def delist(self, game_id: str) -> None:
         """Take a listed game off the catalog (version + 1); owners keep it in their library."""

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
+from gamestore.games.covers.urls import UploadedCover, cover_public
 from gamestore.platform.eventstore import NewEvent
 
 TITLE_MAX = 200
@@ -62,6 +63,7 @@ class Game:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = field(default=None)
+    cover: UploadedCover | None = field(default=None)  # None: the generated artwork
 
     @property
     def title(self) -> str:
@@ -86,6 +88,7 @@ class Game:
             "developer": f.developer,
             "publisher": f.publisher,
             "tags": list(f.tags),
+            "cover": cover_public(self.id, f.title, f.genres, self.cover),
             "version": self.version,
             "created_at": rfc3339(self.created_at),
             "updated_at": rfc3339(self.updated_at),
@@ -100,6 +103,11 @@ def new_game(fields: GameFields, now: datetime, game_id: str | None = None) -> G
 def replaced(game: Game, fields: GameFields, now: datetime) -> Game:
     """The game with new fields and the next version."""
     return replace(game, fields=fields, version=game.version + 1, updated_at=now)
+
+
+def with_cover(game: Game, cover: UploadedCover | None, now: datetime) -> Game:
+    """The game with a new uploaded cover (None: back to generated artwork), next version."""
+    return replace(game, cover=cover, version=game.version + 1, updated_at=now)
 
 
 def delisted(game: Game, now: datetime) -> Game:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gamestore.games.covers.urls import UploadedCover, uploaded_from
 from gamestore.games.domain import OPEN_STATUSES, Game, GameFields, Order, normalize_title
 from gamestore.games.tables import failed_payments, games, library, orders
 
@@ -31,7 +32,15 @@ def _game(row: Row[Any] | None) -> Game | None:
         tags=tuple(row.tags),
         currency=row.currency,
     )
-    return Game(row.id, fields, row.version, row.created_at, row.updated_at, row.deleted_at)
+    return Game(
+        row.id,
+        fields,
+        row.version,
+        row.created_at,
+        row.updated_at,
+        row.deleted_at,
+        uploaded_from(row.cover),
+    )
 
 
 def _columns(game: Game) -> dict[str, Any]:
@@ -51,6 +60,7 @@ def _columns(game: Game) -> dict[str, Any]:
         "version": game.version,
         "updated_at": game.updated_at,
         "deleted_at": game.deleted_at,
+        "cover": None if game.cover is None else game.cover.stored(),
     }
 
 
@@ -69,6 +79,11 @@ async def game_exists(conn: AsyncConnection, game_id: str) -> bool:
     """Whether any game, listed or delisted, has this id."""
     query = select(games.c.id).where(games.c.id == game_id)
     return (await conn.execute(query)).first() is not None
+
+
+async def game_by_id(conn: AsyncConnection, game_id: str) -> Game | None:
+    """The game, listed or delisted (owners still see a delisted game in their library)."""
+    return _game((await conn.execute(select(games).where(games.c.id == game_id))).first())
 
 
 async def title_in_use(conn: AsyncConnection, title: str, except_id: str | None = None) -> bool:
@@ -113,6 +128,8 @@ class Owned:
     title: str
     acquired_at: datetime
     order_id: str
+    genres: tuple[str, ...] = ()
+    cover: UploadedCover | None = None
 
 
 async def add_to_library(
@@ -135,12 +152,41 @@ async def add_to_library(
 async def library_of(conn: AsyncConnection, user_id: str) -> list[Owned]:
     """Every game ``user_id`` owns, delisted ones included, oldest acquisition first."""
     rows = await conn.execute(
-        select(library.c.game_id, games.c.title, library.c.acquired_at, library.c.order_id)
+        select(
+            library.c.game_id,
+            games.c.title,
+            library.c.acquired_at,
+            library.c.order_id,
+            games.c.genres,
+            games.c.cover,
+        )
         .join(games, games.c.id == library.c.game_id)
         .where(library.c.user_id == user_id)
         .order_by(library.c.acquired_at, library.c.game_id)
     )
-    return [Owned(r.game_id, r.title, r.acquired_at, r.order_id) for r in rows]
+    return [
+        Owned(
+            r.game_id,
+            r.title,
+            r.acquired_at,
+            r.order_id,
+            tuple(r.genres),
+            uploaded_from(r.cover),
+        )
+        for r in rows
+    ]
+
+
+async def uploaded_covers(conn: AsyncConnection, game_ids: list[str]) -> dict[str, UploadedCover]:
+    """The uploaded covers of those of ``game_ids`` that have one."""
+    if not game_ids:
+        return {}
+    rows = await conn.execute(
+        select(games.c.id, games.c.cover).where(
+            games.c.id.in_(game_ids), games.c.cover.is_not(None)
+        )
+    )
+    return {r.id: cover for r in rows if (cover := uploaded_from(r.cover)) is not None}
 
 
 async def owns(conn: AsyncConnection, user_id: str, game_id: str) -> bool:

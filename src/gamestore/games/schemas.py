@@ -115,6 +115,17 @@ class GameIn(BaseModel):
         )
 
 
+class CoverPublic(BaseModel):
+    """What a client needs to show a game's cover without layout shift."""
+
+    url: str = Field(description="The largest JPEG, or the generated SVG artwork.")
+    srcset: str = Field(description="JPEG files by width (`<url> <w>w, …`); empty for artwork.")
+    webp_srcset: str = Field(description="The same widths in WebP; empty for artwork.")
+    width: int = Field(description="Intrinsic width of the largest file, in pixels.")
+    height: int = Field(description="Intrinsic height of the largest file, in pixels.")
+    generated: bool = Field(description="True: artwork drawn from the title, no upload.")
+
+
 class GamePublic(BaseModel):
     id: str
     title: str
@@ -127,6 +138,7 @@ class GamePublic(BaseModel):
     developer: str
     publisher: str
     tags: list[str]
+    cover: CoverPublic
     version: int = Field(description="Increments on every change; the `ETag` is its quoted value.")
     created_at: datetime
     updated_at: datetime
@@ -144,6 +156,7 @@ class LibraryItem(BaseModel):
     title: str
     acquired_at: datetime
     order_id: str
+    cover: CoverPublic
 
 
 class Library(BaseModel):

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from gamestore.games.catalog import Catalog
+from gamestore.games.covers.urls import UploadedCover, cover_public
 from gamestore.games.domain import GameNotFound
 from gamestore.games.library import Libraries
-from gamestore.games.schemas import PRICE_MAX
+from gamestore.games.schemas import PRICE_MAX, CoverPublic
 from gamestore.games.search import InvalidQuery, SearchHit, SearchIndex, SearchQuery
 from gamestore.games.search.model import (
     MAX_FILTER_CHARS,
@@ -45,6 +46,7 @@ class SearchItem(BaseModel):
     highlight: str | None = Field(
         description="The title (HTML-escaped) with the matched words wrapped in `<em>`."
     )
+    cover: CoverPublic
 
 
 class Facets(BaseModel):
@@ -72,11 +74,22 @@ Limit = Annotated[int, Query(ge=1, le=LIST_LIMIT, description="How many games, a
 PriceFilter = Annotated[int | None, Query(ge=0, le=PRICE_MAX, description="In cents.")]
 
 
-def _item(hit: SearchHit) -> SearchItem:
+CatalogDep = Annotated[Catalog, Depends(app_state("catalog"))]
+
+
+async def _items(catalog: Catalog, hits: list[SearchHit]) -> list[SearchItem]:
+    """The hits as API items, each with its cover (uploads read from the catalog in one
+    query; a game without one gets its artwork's URL)."""
+    uploaded = await catalog.uploaded_covers([hit.id for hit in hits])
+    return [_item(hit, uploaded.get(hit.id)) for hit in hits]
+
+
+def _item(hit: SearchHit, uploaded: UploadedCover | None) -> SearchItem:
+    cover = cover_public(hit.id, hit.title, hit.genres, uploaded)
     return SearchItem(
         id=hit.id, title=hit.title, genres=hit.genres, platforms=hit.platforms,
         price_cents=hit.price_cents, release_date=hit.release_date, score=hit.score,
-        highlight=hit.highlight,
+        highlight=hit.highlight, cover=CoverPublic.model_validate(cover),
     )  # fmt: skip
 
 
@@ -87,6 +100,7 @@ def _invalid(error: InvalidQuery) -> ProblemError:
 @router.get("/jogos/busca", response_model=SearchPage, tags=["search"])
 async def search_games(
     index: SearchDep,
+    catalog: CatalogDep,
     q: Annotated[str, Query(max_length=MAX_TEXT_CHARS, description="Words to look for.")] = "",
     genre: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
     platform: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
@@ -112,23 +126,23 @@ async def search_games(
     facets = Facets(
         genres=result.facets.get("genres", {}), platforms=result.facets.get("platforms", {})
     )
-    items = [_item(hit) for hit in result.items]
+    items = await _items(catalog, result.items)
     return SearchPage(
         items=items, total=result.total, page=result.page, size=result.size, facets=facets
     )
 
 
 @router.get("/jogos/populares", response_model=GameList, tags=["search"])
-async def popular_games(index: SearchDep, limit: Limit = 10) -> GameList:
+async def popular_games(index: SearchDep, catalog: CatalogDep, limit: Limit = 10) -> GameList:
     """The most purchased games, most first (counted from completed purchases)."""
-    return GameList(items=[_item(hit) for hit in await index.popular(limit)])
+    return GameList(items=await _items(catalog, await index.popular(limit)))
 
 
 @router.get("/jogos/recomendados", response_model=GameList, tags=["search"])
 async def recommended_games(
     principal: CurrentUser,
     index: SearchDep,
-    catalog: Annotated[Catalog, Depends(app_state("catalog"))],
+    catalog: CatalogDep,
     libraries: Annotated[Libraries, Depends(app_state("libraries"))],
     limit: Limit = 10,
 ) -> GameList:
@@ -141,7 +155,9 @@ async def recommended_games(
         hits = await index.similar(genres, tags, owned, limit)
     else:
         hits = await index.popular(min(LIST_LIMIT, limit + len(owned)))
-    return GameList(items=[_item(hit) for hit in hits if hit.id not in owned][:limit])
+    return GameList(
+        items=await _items(catalog, [hit for hit in hits if hit.id not in owned][:limit])
+    )
 
 
 async def _profile(catalog: Catalog, owned: set[str]) -> tuple[list[str], list[str]]:

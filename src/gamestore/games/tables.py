@@ -41,6 +41,9 @@ games = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime),  # delisted: off the catalog, kept for libraries
+    Column(
+        "cover", JSON(none_as_null=True)
+    ),  # the uploaded cover's digest and sizes; NULL: generated artwork
 )
 # One listed game per title (ignoring case); a delisted game frees its title. The index also
 # serves the catalog's title order.

@@ -16,7 +16,7 @@ from gamestore.gateway.openapi import OpenApiMerger, fetcher
 from gamestore.gateway.own import OwnEndpoints
 from gamestore.gateway.proxy import Proxy
 from gamestore.gateway.ratelimit import InProcessRateLimiter, Limit, RateLimiter
-from gamestore.gateway.routes import TABLE, RouteTable
+from gamestore.gateway.routes import COVER_UPLOAD, TABLE, RouteTable
 from gamestore.gateway.static import StaticSite
 from gamestore.gateway.upstreams import Upstreams
 from gamestore.platform import tracing
@@ -121,7 +121,7 @@ def build_app(settings: Settings, gateway: Gateway | None = None) -> ASGIApp:
             max_age=600,
         )
     app = ContentSecurityPolicy(app)
-    app = BodyLimitMiddleware(app)
+    app = BodyLimitMiddleware(app, larger=[COVER_UPLOAD])
     return tracing.traced(RequestContextMiddleware(app))
 
 

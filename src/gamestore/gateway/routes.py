@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gamestore.platform.http.middleware import LargerBody
+
 
 class Access(enum.Enum):
     """Who may call a route: anyone, any signed-in user, or an admin."""
@@ -79,6 +81,8 @@ ROUTES: tuple[Route, ...] = (
     route("POST", "/jogos/compra", "games", U),
     route("GET", "/jogos/{id}", "games", P),
     route("PUT DELETE", "/jogos/{id}", "games", A),
+    route("PUT DELETE", "/jogos/{id}/capa", "games", A),
+    route("GET", "/jogos/{id}/capa/{file}", "games", P),
     route("GET", "/biblioteca", "games", U),
     route("GET", "/pedidos", "games", U),
     route("GET", "/pedidos/{id}", "games", U),
@@ -93,6 +97,10 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/notificacoes", "notifier", U),
 )
 """Every path the gateway answers. Anything not here is a 404."""
+
+
+COVER_UPLOAD = LargerBody("PUT", re.compile(r"/jogos/[^/]+/capa"), 5 * 1024 * 1024)
+"""The one route whose body may pass the 1 MiB limit: a cover image (games/covers)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     queue_url: str | None = None
     redis_url: str | None = None
     search_url: str | None = None
+    # where cover images live: ``s3://bucket?endpoint=…&region=…`` (credentials from the AWS
+    # variables); unset, files under ``<data_dir>/covers``
+    covers_url: str | None = None
     log_level: str = "INFO"
     # what a process also writes to stderr (its log file gets ``log_level``): ``gamestore up``
     # sets WARNING for its processes unless ``--verbose``, so the console shows what matters

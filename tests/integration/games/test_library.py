@@ -36,12 +36,14 @@ async def test_library_lists_the_callers_games_only_delisted_included(api: Games
                 "title": "Portal",
                 "acquired_at": "2026-01-01T12:00:00Z",
                 "order_id": orders[1],
+                "cover": first["cover"],  # a delisted game keeps its cover for its owners
             },
             {
                 "game_id": second["id"],
                 "title": "Portal 2",
                 "acquired_at": "2026-01-01T13:00:00Z",
                 "order_id": orders[0],
+                "cover": second["cover"],
             },
         ]
     }

@@ -75,8 +75,10 @@ async def test_search_typo_accent_prefix_facets_and_highlight(api: GamesApi) -> 
     item = body["items"][0]
     assert item["id"] == witcher["id"] and item["title"] == "The Witcher 3"
     assert set(item) == {
-        "id", "title", "genres", "platforms", "price_cents", "release_date", "score", "highlight"
+        "id", "title", "genres", "platforms", "price_cents", "release_date", "score", "highlight",
+        "cover",
     }  # fmt: skip
+    assert item["cover"] == witcher["cover"]  # the generated artwork, as the game has it
     assert "<em>" in item["highlight"] and item["score"] > 0
     for text, title in (("pokemon", "Pokémon Violet"), ("witch", "The Witcher 3")):
         found = (await search(api, q=text)()).json()

@@ -179,3 +179,20 @@ async def test_head_is_forwarded_without_body(start_gateway: StartGateway) -> No
         response = await client.head("/jogos")
     assert response.status_code == 200
     assert response.content == b""
+
+
+async def test_a_cover_upload_may_pass_1_mib_up_to_5_mib(
+    start_gateway: StartGateway, upstream: tuple[Echo, str], keys: Keys
+) -> None:
+    echo, _ = upstream
+    image = os.urandom(3 * 1024 * 1024)
+    admin = bearer(keys, "admin")
+    async with start_gateway() as client:
+        passed = await client.put("/jogos/7f3c/capa", content=image, headers=admin)
+        refused = await client.put("/jogos/7f3c/capa", content=image * 2, headers=admin)
+        elsewhere = await client.put("/jogos/7f3c", content=image, headers=admin)
+    assert passed.status_code == 200
+    assert passed.json()["body_sha256"] == hashlib.sha256(image).hexdigest()
+    problem(refused, 413)
+    problem(elsewhere, 413)
+    assert len(echo.seen) == 1

@@ -33,6 +33,9 @@ CONTRACT = [
     ("HEAD", "/jogos/7f3c", "games", P),
     ("PUT", "/jogos/7f3c", "games", A),
     ("DELETE", "/jogos/7f3c", "games", A),
+    ("PUT", "/jogos/7f3c/capa", "games", A),
+    ("DELETE", "/jogos/7f3c/capa", "games", A),
+    ("GET", "/jogos/7f3c/capa/0123456789abcdef0123-320.webp", "games", P),
     ("GET", "/jogos/busca", "games", P),
     ("GET", "/jogos/populares", "games", P),
     ("GET", "/jogos/recomendados", "games", U),
@@ -70,6 +73,7 @@ def test_public_allow_list_is_exactly_the_contracts() -> None:
     expected |= {("HEAD", p) for m, p in expected if m == "GET"}
     expected |= {("GET", "/jogos/{id}"), ("HEAD", "/jogos/{id}"), ("GET", "/docs/assets/{file}")}
     expected |= {("HEAD", "/docs/assets/{file}")}
+    expected |= {("GET", "/jogos/{id}/capa/{file}"), ("HEAD", "/jogos/{id}/capa/{file}")}
     assert public == expected
 
 

@@ -4,6 +4,7 @@
 import { authed, get, withQuery } from './api.js';
 import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, replace, toCents } from './dom.js';
 import { formatPrice, genreLabel } from './labels.js';
+import { coverWidget } from './admin_cover.js';
 import { go } from './router.js';
 
 const PAGE_SIZE = 20;
@@ -106,5 +107,6 @@ export async function gameFormView({ params }) {
   });
   return h('section', {},
     h('p', { class: 'crumbs' }, h('a', { href: '#/admin/jogos', text: '← Jogos' })),
-    h('h1', { text: game ? `Editar: ${game.title}` : 'Novo jogo' }), form);
+    h('h1', { text: game ? `Editar: ${game.title}` : 'Novo jogo' }), form,
+    game ? coverWidget(game, (saved) => { game.version = saved.version; }) : null);
 }

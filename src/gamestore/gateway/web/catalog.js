@@ -3,6 +3,7 @@
 // para você" rows above an unfiltered catalog.
 
 import { authed, get, withQuery } from './api.js';
+import { coverImage } from './cover.js';
 import { errorBox, field, h, highlighted, replace, toCents } from './dom.js';
 import { formatPrice, genreLabel, platformLabel } from './labels.js';
 import { remember } from './router.js';
@@ -18,11 +19,14 @@ const SORTS = [
   ['release_desc', 'Lançamentos'],
 ];
 
-/** One game as a card linking to its page. */
-export function gameCard(game, { highlight = true } = {}) {
+const EAGER_CARDS = 4;  // the first row of results is above the fold: no lazy loading there
+
+/** One game as a card linking to its page, its cover first (lazy unless ``eager``). */
+export function gameCard(game, { highlight = true, eager = false } = {}) {
   const title = highlight ? highlighted(game.highlight, game.title) : [game.title];
   const labels = [...(game.genres || []).map(genreLabel), ...(game.platforms || []).map(platformLabel)].join(' · ');
   return h('li', { class: 'card' },
+    coverImage(game.cover, game.title, { eager }),
     h('a', { href: `#/jogos/${encodeURIComponent(game.id)}`, class: 'card-link' },
       h('span', { class: 'card-title' }, title)),
     h('p', { class: 'meta', text: labels }),
@@ -218,7 +222,7 @@ class Search {
     fillFacet(this.form.querySelector('#genero'), page.facets && page.facets.genres, wanted.genre, genreLabel);
     fillFacet(this.form.querySelector('#plataforma'), page.facets && page.facets.platforms, wanted.platform, platformLabel);
     replace(this.status, summary(wanted, page.total));
-    replace(this.results, page.items.map((game) => gameCard(game)));
+    replace(this.results, page.items.map((game, i) => gameCard(game, { eager: i < EAGER_CARDS })));
     replace(this.pages, pager(wanted, page.total, (n) => this.turn(n)));
     this.results.dataset.q = wanted.q;
     this.results.dataset.hash = hashOf(wanted);

@@ -4,6 +4,7 @@
 import { ApiError, authed, get } from './api.js';
 import { busy, date, errorBox, h, newKey, replace } from './dom.js';
 import { formatPrice, genreLabel, platformLabel, tagLabel } from './labels.js';
+import { coverImage, PAGE_SIZES } from './cover.js';
 import { cardPicker, chosenCard, orderTracker } from './payment.js';
 import { loginHash } from './router.js';
 import * as session from './session.js';
@@ -79,6 +80,7 @@ export async function gameView({ params }) {
   return h('article', { class: 'game' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/jogos', text: '← Catálogo' })),
     h('h1', { id: 'titulo-jogo', text: game.title }),
+    coverImage(game.cover, game.title, { sizes: PAGE_SIZES, eager: true }),
     h('p', { class: 'price big', text: formatPrice(game.price_cents, game.currency) }),
     h('div', { class: 'game-body' },
       h('div', { class: 'game-info' }, description(game.description), facts(game)),

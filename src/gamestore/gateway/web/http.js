@@ -37,16 +37,18 @@ function fallback(status) {
 /**
  * Sends one request; resolves to the JSON body (null for an empty one), rejects with ApiError.
  * ``token`` adds the bearer header; ``headers`` adds others (Idempotency-Key, If-Match).
+ * A ``body`` that is a Blob (a File) is sent as it is, with its own type; any other as JSON.
  */
 export async function send(method, path, { body, token, headers = {}, signal } = {}) {
   const head = { Accept: 'application/json, application/problem+json', ...headers };
-  if (body !== undefined) head['Content-Type'] = 'application/json';
+  const raw = typeof Blob !== 'undefined' && body instanceof Blob;  // a file, sent as it is
+  if (body !== undefined) head['Content-Type'] = raw ? (body.type || 'application/octet-stream') : 'application/json';
   if (token) head.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(path, {
       method, headers: head, signal, credentials: 'same-origin', cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
     });
   } catch (error) {
     if (error && error.name === 'AbortError') throw error;

@@ -1,12 +1,14 @@
 // The player's library and notifications.
 
 import { authed, itemsOf } from './api.js';
+import { coverImage } from './cover.js';
 import { dateTime, h } from './dom.js';
 
 export async function libraryView() {
   const items = itemsOf(await authed('GET', '/biblioteca'));
   const body = items.length
-    ? h('ul', { class: 'grid library' }, items.map((item) => h('li', { class: 'card' },
+    ? h('ul', { class: 'grid library' }, items.map((item, i) => h('li', { class: 'card' },
+      coverImage(item.cover, item.title, { eager: i < 4 }),
       h('a', { href: `#/jogos/${encodeURIComponent(item.game_id)}`, class: 'card-link' },
         h('span', { class: 'card-title', text: item.title })),
       h('p', { class: 'meta', text: `Adquirido em ${dateTime(item.acquired_at)}` }))))

@@ -19,6 +19,7 @@ from gamestore.platform.config import bind_host
 from gamestore.platform.http.middleware import (
     SECURITY_HEADERS,
     BodyLimitMiddleware,
+    LargerBody,
     RequestContextMiddleware,
     request_id_from,
 )
@@ -41,9 +42,11 @@ def create_app(
     description: str = "",
     lifespan: Any = None,
     body_limit: int = 1024 * 1024,
+    larger_bodies: Sequence[LargerBody] = (),
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, request ids, a body size limit, and the
-    process's ``/healthz``, ``/readyz`` and ``/metrics`` in front (``platform/http/ops.py``)."""
+    """A FastAPI app with problem+json errors, request ids, a body size limit (wider on the
+    routes of ``larger_bodies``), and the process's ``/healthz``, ``/readyz`` and ``/metrics``
+    in front (``platform/http/ops.py``)."""
     app = FastAPI(
         title=title, description=description, version="1.0.0", lifespan=lifespan,
         telemetry=tracing.fastapi_telemetry(),
@@ -53,7 +56,7 @@ def create_app(
         app.include_router(router)
     document_problems(app)
     app.add_middleware(UnexpectedErrors)
-    app.add_middleware(BodyLimitMiddleware, limit=body_limit)
+    app.add_middleware(BodyLimitMiddleware, limit=body_limit, larger=larger_bodies)
     app.add_middleware(RequestContextMiddleware)
     if tracing.propagation_only():
         app.add_middleware(tracing.Propagation)

@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -109,26 +110,48 @@ class RequestContextMiddleware:
                     )
 
 
+@dataclass(frozen=True, slots=True)
+class LargerBody:
+    """A route allowed a body over the default limit: ``method`` on paths matching ``path``
+    (a regular expression matched whole) may send up to ``limit`` bytes."""
+
+    method: str
+    path: re.Pattern[str]
+    limit: int
+
+
 class BodyLimitMiddleware:
-    """Refuses bodies over ``limit`` bytes with 413, by header or while streaming.
+    """Refuses bodies over ``limit`` bytes with 413, by header or while streaming; the routes
+    in ``larger`` have limits of their own (an image upload is more than a JSON document).
 
     Before answering it reads and discards what the client is still sending (up to
     ``DRAIN_LIMIT``): closing on a client mid-upload makes its TCP stack reset the connection,
     which can destroy the 413 before the client reads it.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limit: int = MAX_BODY, larger: Iterable[LargerBody] = ()
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.larger = tuple(larger)
+
+    def limit_for(self, scope: Scope) -> int:
+        """The body limit of this request's route."""
+        for allowance in self.larger:
+            if scope["method"] == allowance.method and allowance.path.fullmatch(scope["path"]):
+                return allowance.limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope)
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _drain(receive)
-                await _too_large(send, self.limit)
+                await _too_large(send, limit)
                 return
         received = 0
         overflowed = finished = started = False
@@ -139,9 +162,9 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 finished = not message.get("more_body", False)
-                if received > self.limit:
+                if received > limit:
                     overflowed = True
-                    raise _BodyTooLarge(self.limit)
+                    raise _BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -158,7 +181,7 @@ class BodyLimitMiddleware:
             if not started:
                 if not finished:
                     await _drain(receive)
-                await _too_large(send, self.limit)
+                await _too_large(send, limit)
 
 
 DRAIN_LIMIT = 64 * 1024 * 1024  # bytes read and dropped from a refused upload, at most
