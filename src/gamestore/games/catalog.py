@@ -89,10 +89,11 @@ class Catalog:
             raise GameNotFound(game_id)
         return game
 
-    async def page(self, page: int, size: int) -> tuple[list[Game], int]:
-        """Listed games in title order, and how many there are."""
+    async def page(self, page: int, size: int, title: str | None = None) -> tuple[list[Game], int]:
+        """Listed games in title order (only titles containing ``title``, if given), and how
+        many there are."""
         async with read_only(self._engine) as conn:
-            return await repo.page_of_games(conn, page, size)
+            return await repo.page_of_games(conn, page, size, title)
 
     async def replace(self, game_id: str, fields: GameFields, if_match: IfMatch = None) -> Game:
         """Every field replaced, version + 1; :class:`PreconditionFailed` on a stale If-Match,
