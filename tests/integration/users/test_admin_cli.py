@@ -191,3 +191,19 @@ async def test_the_password_policy_applies(make_settings: SettingsFactory) -> No
 
     assert code == 2
     assert "password" in output
+
+
+async def test_promoting_succeeds_while_the_accounts_last_event_waits_for_another_relay(
+    make_settings: SettingsFactory,
+) -> None:
+    email = new_email()
+    async with build(make_settings()) as service:
+        player = await service.accounts.register("Ada", email, PASSWORD)
+
+    code, output = await admin_create(_env(make_settings), "--email", email)
+
+    assert code == 0, output  # the account is an admin; its event is relayed later
+    assert "promovida a administrador" in output
+    async with build(make_settings()) as service:
+        account = await service.accounts.current(player.id)
+    assert account is not None and account.role == "admin"
