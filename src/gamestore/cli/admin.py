@@ -87,27 +87,24 @@ def _grant(request: AdminRequest, reset_password: bool) -> AdminGrant:
             return asyncio.run(make_admin(settings, request, reset_password=reset_password))
         except PasswordRequired:
             pass
-    asked = typer.prompt("Senha", hide_input=True, confirmation_prompt=True)
+    asked = typer.prompt("Senha", hide_input=True, confirmation_prompt="Repita a senha")
     request = _validated(request.name, str(request.email), asked)
     with correlation(None):
         return asyncio.run(make_admin(settings, request, reset_password=reset_password))
 
 
 def _report(grant: AdminGrant, password_given: bool) -> str:
+    """What was done, in the operator's words; a --password left unused is said to be."""
     who = f"{grant.user.email} (id {grant.user.id})"
     if grant.created:
         return f"Administrador criado: {who}."
-    head = (
-        f"{who} já era administrador."
-        if grant.was_admin
-        else (f"Conta existente promovida a administrador: {who}.")
-    )
+    head = f"Conta existente promovida a administrador: {who}."
+    if grant.was_admin:
+        head = f"A conta {who} já era de administrador."
     if grant.password_reset:
         return f"{head} Senha redefinida; as sessões abertas foram encerradas."
-    hint = (
-        " A --password foi ignorada; use --reset-password para trocá-la." if password_given else ""
-    )
-    return f"{head} A senha atual foi mantida.{hint}"
+    unused = " A --password foi ignorada; use --reset-password para trocá-la."
+    return f"{head} A senha atual foi mantida.{unused if password_given else ''}"
 
 
 @app.command()

@@ -151,7 +151,7 @@ async def test_promoting_an_admin_again_changes_nothing(make_settings: SettingsF
     code, output = await admin_create(_env(make_settings), "--email", email)
 
     assert code == 0, output
-    assert "já era administrador" in output
+    assert "já era de administrador" in output
     assert await login_works(make_settings, email, PASSWORD)
 
 
