@@ -84,23 +84,20 @@ async def events(
     order: Annotated[
         Literal["asc", "desc"], Query(description="`desc`: newest first, below `before`.")
     ] = "asc",
-    before: Annotated[
-        Position | None, Query(description="With `order=desc`: only events below it.")
-    ] = None,
+    before: Annotated[Position | None, Query(description="Only events below it.")] = None,
 ) -> EventPage:
     """The event store in global order, after position `after`, optionally only one stream,
     one event type or one correlation id. Read on with `after=next_after`; a page may hold
     fewer than `limit` events while more follow (filters scan a bounded part of the log).
 
     With `order=desc` the newest events come first (below `before`, from the latest when
-    omitted); read older ones with `before=next_before`, which is null once none are left."""
+    omitted); read older ones with `before=next_before`, which is null once none are left.
+    In global order, `before` bounds the range from above."""
     where = EventFilter(stream=stream, type=type, correlation_id=correlation_id)
     if order == "desc":
         page = await browse_newest(store, before, limit, where)
         items = [EventEnvelope.model_validate(event.envelope()) for event in page.events]
         return EventPage(items=items, next_after=page.newest, next_before=page.next_before)
-    if before is not None:
-        raise ProblemError(422, "The before parameter applies only to order=desc.")
-    found, next_after = await browse(store, after, limit, where)
+    found, next_after = await browse(store, after, limit, where, before)
     items = [EventEnvelope.model_validate(event.envelope()) for event in found]
     return EventPage(items=items, next_after=next_after)

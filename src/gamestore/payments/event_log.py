@@ -37,11 +37,13 @@ class EventFilter:
 
 
 async def browse(
-    store: EventStore, after: int, limit: int, where: EventFilter
+    store: EventStore, after: int, limit: int, where: EventFilter, before: int | None = None
 ) -> tuple[list[RecordedEvent], int]:
-    """Matching events after ``after`` (at most ``limit``) and the position to read on from."""
+    """Matching events after ``after`` and below ``before`` (at most ``limit``) and the
+    position to read on from."""
+    bound = NO_BOUND if before is None else before
     if where.stream is not None:
-        return await _from_stream(store, after, limit, where)
+        return await _from_stream(store, after, limit, where, bound)
     found: list[RecordedEvent] = []
     position, scanned = after, 0
     types = [where.type] if where.type is not None else None
@@ -50,6 +52,8 @@ async def browse(
         if not batch:
             break
         for event in batch:
+            if event.position >= bound:  # positions have no gaps: all below it were read
+                return found, max(after, bound - 1)
             position, scanned = event.position, scanned + 1
             if where.matches(event):
                 found.append(event)
@@ -59,10 +63,11 @@ async def browse(
 
 
 async def _from_stream(
-    store: EventStore, after: int, limit: int, where: EventFilter
+    store: EventStore, after: int, limit: int, where: EventFilter, bound: int
 ) -> tuple[list[RecordedEvent], int]:
     assert where.stream is not None
-    events = [e for e in await store.read_stream(where.stream) if e.position > after]
+    stream = await store.read_stream(where.stream)
+    events = [e for e in stream if after < e.position < bound]
     events.sort(key=lambda e: e.position)
     found = [e for e in events if where.matches(e)][:limit]
     if len(found) == limit:
