@@ -30,7 +30,7 @@ def column(page: Any, n: int) -> list[str]:
 
 
 def newest_position(stack: Stack, admin: Account) -> int:
-    params = {"order": "desc", "limit": 1}
+    params: dict[str, str | int] = {"order": "desc", "limit": 1}
     body = httpx.get(
         f"{stack.gateway_url}/admin/events", params=params, headers=fresh_auth(stack, admin)
     ).json()
