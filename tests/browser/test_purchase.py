@@ -72,7 +72,7 @@ def follow_the_purchase_in_the_event_store(page: Any, stack: Stack, admin: Accou
     open_app(page, stack, "#/admin/eventos?type=PurchaseCompleted")
     rows = page.locator("main table tbody tr")
     rows.first.wait_for()
-    rows.last.get_by_role("button", name="Seguir a correlação").click()
+    rows.first.get_by_role("button", name="Seguir a correlação").click()  # the newest: ours
     page.wait_for_function("() => location.hash.includes('correlation_id=')")
     page.locator("main table").get_by_text("PaymentSucceeded").first.wait_for()
     types = page.locator("main table tbody tr td:nth-child(3)").all_inner_texts()
@@ -116,8 +116,9 @@ def test_a_payment_that_keeps_failing_reaches_the_dead_letters_and_an_admin_clea
     assert mine.count() >= 1, admin.locator("main").inner_text()
     screenshot(admin, "admin-dlq")
     before = rows.count()
-    mine.first.get_by_role("button", name="Excluir").click()
-    admin.get_by_text("Mensagem excluída.").wait_for()
+    mine.first.get_by_role("button", name="Descartar").click()
+    admin.get_by_role("dialog").get_by_role("button", name="Descartar").click()
+    admin.get_by_text("Mensagem descartada.").wait_for()
     admin.wait_for_function(
         "n => document.querySelectorAll('main tbody tr').length === n", arg=before - 1
     )

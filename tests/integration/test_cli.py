@@ -428,7 +428,7 @@ def test_dlq_list_shows_each_dead_letter_with_its_error(dirs: tuple[Path, Path])
     fields = lines[0].split()
     assert fields[:3] == [first, "payments", "attempts=1"]
     assert fields[4] == "corr=corr-d"
-    assert 'error="PermanentError: card declined"' in lines[0]
+    assert 'error="permanent: card declined"' in lines[0]
     assert fields[-1] == 'message={"payment_id":"p1"}'
     assert lines[1].split()[:2] == [second, "emails"]
     _, only = cli("dlq", "list", "--queue", "emails")

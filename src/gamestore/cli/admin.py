@@ -11,7 +11,7 @@ import asyncio
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.cli.common import console, error_console
@@ -20,26 +20,30 @@ from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import connect
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.outbox import OutboxRelay
-from gamestore.users.accounts import Accounts
-from gamestore.users.domain import User
+from gamestore.users.accounts import Accounts, AdminGrant
+from gamestore.users.domain import PasswordRequired
 from gamestore.users.passwords import passwords_for
-from gamestore.users.schemas import UserCreate
+from gamestore.users.schemas import Email, Name, NewPassword
 from gamestore.users.tables import outbox
 
 app = typer.Typer(help="Administrator accounts.", no_args_is_help=True)
 log = get_logger("admin")
 
 
-async def make_admin(settings: Settings, body: UserCreate) -> tuple[User, bool]:
+async def make_admin(
+    settings: Settings, request: AdminRequest, *, reset_password: bool = False
+) -> AdminGrant:
     """Create or promote the admin in the users database, then try to relay its event."""
     engine = await open_database(settings, "users")
     try:
         accounts = Accounts(engine, passwords_for(settings))
-        result = await accounts.make_admin(str(body.email), body.password, body.name)
+        grant = await accounts.make_admin(
+            str(request.email), request.name, request.password, reset_password=reset_password
+        )
         await _relay(engine, settings)
     finally:
         await engine.dispose()
-    return result
+    return grant
 
 
 async def _relay(engine: AsyncEngine, settings: Settings) -> None:
@@ -50,13 +54,24 @@ async def _relay(engine: AsyncEngine, settings: Settings) -> None:
         return
     try:
         await OutboxRelay(engine, store, outbox.table).relay_once()
+    except Exception as error:  # e.g. the account's previous event is still another relay's
+        log.warning("event not relayed yet; the users process will relay", error=repr(error))
     finally:
         await store.close()
 
 
-def _validated(name: str, email: str, password: str) -> UserCreate:
+class AdminRequest(BaseModel):
+    """The command's input, under sign-up's rules; no password means "keep" or "ask"."""
+
+    model_config = ConfigDict(regex_engine="python-re")
+    name: Name
+    email: Email
+    password: NewPassword | None = None
+
+
+def _validated(name: str, email: str, password: str | None) -> AdminRequest:
     try:
-        return UserCreate(name=name, email=email, password=password)
+        return AdminRequest(name=name, email=email, password=password)
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(part) for part in problem["loc"])
@@ -64,23 +79,56 @@ def _validated(name: str, email: str, password: str) -> UserCreate:
         raise typer.Exit(2) from None
 
 
+def _grant(request: AdminRequest, reset_password: bool) -> AdminGrant:
+    """Run the use case; ask for a password (twice, hidden) only when one is needed."""
+    settings = Settings()
+    with correlation(None):  # the event and any log line share one new correlation id
+        try:
+            return asyncio.run(make_admin(settings, request, reset_password=reset_password))
+        except PasswordRequired:
+            pass
+    asked = typer.prompt("Senha", hide_input=True, confirmation_prompt="Repita a senha")
+    request = _validated(request.name, str(request.email), asked)
+    with correlation(None):
+        return asyncio.run(make_admin(settings, request, reset_password=reset_password))
+
+
+def _report(grant: AdminGrant, password_given: bool) -> str:
+    """What was done, in the operator's words; a --password left unused is said to be."""
+    who = f"{grant.user.email} (id {grant.user.id})"
+    if grant.created:
+        return f"Administrador criado: {who}."
+    head = f"Conta existente promovida a administrador: {who}."
+    if grant.was_admin:
+        head = f"A conta {who} já era de administrador."
+    if grant.password_reset:
+        return f"{head} Senha redefinida; as sessões abertas foram encerradas."
+    unused = " A --password foi ignorada; use --reset-password para trocá-la."
+    return f"{head} A senha atual foi mantida.{unused if password_given else ''}"
+
+
 @app.command()
 def create(
-    email: Annotated[str, typer.Option(help="The admin's email.")],
+    email: Annotated[str, typer.Option(help="E-mail do administrador.")],
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
-            prompt=True, hide_input=True, help="Same policy as sign-up; prompted if omitted."
+            help="Senha de uma conta nova (regras do cadastro); pedida sem eco se omitida."
         ),
-    ],
-    name: Annotated[str, typer.Option(help="Display name of a new account.")] = "Admin",
+    ] = None,
+    name: Annotated[str, typer.Option(help="Nome de exibição de uma conta nova.")] = "Admin",
+    reset_password: Annotated[
+        bool,
+        typer.Option(
+            "--reset-password",
+            help="Ao promover uma conta existente, troca também a senha dela.",
+        ),
+    ] = False,
 ) -> None:
-    """Create an admin, or promote the account with this email (its password becomes PASSWORD)."""
-    body = _validated(name, email, password)
-    with correlation(None):  # the event and any log line share one new correlation id
-        user, created = asyncio.run(make_admin(Settings(), body))
-    verb = "Created admin" if created else "Promoted to admin"
-    console().print(f"{verb} {user.email} (id {user.id}).")
+    """Cria um administrador, ou promove a conta com este e-mail mantendo a senha dela
+    (troca a senha só com --reset-password)."""
+    grant = _grant(_validated(name, email, password), reset_password)
+    console().print(_report(grant, password is not None))
 
 
-__all__ = ["app", "make_admin"]
+__all__ = ["AdminRequest", "app", "make_admin"]

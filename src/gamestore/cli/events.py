@@ -33,20 +33,6 @@ def matcher(types: Sequence[str], stream: str | None) -> Matcher:
     )
 
 
-async def _read_between(
-    store: EventStore, after: int, until: int, types: Sequence[str] | None
-) -> list[RecordedEvent]:
-    """Every event with ``after < position <= until`` (of ``types``, if given)."""
-    found: list[RecordedEvent] = []
-    while after < until:
-        batch = await store.read_all(after, _PAGE, types=types)
-        found.extend(event for event in batch if event.position <= until)
-        if len(batch) < _PAGE or batch[-1].position >= until:
-            break
-        after = batch[-1].position
-    return found
-
-
 async def last_events(
     store: EventStore, limit: int, types: Sequence[str], stream: str | None
 ) -> tuple[list[RecordedEvent], int]:
@@ -59,14 +45,16 @@ async def last_events(
         events = [event for event in await store.read_stream(stream) if wanted(event)]
         # Events of this stream appended since ``head`` are shown already: follow past them.
         return events[-limit:], max([head, *(event.position for event in events[-1:])])
-    # The store reads forwards only: widen a window back from the head until it holds enough.
-    span = limit
-    while True:
-        after = max(0, head - span)
-        events = await _read_between(store, after, head, list(types) or None)
-        if len(events) >= limit or after == 0:
-            return events[-limit:], head
-        span *= 4
+    newest: list[RecordedEvent] = []
+    before = head + 1  # what was appended since ``head`` is for --follow
+    while len(newest) < limit:
+        size = min(_PAGE, limit - len(newest))
+        batch = await store.read_all_backwards(before, size, types=list(types) or None)
+        newest.extend(batch)
+        if len(batch) < size:
+            break
+        before = batch[-1].position
+    return newest[::-1], head
 
 
 def render(event: RecordedEvent) -> Text:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from gamestore.games.catalog import Catalog
 from gamestore.games.covers.urls import cover_public
@@ -66,9 +66,19 @@ async def list_games(
     catalog: CatalogDep,
     page: PageNumber = 1,
     size: PageSize = 20,
+    title: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only games whose title contains this text (case ignored).",
+        ),
+    ] = None,
 ) -> GamePage:
-    """The catalog: listed games in title order, a page at a time."""
-    items, total = await catalog.page(page, size)
+    """The catalog: listed games in title order, a page at a time; `title` narrows it to the
+    titles containing a text, at once after a write (unlike the search index, which follows
+    the event log)."""
+    items, total = await catalog.page(page, size, title)
     games = [GamePublic.model_validate(g.public()) for g in items]
     return GamePage(items=games, total=total, page=page, size=size)
 

@@ -113,10 +113,11 @@ class Catalog:
             raise GameNotFound(game_id)
         return game
 
-    async def page(self, page: int, size: int) -> tuple[list[Game], int]:
-        """Listed games in title order, and how many there are."""
+    async def page(self, page: int, size: int, title: str | None = None) -> tuple[list[Game], int]:
+        """Listed games in title order (only titles containing ``title``, if given), and how
+        many there are."""
         async with read_only(self._engine) as conn:
-            return await repo.page_of_games(conn, page, size)
+            return await repo.page_of_games(conn, page, size, title)
 
     async def uploaded_covers(self, game_ids: list[str]) -> dict[str, UploadedCover]:
         """The uploaded covers of the games among ``game_ids`` that have one (search results

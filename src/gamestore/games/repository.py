@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -93,12 +94,19 @@ async def title_in_use(conn: AsyncConnection, title: str, except_id: str | None 
     return (await conn.execute(query.limit(1))).first() is not None
 
 
-async def page_of_games(conn: AsyncConnection, page: int, size: int) -> tuple[list[Game], int]:
-    """Listed games in title order (then id, so pages never overlap)."""
-    total = (await conn.execute(select(func.count()).select_from(games).where(_listed))).scalar()
+async def page_of_games(
+    conn: AsyncConnection, page: int, size: int, title: str | None = None
+) -> tuple[list[Game], int]:
+    """Listed games in title order (then id, so pages never overlap); with ``title``, only
+    those whose title contains it (ignoring case and repeated spaces)."""
+    where: sa.ColumnElement[bool] = _listed
+    if title is not None and (wanted := normalize_title(title)):
+        pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = sa.and_(_listed, games.c.title_normalized.like(pattern, escape="\\"))
+    total = (await conn.execute(select(func.count()).select_from(games).where(where))).scalar()
     rows = await conn.execute(
         select(games)
-        .where(_listed)
+        .where(where)
         .order_by(games.c.title_normalized, games.c.id)
         .offset((page - 1) * size)
         .limit(size)

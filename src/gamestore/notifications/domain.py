@@ -2,7 +2,10 @@
 
 Messages are built from the event's own data (ADR 008 lists what each event carries), so the
 notifier never reads another service's database. Ids are derived from the cause's event id:
-the notification of an event, and its ``NotificationSent``, are the same whoever builds them.
+the notification of an event, and its ``NotificationSent``, are the same whoever builds them —
+except a payment's failure, whose id is derived from the payment and its reason: an operator's
+replay of a dead-lettered payment that fails again records a second ``PaymentFailed``, and the
+player, told once already, must not be told twice (:func:`notification_key`).
 """
 
 from __future__ import annotations
@@ -62,13 +65,23 @@ def notification_for(event: RecordedEvent, now: datetime) -> Notification | None
         return None
     cause = str(event.event_id)
     return Notification(
-        id=str(uuid.uuid5(_NAMESPACE, f"notification:{cause}")),
+        id=str(uuid.uuid5(_NAMESPACE, f"notification:{notification_key(kind, event)}")),
         user_id=user_of(event.data),
         type=kind,
         message=message_for(kind, event.data),
         cause_event_id=cause,
         created_at=now,
     )
+
+
+def notification_key(kind: str, event: RecordedEvent) -> str:
+    """What makes a notification one of its own: the cause's event id, or for a payment's
+    failure the payment and its reason (one "payment failed" per payment and reason, however
+    many times a replay fails it again)."""
+    payment_id = _text(event.data.get("payment_id"))
+    if kind != PAYMENT_FAILED or not payment_id:
+        return str(event.event_id)
+    return f"{PAYMENT_FAILED}:{payment_id}:{_text(event.data.get('reason'))}"
 
 
 def user_of(data: Mapping[str, Any]) -> str:

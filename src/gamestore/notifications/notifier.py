@@ -5,7 +5,8 @@ notification row and its ``NotificationSent`` (through the outbox); the bus hand
 events, and a page is one transaction (each event claimed then applied, in order). A redelivered
 event finds its claim and adds nothing; a crash before the commit leaves nothing behind, and the
 bus delivers the events again; a poison event fails its page, delivered again one event at a
-time. An event without a valid ``user_id`` raises
+time. A notification another event caused already (the same payment failing again after a
+replay) is not written twice. An event without a valid ``user_id`` raises
 :class:`~gamestore.notifications.domain.PoisonEvent`: the bus retries it, then dead-letters it.
 """
 
@@ -91,7 +92,12 @@ class Notifier:
 
 
 async def _write(conn: AsyncConnection, notification: Notification, event: RecordedEvent) -> None:
-    """The notification row and its ``NotificationSent``, on ``conn``."""
+    """The notification row and its ``NotificationSent``, on ``conn`` — nothing when another
+    event already caused this very notification (a payment failing again after a replay)."""
+    if await repo.exists(conn, notification.id):
+        log.info("player already notified of this outcome", cause=event.type,
+                 event_id=event.event_id, notification_id=notification.id)  # fmt: skip
+        return
     await repo.insert(conn, notification)
     sent = notification_sent(notification, event)
     await outbox.add(conn, stream_of(notification.id), [sent], NO_STREAM)

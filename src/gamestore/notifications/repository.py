@@ -31,6 +31,13 @@ async def insert(conn: AsyncConnection, notification: Notification) -> None:
     )
 
 
+async def exists(conn: AsyncConnection, notification_id: str) -> bool:
+    found = await conn.scalar(
+        select(notifications.c.id).where(notifications.c.id == notification_id)
+    )
+    return found is not None
+
+
 async def page_of(
     conn: AsyncConnection, user_id: str, page: int, size: int
 ) -> tuple[list[Notification], int]:

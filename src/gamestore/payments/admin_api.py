@@ -3,11 +3,11 @@ bus's) and the event log."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from gamestore.payments.event_log import MAX_LIMIT, EventFilter, browse
+from gamestore.payments.event_log import MAX_LIMIT, EventFilter, browse, browse_newest
 from gamestore.payments.schemas import DeadLetterList, DeadLetterPublic, EventEnvelope, EventPage
 from gamestore.platform.auth import AdminUser
 from gamestore.platform.dlq import DeadLetters, Source
@@ -81,11 +81,23 @@ async def events(
     stream: Text = None,
     type: Text = None,
     correlation_id: Text = None,
+    order: Annotated[
+        Literal["asc", "desc"], Query(description="`desc`: newest first, below `before`.")
+    ] = "asc",
+    before: Annotated[Position | None, Query(description="Only events below it.")] = None,
 ) -> EventPage:
     """The event store in global order, after position `after`, optionally only one stream,
     one event type or one correlation id. Read on with `after=next_after`; a page may hold
-    fewer than `limit` events while more follow (filters scan a bounded part of the log)."""
+    fewer than `limit` events while more follow (filters scan a bounded part of the log).
+
+    With `order=desc` the newest events come first (below `before`, from the latest when
+    omitted); read older ones with `before=next_before`, which is null once none are left.
+    In global order, `before` bounds the range from above."""
     where = EventFilter(stream=stream, type=type, correlation_id=correlation_id)
-    found, next_after = await browse(store, after, limit, where)
+    if order == "desc":
+        page = await browse_newest(store, before, limit, where)
+        items = [EventEnvelope.model_validate(event.envelope()) for event in page.events]
+        return EventPage(items=items, next_after=page.newest, next_before=page.next_before)
+    found, next_after = await browse(store, after, limit, where, before)
     items = [EventEnvelope.model_validate(event.envelope()) for event in found]
     return EventPage(items=items, next_after=next_after)

@@ -98,7 +98,7 @@ def classify(
     state = data.get("status")
     code = _text(data.get("failure_code")) or _error_code(data)
     if code == PROCESSING_ERROR:
-        return ChargeResult("transient", error=f"HTTP {status}: {PROCESSING_ERROR}")
+        return ChargeResult("transient", error=f"HTTP {status} ({PROCESSING_ERROR})")
     ok = 200 <= status < 300
     charged = {"charge_id": charge_id, "replayed": replayed} | _amount(data)
     if ok and state == "succeeded":

@@ -105,10 +105,12 @@ class EventEnvelope(BaseModel):
 
 
 class EventPage(BaseModel):
-    """Events in global order; pass ``next_after`` as ``after`` to read on."""
+    """Events in global order; pass ``next_after`` as ``after`` to read on. Newest first
+    (``order=desc``): pass ``next_before`` as ``before`` for older events (null: none)."""
 
     items: list[EventEnvelope]
     next_after: int
+    next_before: int | None = None
 
 
 class WebhookData(BaseModel):

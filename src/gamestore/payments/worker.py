@@ -57,10 +57,7 @@ from gamestore.payments.psp_client import ChargeResult, LedgerCharge, PspClient
 from gamestore.platform.eventstore import NewEvent
 from gamestore.platform.faults import TransientError, is_transient
 from gamestore.platform.logs import get_logger
-from gamestore.platform.queue import (
-    Message,
-    PermanentError,
-)
+from gamestore.platform.queue import Message, PermanentError, RetriesExhausted, describe
 from gamestore.psp.wire import ChargeRequest
 
 log = get_logger("payment-worker")
@@ -149,7 +146,8 @@ class PaymentWorker:
             raise PspUnavailable(error, retry_after=result.retry_after)
         log.error("psp unavailable beyond the outage budget", payment_id=payment.id,
                   seconds=round(waited), error=error)  # fmt: skip
-        await self._dead_letter(payment, message.attempts, f"PSP unavailable: {error}")
+        text = f"the PSP did not answer for {round(waited)} s (last: {error})"
+        await self._dead_letter(payment, message.attempts, RetriesExhausted(text))
 
     async def _charge(self, payment: Payment) -> ChargeResult:
         """Charge at the PSP. A re-opened payment is charged under a new key, so it first asks
@@ -234,7 +232,7 @@ class PaymentWorker:
             f"not the payment's {payment.amount_cents} {payment.currency}"
         )
         log.error("psp charge does not match the payment", payment_id=payment.id, error=error)
-        await self._dead_letter(payment, attempt, error, look=False)
+        await self._dead_letter(payment, attempt, PermanentError(error), look=False)
 
     async def _settle(
         self, payment: Payment, attempt: int, result: ChargeResult, tried: Decision = _nothing
@@ -268,13 +266,19 @@ class PaymentWorker:
         )
 
     async def _failed(self, payment: Payment, attempt: int, result: ChargeResult) -> None:
-        error = result.error or "transient PSP failure"
-        if attempt < self._max_attempts and result.kind == "transient":
+        error = result.error or "a transient PSP failure"
+        if result.kind == "rejected":
+            rejected = PermanentError(f"the PSP rejected the charge ({error})")
+            return await self._dead_letter(payment, attempt, rejected, look=False)
+        if attempt < self._max_attempts:
             raise ChargeFailed(error)
-        await self._dead_letter(payment, attempt, error, look=result.kind == "transient")
+        tries = "the only attempt" if attempt == 1 else f"each of {attempt} attempts"
+        await self._dead_letter(
+            payment, attempt, RetriesExhausted(f"the PSP answered {error} on {tries}")
+        )
 
     async def _dead_letter(
-        self, payment: Payment, attempt: int, error: str, *, look: bool = True
+        self, payment: Payment, attempt: int, failure: PermanentError, *, look: bool = True
     ) -> None:
         """``PaymentDeadLettered`` + ``PaymentFailed``, then the queue's dead letter — unless
         (``look``) the PSP's ledger shows a charge that went through unanswered: that charge
@@ -283,9 +287,10 @@ class PaymentWorker:
             earlier = await self._earlier_charge(payment)
             if earlier is not None and earlier.kind in SETTLING:
                 return await self._settle(payment, attempt, earlier)
+        error = describe(failure)  # the event and the dead letter say the same
         await self._payments.change(payment.id, lambda p: decide_dead_letter(p, attempt, error))
         log.error("payment dead-lettered", payment_id=payment.id, attempt=attempt, error=error)
-        raise PermanentError(error)
+        raise failure
 
 
 def _facts(charge: LedgerCharge) -> ChargeFacts:

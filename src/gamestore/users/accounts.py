@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from gamestore.users.domain import (
     Caller,
     CurrentPasswordRequired,
     EmailTaken,
+    PasswordRequired,
     User,
     UserNotFound,
     apply_changes,
@@ -158,24 +160,51 @@ class Accounts:
         self._on_commit()
         log.info("user deleted", user_id=user_id, by=caller.user_id)
 
-    async def make_admin(self, email: str, password: str, name: str) -> tuple[User, bool]:
-        """Create an admin, or promote the live account with this email and set its password.
+    async def make_admin(
+        self, email: str, name: str, password: str | None, *, reset_password: bool = False
+    ) -> AdminGrant:
+        """Create an admin with ``password``, or promote the live account with this email.
 
-        Returns the admin and whether it was created. Afterwards ``email``/``password`` log in
-        as an admin, whichever case applied.
+        Promoting keeps the account's password unless ``reset_password`` is set: an operator
+        who mistypes an existing email must not lock its owner out. :class:`PasswordRequired`
+        when a new account, or a reset, has no password.
         """
         async with read_only(self._engine) as conn:
             existing = await repo.live_user_by_email(conn, email)
         if existing is None:
-            return await self.register(name, email, password, role=ADMIN), True
-        password_hash = await self._passwords.hash(password)
+            if password is None:
+                raise PasswordRequired(email)
+            user = await self.register(name, email, password, role=ADMIN)
+            return AdminGrant(user, created=True, was_admin=False, password_reset=False)
+        if not reset_password:
+            return await self._promote(existing.id, None)
+        if password is None:
+            raise PasswordRequired(email)
+        return await self._promote(existing.id, await self._passwords.hash(password))
+
+    async def _promote(self, user_id: str, password_hash: str | None) -> AdminGrant:
         async with self._engine.begin() as conn:
-            user = await repo.live_user(conn, existing.id, lock=True)
+            user = await repo.live_user(conn, user_id, lock=True)
             if user is None:
-                raise UserNotFound(existing.id)
+                raise UserNotFound(user_id)
             promoted = await _save_changes(conn, user, password_hash=password_hash, role=ADMIN)
-        self._on_commit()
-        return promoted, False
+        if promoted is not user:
+            self._on_commit()
+        reset = password_hash is not None
+        return AdminGrant(
+            promoted, created=False, was_admin=user.role == ADMIN, password_reset=reset
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AdminGrant:
+    """What :meth:`Accounts.make_admin` did: the admin, and whether it was created, already an
+    admin, and had its password reset."""
+
+    user: User
+    created: bool
+    was_admin: bool
+    password_reset: bool
 
 
 async def _save_changes(conn: AsyncConnection, user: User, **changes: str | None) -> User:

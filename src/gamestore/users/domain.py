@@ -45,6 +45,10 @@ class CurrentPasswordRequired(UsersError):
     """Changing one's own password needs the current one, and it was missing or wrong."""
 
 
+class PasswordRequired(UsersError):
+    """Creating an account, or resetting its password, needs a new password."""
+
+
 class InvalidCredentials(UsersError):
     """Unknown email or wrong password: deliberately the same error."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -96,9 +98,40 @@ async def test_a_processing_error_is_dead_lettered_after_n_attempts_and_replayab
 
     await eventually(attempted_again, timeout=SAGA_TIMEOUT, what="the replay re-opened it")
     # the card fails on every try: after N more attempts it is a dead letter again
-    await _dead_letter_of(client, admin, accepted["payment_id"])
+    again = await _dead_letter_of(client, admin, accepted["payment_id"])
+    assert str(again["error"]).startswith(
+        "transient: the PSP answered HTTP 500 (processing_error) on each of"
+    ), again["error"]
+    await _told_once_that_the_payment_failed(client, admin, player, accepted["payment_id"], game)
     delete = await client.delete(f"/admin/dlq/{letter['id']}", headers=admin.auth)
     assert delete.status_code in (204, 404), delete.text
+
+
+async def _told_once_that_the_payment_failed(
+    client: httpx.AsyncClient,
+    admin: Account,
+    player: Account,
+    payment_id: str,
+    game: dict[str, Any],
+) -> None:
+    """Two ``PaymentFailed`` (the first run and the replay), one notification: proven by a
+    later purchase's notification, which the notifier can only write after both failures."""
+
+    async def failed_twice() -> list[dict[str, Any]] | None:
+        found = await events(client, admin, stream=f"payment-{payment_id}", type="PaymentFailed")
+        return found if len(found) == 2 else None
+
+    await eventually(failed_twice, timeout=SAGA_TIMEOUT, what="the replay's PaymentFailed")
+    later = await new_game(client, admin)
+    accepted = await bought(client, player, later["id"], VISA)
+    await order_reaches(client, player, accepted["order_id"], "completed")
+
+    async def later_notified() -> list[str] | None:
+        texts = [n["message"] for n in await notifications(client, player)]
+        return texts if any(later["title"] in t for t in texts) else None
+
+    texts = await eventually(later_notified, timeout=SAGA_TIMEOUT, what="the later notification")
+    assert len([t for t in texts if game["title"] in t and "Pagamento recusado" in t]) == 1, texts
 
 
 async def test_an_outage_beyond_the_budget_dead_letters_and_a_replay_after_healing_completes(

@@ -78,6 +78,35 @@ async def test_read_all_filters_by_type(store: EventStore) -> None:
     assert [e.type for e in events] == ["GameCreated", "GameDeleted"]
 
 
+async def test_read_all_backwards_pages_newest_first(store: EventStore) -> None:
+    assert await store.read_all_backwards() == []
+    for n in range(7):
+        await store.append(f"s-{n % 3}", [event(n=n)])
+
+    first = await store.read_all_backwards(limit=3)
+    rest = await store.read_all_backwards(before=first[-1].position, limit=100)
+
+    assert [e.position for e in first + rest] == list(range(7, 0, -1))
+    assert [e.data["n"] for e in first] == [6, 5, 4]
+    assert await store.read_all_backwards(before=1) == []
+    assert [e.position for e in await store.read_all_backwards(before=99, limit=2)] == [7, 6]
+
+
+async def test_read_all_backwards_filters_by_type(store: EventStore) -> None:
+    await store.append("a", [event("GameCreated"), event("GameUpdated"), event("GameDeleted")])
+    await store.append("b", [event("GameCreated")])
+
+    events = await store.read_all_backwards(types=["GameCreated", "GameDeleted"])
+    older = await store.read_all_backwards(before=4, limit=1, types=["GameCreated"])
+
+    assert [(e.stream_id, e.type) for e in events] == [
+        ("b", "GameCreated"),
+        ("a", "GameDeleted"),
+        ("a", "GameCreated"),
+    ]
+    assert [e.position for e in older] == [1]
+
+
 async def test_expected_version_mismatch_raises_and_writes_nothing(store: EventStore) -> None:
     await store.append("game-1", [event()], expected_version=NO_STREAM)
 

@@ -79,6 +79,31 @@ async def test_catalog_pages_listed_games_in_title_order(api: GamesApi) -> None:
     assert (default["page"], default["size"], len(default["items"])) == (1, 20, 4)
 
 
+async def test_catalog_narrowed_to_titles_containing_a_text(api: GamesApi) -> None:
+    titles = ["The Witcher 3", "Witcher 2", "Hades", "100% Orange Juice", "snake_case", "W_tcher"]
+    ids = {t: (await api.create(t))["id"] for t in titles}
+    assert (
+        await api.client.delete(f"/jogos/{ids['Witcher 2']}", headers=api.admin)
+    ).status_code == 204
+
+    async def titles_for(text: str, **params: int) -> tuple[list[str], int]:
+        response = await api.client.get("/jogos", params={"title": text, **params})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return [item["title"] for item in body["items"]], body["total"]
+
+    assert await titles_for("WITCHER") == (["The Witcher 3"], 1)  # not the delisted one
+    assert await titles_for("  the   witcher ") == (["The Witcher 3"], 1)
+    assert await titles_for("%") == (["100% Orange Juice"], 1)  # a wildcard is a character
+    assert await titles_for("_") == (["snake_case", "W_tcher"], 2)
+    assert await titles_for("e", size=1, page=2) == (["Hades"], 5)
+    assert await titles_for("zelda") == ([], 0)
+    listed = await api.client.get("/jogos", params={"title": "hades"})
+    assert listed.json()["items"][0]["version"] == 1
+    for bad in ("", "x" * 201):
+        problem(await api.client.get("/jogos", params={"title": bad}), 422)
+
+
 async def test_bad_paging_is_422(api: GamesApi) -> None:
     for params in ({"size": 101}, {"size": 0}, {"page": 0}, {"page": "x"}, {"size": "1e9"}):
         problem(await api.client.get("/jogos", params=params), 422)

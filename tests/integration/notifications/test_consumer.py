@@ -196,3 +196,34 @@ async def test_a_poison_event_amid_a_page_is_dead_lettered_and_the_others_notifi
     )
     assert dead.message["event_id"] == str(poison.event_id) and "PoisonEvent" in dead.error
     assert len(await sent_events(service.store)) == 2
+
+
+async def test_a_payment_failing_again_after_a_replay_is_notified_once(
+    service: NotifierService,
+) -> None:
+    bia = str(uuid.uuid4())
+    first = payment_failed(bia, "processing_error", "Celeste")
+    replayed = NewEvent("PaymentFailed", dict(first.data), correlation_id=first.correlation_id)
+    declined = NewEvent(
+        "PaymentFailed", {**first.data, "reason": "card_declined"}, correlation_id="req-later"
+    )
+    other_payment = payment_failed(bia, "processing_error", "Celeste")
+    await record(service.store, first, replayed, declined, other_payment)
+    async with consuming(service):
+        rows = await eventually(lambda: notification_rows(service.engine), _count(3))
+        sent = await eventually(lambda: sent_events(service.store), _count(3))
+        marker = await record(service.store, user_registered(bia, "Bia"))
+        await eventually(lambda: notification_rows(service.engine), _count(4))
+        sent_after = await eventually(lambda: sent_events(service.store), _count(4))
+
+    rows = await notification_rows(service.engine)
+    texts = [row["message"] for row in rows if row["type"] == "payment_failed"]
+    assert sorted(texts) == sorted(
+        [
+            "Pagamento recusado: erro no processamento do pagamento (Celeste).",
+            "Pagamento recusado: cartão recusado (Celeste).",
+            "Pagamento recusado: erro no processamento do pagamento (Celeste).",
+        ]
+    )  # the replay's failure told nothing new; another reason or another payment did
+    assert str(marker[0].event_id) in {row["cause_event_id"] for row in rows}
+    assert len(sent_after) == 4 and len(sent) == 3

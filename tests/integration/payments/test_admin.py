@@ -136,12 +136,87 @@ async def test_events_in_global_order_with_filters(api: PaymentsApi) -> None:
     assert numbers(await page(stream="s-1", type="Odd", correlation_id="corr-y")) == [3]
     nothing = await page(after=5)
     assert numbers(nothing) == [] and nothing["next_after"] == 5
+    below = await page(before=4)
+    assert numbers(below) == [0, 1, 2] and below["next_after"] == 3
+    assert numbers(await page(after=1, before=4, type="Odd")) == [1]
+    assert numbers(await page(stream="s-0", before=5)) == [0, 2]
+    end = await page(after=3, before=4)
+    assert numbers(end) == [] and end["next_after"] == 3
     assert numbers(await page(stream="nope")) == []
+
+
+async def test_events_newest_first_with_filters_and_older_pages(api: PaymentsApi) -> None:
+    store = api.service.store
+    for n in range(5):
+        kind = "Even" if n % 2 == 0 else "Odd"
+        corr = "corr-x" if n in (1, 4) else "corr-y"
+        await store.append(f"s-{n % 2}", [NewEvent(kind, {"n": n}, correlation_id=corr)])
+
+    async def page(**params: str | int) -> dict[str, Any]:
+        params = {"order": "desc", **params}
+        response = await api.client.get("/admin/events", params=params, headers=api.admin)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def numbers(body: dict[str, Any]) -> list[int]:
+        return [item["data"]["n"] for item in body["items"]]
+
+    everything = await page()
+    assert numbers(everything) == [4, 3, 2, 1, 0]
+    assert everything["next_before"] is None and everything["next_after"] == 5
+    newest_two = await page(limit=2)
+    assert numbers(newest_two) == [4, 3] and newest_two["next_before"] == 4
+    older = await page(before=newest_two["next_before"], limit=2)
+    assert numbers(older) == [2, 1] and older["next_before"] == 2
+    last = await page(before=older["next_before"], limit=2)
+    assert numbers(last) == [0] and last["next_before"] is None
+    assert numbers(await page(stream="s-0")) == [4, 2, 0]
+    stream_page = await page(stream="s-0", before=5, limit=1)
+    assert numbers(stream_page) == [2] and stream_page["next_before"] == 3
+    assert numbers(await page(type="Odd")) == [3, 1]
+    assert numbers(await page(correlation_id="corr-x")) == [4, 1]
+    assert numbers(await page(stream="s-1", type="Odd", correlation_id="corr-y")) == [3]
+    assert numbers(await page(stream="nope")) == [] and (await page(before=1))["items"] == []
+
+
+async def test_events_newest_first_on_an_empty_store(api: PaymentsApi) -> None:
+    response = await api.client.get("/admin/events", params={"order": "desc"}, headers=api.admin)
+
+    assert response.json() == {"items": [], "next_after": 0, "next_before": None}
+
+
+async def test_events_newest_first_go_past_one_read_batch(api: PaymentsApi) -> None:
+    events = [NewEvent("E", {"n": n}) for n in range(1500)]
+    for start in range(0, 1500, 500):
+        await api.service.store.append(f"big-{start}", events[start : start + 500])
+    seen: list[int] = []
+    before: int | None = None
+    while True:
+        params: dict[str, Any] = {"order": "desc", "limit": 1000}
+        if before is not None:
+            params["before"] = before
+        body = (await api.client.get("/admin/events", params=params, headers=api.admin)).json()
+        seen += [item["data"]["n"] for item in body["items"]]
+        before = body["next_before"]
+        if before is None:
+            break
+
+    assert seen == list(range(1499, -1, -1))
 
 
 @sqlite_only
 @pytest.mark.parametrize(
-    "params", [{"limit": 0}, {"limit": 1001}, {"after": -1}, {"type": ""}, {"stream": "x" * 256}]
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 1001},
+        {"after": -1},
+        {"type": ""},
+        {"stream": "x" * 256},
+        {"order": "up"},
+        {"order": "desc", "before": -1},
+    ],
 )
 async def test_events_bad_parameters_are_422(api: PaymentsApi, params: dict[str, Any]) -> None:
     problem(await api.client.get("/admin/events", params=params, headers=api.admin), 422)

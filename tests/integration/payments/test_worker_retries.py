@@ -67,6 +67,9 @@ async def test_a_psp_down_beyond_the_outage_budget_is_dead_lettered(rig: Rig) ->
     types = [e.type for e in await rig.events(pid)]
     assert types == ["PaymentRequested", "PaymentDeadLettered", "PaymentFailed"]
     assert any("psp unavailable beyond the outage budget" in line for line in rig.lines)
+    (dead,) = await rig.queue.dead_letters(QUEUE)
+    assert dead.error.startswith("transient: the PSP did not answer for ")
+    assert "(last: HTTP 503" in dead.error and "PermanentError" not in dead.error
 
 
 async def test_a_processing_error_is_retried_with_backoff_then_dead_lettered(rig: Rig) -> None:
@@ -85,6 +88,12 @@ async def test_a_processing_error_is_retried_with_backoff_then_dead_lettered(rig
     assert all(gap >= BASE_DELAY * 2**n / 2 for n, gap in enumerate(gaps)), gaps  # backoff
     assert events[-1].data["reason"] == PROCESSING_ERROR and events[-1].data["source"] == "worker"
     assert events[-2].data["attempts"] == MAX_ATTEMPTS
+    (dead,) = await rig.queue.dead_letters(QUEUE)
+    assert dead.error == (
+        "transient: the PSP answered HTTP 500 (processing_error)"
+        f" on each of {MAX_ATTEMPTS} attempts"
+    )
+    assert events[-2].data["error"] == dead.error  # the event says the same
     assert await rig.ledger(pid) == []  # a processing error is never a charge
     lines = [line for line in rig.lines if f"payment_id={pid}" in line]
     assert [n for n in range(1, MAX_ATTEMPTS + 1) if any(f"attempt={n}" in x for x in lines)] == [

@@ -10,7 +10,13 @@ from collections import Counter
 import pytest
 
 from gamestore.platform.logs import correlation, correlation_id
-from gamestore.platform.queue import Message, PermanentError, RetryPolicy, WorkQueue
+from gamestore.platform.queue import (
+    Message,
+    PermanentError,
+    RetriesExhausted,
+    RetryPolicy,
+    WorkQueue,
+)
 from tests.integration.queue.conftest import Bench
 from tests.integration.queue.support import FAST, Consuming, dead_letter_ids, eventually
 
@@ -119,7 +125,21 @@ async def test_permanent_error_is_dead_lettered_at_once(queue: WorkQueue, bench:
     [letter] = await queue.dead_letters(bench.name)
     assert calls == [1]
     assert (letter.id, letter.attempts) == (mid, 1)
-    assert "card declined" in letter.error
+    assert letter.error == "permanent: card declined"
+
+
+async def test_retries_exhausted_is_dead_lettered_at_once_as_transient(
+    queue: WorkQueue, bench: Bench
+) -> None:
+    async def handle(message: Message) -> None:
+        raise RetriesExhausted("the PSP answered HTTP 500 on each of 3 attempts")
+
+    mid = await queue.enqueue(bench.name, {"n": 1})
+    async with Consuming(queue, bench.name, handle):
+        await eventually(lambda: dead_letter_ids(queue, bench.name), what="dead-lettered")
+    [letter] = await queue.dead_letters(bench.name)
+    assert (letter.id, letter.attempts) == (mid, 1)
+    assert letter.error == "transient: the PSP answered HTTP 500 on each of 3 attempts"
 
 
 async def _dead_letter(queue: WorkQueue, name: str, count: int) -> list[str]:

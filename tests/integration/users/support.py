@@ -60,8 +60,8 @@ class UsersApi:
     async def admin(self) -> Account:
         """An admin, created by the same use case ``gamestore admin create`` runs."""
         email = new_email("admin")
-        user, _ = await self.service.accounts.make_admin(email, PASSWORD, "Root")
-        return await self._logged_in(user.id, email)
+        grant = await self.service.accounts.make_admin(email, "Root", PASSWORD)
+        return await self._logged_in(grant.user.id, email)
 
     async def _logged_in(self, user_id: str, email: str) -> Account:
         response = await self.login(email)

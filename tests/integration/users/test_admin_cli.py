@@ -8,13 +8,17 @@ import sys
 from pathlib import Path
 
 from gamestore.users.bootstrap import build
+from gamestore.users.domain import InvalidCredentials
 from tests.integration.users.conftest import SettingsFactory
 from tests.integration.users.support import PASSWORD, new_email
 
 GAMESTORE = Path(sys.executable).with_name("gamestore")
 
 
-async def admin_create(settings_env: dict[str, str], *args: str) -> tuple[int, str]:
+async def admin_create(
+    settings_env: dict[str, str], *args: str, typed: str | None = None
+) -> tuple[int, str]:
+    """Run the command; ``typed`` is what the operator types at its prompts, if anything."""
     process = await asyncio.create_subprocess_exec(
         str(GAMESTORE),
         "admin",
@@ -23,9 +27,9 @@ async def admin_create(settings_env: dict[str, str], *args: str) -> tuple[int, s
         env={**os.environ, **settings_env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if typed is None else asyncio.subprocess.PIPE,
     )
-    output, _ = await process.communicate()
+    output, _ = await process.communicate(None if typed is None else typed.encode())
     return process.returncode or 0, output.decode()
 
 
@@ -42,13 +46,46 @@ def _env(make_settings: SettingsFactory) -> dict[str, str]:
     }
 
 
+async def login_works(make_settings: SettingsFactory, email: str, password: str) -> bool:
+    async with build(make_settings()) as service:
+        try:
+            await service.sessions.login(email, password)
+        except InvalidCredentials:
+            return False
+    return True
+
+
+async def test_a_new_admin_without_a_password_is_refused_when_none_can_be_typed(
+    make_settings: SettingsFactory,
+) -> None:
+    email = new_email("root")
+
+    code, output = await admin_create(_env(make_settings), "--email", email)
+
+    assert code != 0, output
+    async with build(make_settings()) as service:
+        users, _ = await service.accounts.page(1, 1000)
+    assert email not in [user.email for user in users]
+
+
+async def test_the_typed_password_must_be_confirmed(make_settings: SettingsFactory) -> None:
+    email = new_email("root")
+
+    code, output = await admin_create(
+        _env(make_settings), "--email", email, typed=f"{PASSWORD}\nsomething-else\n"
+    )
+
+    assert code != 0 and PASSWORD not in output, output
+    assert not await login_works(make_settings, email, PASSWORD)
+
+
 async def test_creates_an_admin_who_can_log_in(make_settings: SettingsFactory) -> None:
     email = new_email("root")
 
     code, output = await admin_create(_env(make_settings), "--email", email, "--password", PASSWORD)
 
     assert code == 0, output
-    assert "Created admin" in output and PASSWORD not in output
+    assert "Administrador criado" in output and PASSWORD not in output
     async with build(make_settings()) as service:
         tokens = await service.sessions.login(email, PASSWORD)
         recorded = await service.store.read_all(types=["UserRegistered"])
@@ -56,26 +93,95 @@ async def test_creates_an_admin_who_can_log_in(make_settings: SettingsFactory) -
     assert [e.data["role"] for e in recorded if e.data["email"] == email] == ["admin"]
 
 
-async def test_promotes_an_existing_player_and_sets_the_password(
+async def test_creates_an_admin_with_a_typed_and_confirmed_password(
+    make_settings: SettingsFactory,
+) -> None:
+    email = new_email("root")
+
+    code, output = await admin_create(
+        _env(make_settings), "--email", email, typed=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+
+    assert code == 0, output
+    assert "Administrador criado" in output and PASSWORD not in output
+    assert await login_works(make_settings, email, PASSWORD)
+
+
+async def test_promoting_keeps_the_password_even_when_one_is_given(
     make_settings: SettingsFactory,
 ) -> None:
     email = new_email()
     async with build(make_settings()) as service:
         player = await service.accounts.register("Ada", email, PASSWORD)
-    new_password = "Adm1n-password!"
+        await service.relay.relay_once()
 
     code, output = await admin_create(
-        _env(make_settings), "--email", email.upper(), "--password", new_password
+        _env(make_settings), "--email", email.upper(), "--password", "Other-passw0rd!"
     )
 
     assert code == 0, output
-    assert "Promoted" in output
+    assert "promovida a administrador" in output and "senha atual foi mantida" in output
+    assert "--reset-password" in output
+    assert await login_works(make_settings, email, PASSWORD)
+    assert not await login_works(make_settings, email, "Other-passw0rd!")
+    async with build(make_settings()) as service:
+        account = await service.accounts.current(player.id)
+        updates = await service.store.read_stream(f"user-{player.id}")
+    assert account is not None and account.role == "admin"
+    assert updates[-1].type == "UserUpdated" and updates[-1].data["changed"] == ["role"]
+
+
+async def test_promoting_without_a_password_asks_for_none(make_settings: SettingsFactory) -> None:
+    email = new_email()
+    async with build(make_settings()) as service:
+        await service.accounts.register("Ada", email, PASSWORD)
+        await service.relay.relay_once()
+
+    code, output = await admin_create(_env(make_settings), "--email", email)
+
+    assert code == 0, output
+    assert "senha atual foi mantida" in output and "--reset-password" not in output
+    assert await login_works(make_settings, email, PASSWORD)
+
+
+async def test_promoting_an_admin_again_changes_nothing(make_settings: SettingsFactory) -> None:
+    email = new_email()
+    await admin_create(_env(make_settings), "--email", email, "--password", PASSWORD)
+
+    code, output = await admin_create(_env(make_settings), "--email", email)
+
+    assert code == 0, output
+    assert "já era de administrador" in output
+    assert await login_works(make_settings, email, PASSWORD)
+
+
+async def test_promotes_an_existing_player_and_resets_the_password_when_asked(
+    make_settings: SettingsFactory,
+) -> None:
+    email = new_email()
+    async with build(make_settings()) as service:
+        player = await service.accounts.register("Ada", email, PASSWORD)
+        await service.relay.relay_once()
+    new_password = "Adm1n-password!"
+
+    code, output = await admin_create(
+        _env(make_settings),
+        "--email",
+        email.upper(),
+        "--password",
+        new_password,
+        "--reset-password",
+    )
+
+    assert code == 0, output
+    assert "promovida a administrador" in output and "Senha redefinida" in output
     async with build(make_settings()) as service:
         tokens = await service.sessions.login(email, new_password)
         account = await service.accounts.current(player.id)
         updates = await service.store.read_stream(f"user-{player.id}")
     assert tokens.access.token and account is not None and account.role == "admin"
     assert updates[-1].type == "UserUpdated" and updates[-1].data["changed"] == ["role", "password"]
+    assert not await login_works(make_settings, email, PASSWORD)
 
 
 async def test_the_password_policy_applies(make_settings: SettingsFactory) -> None:
@@ -85,3 +191,19 @@ async def test_the_password_policy_applies(make_settings: SettingsFactory) -> No
 
     assert code == 2
     assert "password" in output
+
+
+async def test_promoting_succeeds_while_the_accounts_last_event_waits_for_another_relay(
+    make_settings: SettingsFactory,
+) -> None:
+    email = new_email()
+    async with build(make_settings()) as service:
+        player = await service.accounts.register("Ada", email, PASSWORD)
+
+    code, output = await admin_create(_env(make_settings), "--email", email)
+
+    assert code == 0, output  # the account is an admin; its event is relayed later
+    assert "promovida a administrador" in output
+    async with build(make_settings()) as service:
+        account = await service.accounts.current(player.id)
+    assert account is not None and account.role == "admin"

@@ -138,3 +138,26 @@ def test_notification_sent_carries_the_adr_data_and_the_cause() -> None:
     assert sent.causation_id == str(event.event_id)
     assert stream_of(notification.id) == f"notification-{notification.id}"
     assert PAYMENT_FAILED == "payment_failed"
+
+
+def test_one_payment_failing_twice_for_one_reason_is_one_notification() -> None:
+    def failed(payment_id: str, reason: str) -> str:
+        event = recorded("PaymentFailed", user_id=USER, payment_id=payment_id, reason=reason)
+        notification = notification_for(event, NOW)
+        assert notification is not None
+        return notification.id
+
+    first, again = failed("p-1", "processing_error"), failed("p-1", "processing_error")
+
+    assert first == again  # a replay that fails again
+    assert failed("p-1", "card_declined") != first  # another outcome
+    assert failed("p-2", "processing_error") != first  # another payment
+
+
+def test_other_notifications_are_one_per_event() -> None:
+    def welcome() -> str:
+        notification = notification_for(recorded("UserRegistered", user_id=USER), NOW)
+        assert notification is not None
+        return notification.id
+
+    assert welcome() != welcome()

@@ -69,7 +69,7 @@ def test_final_answers(
 def test_a_processing_error_is_a_counted_transient_failure(status: int, body: Any) -> None:
     result = classify(status, body)
     assert result.kind == "transient"
-    assert result.error is not None and str(status) in result.error
+    assert result.error == f"HTTP {status} (processing_error)"
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,14 @@
-// Admin: the catalog's games, created, edited (If-Match on the version read) and deleted, with
-// the API's own validation messages beside each field.
+// Admin: the catalog's games, narrowed by title as the admin types, created, edited (If-Match
+// on the version read) and deleted, with the API's own validation messages beside each field.
 
 import { authed, get, withQuery } from './api.js';
 import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, replace, toCents } from './dom.js';
 import { formatPrice, genreLabel } from './labels.js';
 import { coverWidget } from './admin_cover.js';
-import { go } from './router.js';
+import { go, remember } from './router.js';
 
 const PAGE_SIZE = 20;
+const DEBOUNCE_MS = 250;
 const list = (text) => String(text || '').split(',').map((s) => s.trim()).filter(Boolean);
 
 function deleteCell(game, onDeleted) {
@@ -34,27 +35,88 @@ function deleteCell(game, onDeleted) {
   return cell;
 }
 
-export async function adminGamesView({ query }) {
-  const page = Math.max(1, Number.parseInt(query.get('pagina') || '1', 10) || 1);
-  const data = await get(withQuery('/jogos', { page, size: PAGE_SIZE }));
-  const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
-  const again = () => go(`#/admin/jogos?pagina=${page}`);
+const listHash = (state) => withQuery('#/admin/jogos', {
+  titulo: state.title.trim(), pagina: state.page > 1 ? state.page : '',
+});
+
+function gamesTable(data, again) {
   const rows = data.items.map((game) => h('tr', {},
     h('td', { text: game.title }), h('td', { text: formatPrice(game.price_cents, game.currency) }),
     h('td', { text: (game.genres || []).map(genreLabel).join(', ') }), h('td', { text: game.version }),
     h('td', {}, deleteCell(game, again))));
+  return h('table', { class: 'table' },
+    h('caption', { class: 'sr-only', text: 'Jogos do catálogo' }),
+    h('thead', {}, h('tr', {}, ['Título', 'Preço', 'Gêneros', 'Versão', 'Ações'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, rows));
+}
+
+function listSummary(state, total) {
+  const count = total === 1 ? '1 jogo' : `${total.toLocaleString('pt-BR')} jogos`;
+  const title = state.title.trim();
+  if (!title) return ` ${count} no catálogo.`;
+  return total ? ` ${count} com “${title}” no título.` : ` Nenhum jogo com “${title}” no título.`;
+}
+
+/** The list under the search box: fetched again (the previous request abandoned) as the
+ * admin types, redrawn in place so the box keeps its focus. */
+class GameList {
+  constructor(state) {
+    this.state = state;
+    this.controller = null;
+    this.timer = null;
+    this.summary = h('span', { id: 'total-jogos', role: 'status', 'aria-live': 'polite' });
+    this.slot = h('div', { id: 'lista-jogos' });
+  }
+
+  typed(value) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      Object.assign(this.state, { title: value, page: 1 });
+      remember(listHash(this.state));
+      this.load();
+    }, DEBOUNCE_MS);
+  }
+
+  async load() {
+    if (this.controller) this.controller.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const wanted = { ...this.state };
+    const path = withQuery('/jogos', { page: wanted.page, size: PAGE_SIZE, title: wanted.title.trim() });
+    try {
+      const data = await get(path, { signal: controller.signal });
+      if (controller === this.controller) this.draw(wanted, data);
+    } catch (error) {
+      if (error.name === 'AbortError' || controller !== this.controller) return;
+      replace(this.slot, errorBox(error));
+    }
+  }
+
+  draw(wanted, data) {
+    const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
+    const again = () => go(listHash(wanted));
+    const at = (page) => listHash({ ...wanted, page });
+    this.summary.textContent = listSummary(wanted, data.total);
+    replace(this.slot, data.items.length ? gamesTable(data, again) : null,
+      h('nav', { class: 'pager', 'aria-label': 'Paginação' },
+        wanted.page > 1 ? h('a', { href: at(wanted.page - 1), text: '← Anterior' }) : null,
+        h('span', { text: `Página ${wanted.page} de ${pages}` }),
+        wanted.page < pages ? h('a', { href: at(wanted.page + 1), text: 'Próxima →' }) : null));
+  }
+}
+
+export async function adminGamesView({ query }) {
+  const page = Math.max(1, Number.parseInt(query.get('pagina') || '1', 10) || 1);
+  const list = new GameList({ title: query.get('titulo') || '', page });
+  const search = field({ id: 'busca-jogos', label: 'Buscar por título', type: 'search', value: list.state.title,
+    attrs: { autocomplete: 'off', spellcheck: 'false', placeholder: 'Ex.: witcher' } });
+  search.querySelector('input').addEventListener('input', (event) => list.typed(event.target.value));
+  await list.load();
   return h('section', {},
     h('h1', { text: 'Admin: jogos' }),
-    h('p', {}, h('a', { href: '#/admin/jogos/novo', class: 'button primary', text: 'Novo jogo' }),
-      ` ${data.total} jogos no catálogo.`),
-    h('table', { class: 'table' },
-      h('caption', { class: 'sr-only', text: 'Jogos do catálogo' }),
-      h('thead', {}, h('tr', {}, ['Título', 'Preço', 'Gêneros', 'Versão', 'Ações'].map((t) => h('th', { scope: 'col', text: t })))),
-      h('tbody', {}, rows)),
-    h('nav', { class: 'pager', 'aria-label': 'Paginação' },
-      page > 1 ? h('a', { href: `#/admin/jogos?pagina=${page - 1}`, text: '← Anterior' }) : null,
-      h('span', { text: `Página ${page} de ${pages}` }),
-      page < pages ? h('a', { href: `#/admin/jogos?pagina=${page + 1}`, text: 'Próxima →' }) : null));
+    h('p', {}, h('a', { href: '#/admin/jogos/novo', class: 'button primary', text: 'Novo jogo' }), list.summary),
+    h('form', { class: 'search', role: 'search', onsubmit: (e) => e.preventDefault() }, search),
+    list.slot);
 }
 
 function gameFields(game) {

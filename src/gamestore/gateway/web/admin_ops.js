@@ -1,11 +1,14 @@
 // Admin operations: every dead letter — the payment queue's and the event bus consumer groups'
-// (replay, delete) — and the event-store browser (filter by stream, type and correlation id;
-// click a correlation id to follow it).
+// (replay, discard, each after a confirmation; the list follows the queue live) — and the
+// event-store browser, newest first (filter by stream, type and correlation id; click a
+// correlation id to follow it; "mais antigos" pages back).
 
 import { authed, itemsOf, withQuery } from './api.js';
+import { confirmDialog } from './dialog.js';
 import { announce, busy, dateTime, errorBox, field, h, replace } from './dom.js';
 import { go } from './router.js';
 
+const POLL_MS = 3000;
 const pretty = (value) => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 const origin = (letter) => (letter.source === 'bus'
   ? `Consumidor ${letter.queue || '—'} (barramento)` : `Fila ${letter.queue || '—'}`);
@@ -14,53 +17,107 @@ function correlationCell(letter) {
   const corr = letter.correlation_id;
   if (!corr) return h('td', { text: '—' });
   return h('td', {}, h('a', {
-    class: 'mono', href: eventsHash({ stream: '', type: '', correlation_id: corr, after: 0 }),
+    class: 'mono', href: eventsHash({ correlation_id: corr }),
     text: corr, title: 'Ver os eventos desta correlação',
   }));
 }
 
-function letterRow(letter, reload) {
-  const actions = h('div', { class: 'actions' });
-  const act = (label, busyText, method, path, done) => h('button', {
-    type: 'button', text: label, class: method === 'DELETE' ? 'danger' : '',
-    'aria-label': `${label} a mensagem ${letter.id}`,
-    onclick: (event) => busy(event.target, busyText, async () => {
-      try {
-        await authed(method, path);
-        announce(done, 'ok');
-        reload();
-      } catch (error) {
-        replace(actions, errorBox(error));
-      }
-    }),
+const ACTIONS = {
+  replay: {
+    label: 'Reprocessar', busy: 'Reenviando…', method: 'POST', suffix: '/replay', done: 'Mensagem devolvida à fila.',
+    ask: (letter) => ({ title: 'Reprocessar a mensagem?', confirm: 'Reprocessar',
+      text: `${origin(letter)}: a mensagem ${letter.id} volta a ser processada, com novas tentativas. Se falhar de novo, volta para esta lista.` }),
+  },
+  discard: {
+    label: 'Descartar', busy: 'Descartando…', method: 'DELETE', suffix: '', done: 'Mensagem descartada.', danger: true,
+    ask: (letter) => ({ title: 'Descartar a mensagem?', confirm: 'Descartar', danger: true,
+      text: `${origin(letter)}: a mensagem ${letter.id} sai da fila de erros para sempre e não será processada.` }),
+  },
+};
+
+function actionButton(letter, kind, slot, refresh) {
+  const action = ACTIONS[kind];
+  const path = `/admin/dlq/${encodeURIComponent(letter.id)}${action.suffix}`;
+  return h('button', {
+    type: 'button', text: action.label, class: action.danger ? 'danger' : '',
+    'aria-label': `${action.label} a mensagem ${letter.id}`,
+    onclick: async (event) => {
+      const button = event.currentTarget;
+      if (!await confirmDialog(action.ask(letter))) return;
+      await busy(button, action.busy, async () => {
+        try {
+          await authed(action.method, path);
+          announce(action.done, 'ok');
+          refresh();
+        } catch (error) {
+          replace(slot, errorBox(error));
+        }
+      });
+    },
   });
-  const id = encodeURIComponent(letter.id);
-  replace(actions,
-    act('Reprocessar', 'Reenviando…', 'POST', `/admin/dlq/${id}/replay`, 'Mensagem devolvida à fila.'),
-    act('Excluir', 'Excluindo…', 'DELETE', `/admin/dlq/${id}`, 'Mensagem excluída.'));
-  return h('tr', {},
+}
+
+function letterRow(letter, refresh) {
+  const actions = h('div', { class: 'actions' });
+  replace(actions, actionButton(letter, 'replay', actions, refresh), actionButton(letter, 'discard', actions, refresh));
+  return h('tr', { 'data-id': letter.id },
     h('td', { class: 'mono', text: letter.id }),
     h('td', { text: origin(letter) }),
     h('td', { text: letter.attempts ?? '—' }),
-    h('td', { text: letter.error || '—' }),
+    h('td', { class: 'error-text', text: letter.error || '—' }),
     h('td', { text: dateTime(letter.dead_lettered_at) }),
     correlationCell(letter),
     h('td', {}, h('details', {}, h('summary', { text: 'Ver' }), h('pre', { text: pretty(letter.message) }))),
     h('td', {}, actions));
 }
 
+function lettersTable(letters, refresh) {
+  if (!letters.length) return h('p', { class: 'muted', text: 'Nenhuma mensagem na fila de erros.' });
+  return h('table', { class: 'table' },
+    h('caption', { class: 'sr-only', text: 'Mensagens mortas' }),
+    h('thead', {}, h('tr', {}, ['Id', 'Origem', 'Tentativas', 'Último erro', 'Quando', 'Correlação', 'Mensagem', 'Ações'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, letters.map((letter) => letterRow(letter, refresh))));
+}
+
+/** The dead letters, read again every few seconds while the screen is open and right after an
+ * action (a replay that fails again comes back); redrawn only when something changed, so a
+ * focused button keeps its focus. */
+class LetterList {
+  constructor() {
+    this.slot = h('div', { id: 'mensagens' });
+    this.shown = null;
+    this.timer = null;
+  }
+
+  async load() {
+    const letters = itemsOf(await authed('GET', '/admin/dlq'));
+    const seen = JSON.stringify(letters);
+    if (seen === this.shown) return;
+    this.shown = seen;
+    replace(this.slot, lettersTable(letters, () => this.refresh()));
+  }
+
+  refresh() {
+    this.load().catch((error) => replace(this.slot, errorBox(error)));
+  }
+
+  follow() {
+    let attached = false;
+    this.timer = setInterval(() => {
+      if (this.slot.isConnected) attached = true;
+      else if (attached) { clearInterval(this.timer); return; }  // the admin left the screen
+      if (attached && !document.hidden) this.load().catch(() => {});  // the next tick retries
+    }, POLL_MS);
+  }
+}
+
 export async function dlqView() {
-  const letters = itemsOf(await authed('GET', '/admin/dlq'));
-  const reload = () => go('#/admin/dlq');
-  const body = letters.length
-    ? h('table', { class: 'table' },
-      h('caption', { class: 'sr-only', text: 'Mensagens mortas' }),
-      h('thead', {}, h('tr', {}, ['Id', 'Origem', 'Tentativas', 'Último erro', 'Quando', 'Correlação', 'Mensagem', 'Ações'].map((t) => h('th', { scope: 'col', text: t })))),
-      h('tbody', {}, letters.map((letter) => letterRow(letter, reload))))
-    : h('p', { class: 'muted', text: 'Nenhuma mensagem na fila de erros.' });
+  const list = new LetterList();
+  await list.load();
+  list.follow();
   return h('section', {}, h('h1', { text: 'Admin: fila de erros (DLQ)' }),
-    h('p', { class: 'muted', text: 'Pagamentos que falharam todas as tentativas e eventos que um consumidor não conseguiu processar. Reprocessar devolve a mensagem à sua fila, ou o evento ao seu consumidor.' }),
-    body);
+    h('p', { class: 'muted', text: 'Pagamentos que falharam todas as tentativas e eventos que um consumidor não conseguiu processar. Reprocessar devolve a mensagem à sua fila, ou o evento ao seu consumidor. A lista se atualiza sozinha.' }),
+    list.slot);
 }
 
 const EVENT_TYPES = [
@@ -73,41 +130,36 @@ const PAGE = 100;
 const SCAN_PAGES = 10;
 
 function filtersFrom(query) {
+  const before = Number(query.get('before'));
   return {
     stream: query.get('stream') || '', type: query.get('type') || '',
-    correlation_id: query.get('correlation_id') || '', after: Number(query.get('after')) || 0,
+    correlation_id: query.get('correlation_id') || '', before: before > 0 ? before : null,
   };
 }
 
-const eventsHash = (f) => withQuery('#/admin/eventos', { ...f, after: f.after || '' });
+const eventsHash = (f) => withQuery('#/admin/eventos', {
+  stream: f.stream, type: f.type, correlation_id: f.correlation_id, before: f.before,
+});
 
-function matches(event, f) {
-  return (!f.stream || event.stream_id === f.stream) && (!f.type || event.type === f.type)
-    && (!f.correlation_id || event.correlation_id === f.correlation_id);
-}
-
-/** Up to a page of matching events from ``after`` on. The filters go to the server; what an
- * older server ignores is filtered here too. A filtered page may come back short while more
- * follow, so a few pages are read; ``next_after`` not moving means the end of the log. */
+/** Up to a page of matching events below ``before``, newest first. A filtered page may come
+ * back short while older ones match, so a few pages are read; ``next_before`` null means the
+ * oldest event was read. */
 async function scan(f) {
   const found = [];
-  let cursor = f.after;
+  let before = f.before;
   let end = false;
   for (let i = 0; i < SCAN_PAGES && found.length < PAGE && !end; i += 1) {
-    const path = withQuery('/admin/events', { after: cursor, limit: PAGE, stream: f.stream, type: f.type, correlation_id: f.correlation_id });
+    const path = withQuery('/admin/events', { order: 'desc', before, limit: PAGE - found.length, stream: f.stream, type: f.type, correlation_id: f.correlation_id });
     const body = await authed('GET', path);
-    const events = itemsOf(body);
-    const last = Math.max(cursor, ...events.map((e) => Number(e.position) || 0));
-    const next = body && Number.isFinite(body.next_after) ? Math.max(body.next_after, last) : last;
-    end = next <= cursor;
-    cursor = next;
-    found.push(...events.filter((e) => matches(e, f)));
+    found.push(...itemsOf(body));
+    end = !body || !Number.isFinite(body.next_before);
+    before = end ? null : body.next_before;
   }
-  return { events: found, cursor, end };
+  return { events: found, before, end };
 }
 
 function filterButton(label, text, filters) {
-  return h('button', { type: 'button', class: 'link mono', text, title: label, 'aria-label': `${label}: ${text}`, onclick: () => go(eventsHash({ ...filters, after: 0 })) });
+  return h('button', { type: 'button', class: 'link mono', text, title: label, 'aria-label': `${label}: ${text}`, onclick: () => go(eventsHash(filters)) });
 }
 
 function eventRow(event) {
@@ -122,7 +174,7 @@ function eventRow(event) {
 
 function eventFilters(f) {
   const types = h('datalist', { id: 'tipos' }, EVENT_TYPES.map((t) => h('option', { value: t })));
-  const form = h('form', { class: 'filters panel' },
+  const form = h('form', { class: 'filters panel', role: 'search', 'aria-label': 'Filtrar eventos' },
     field({ id: 'stream', label: 'Stream', value: f.stream, attrs: { placeholder: 'payment-…' } }),
     field({ id: 'type', label: 'Tipo', value: f.type, attrs: { list: 'tipos' } }), types,
     field({ id: 'correlation_id', label: 'Correlação', value: f.correlation_id }),
@@ -131,30 +183,34 @@ function eventFilters(f) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const v = (id) => form.querySelector(`#${id}`).value.trim();
-    go(eventsHash({ stream: v('stream'), type: v('type'), correlation_id: v('correlation_id'), after: 0 }));
+    go(eventsHash({ stream: v('stream'), type: v('type'), correlation_id: v('correlation_id') }));
   });
   return form;
 }
 
-export async function eventsView({ query }) {
-  const f = filtersFrom(query);
-  let table;
+async function eventsTable(f) {
   try {
-    const { events, cursor, end } = await scan(f);
-    table = [
+    const { events, before, end } = await scan(f);
+    return [
       events.length ? h('table', { class: 'table events' },
-        h('caption', { class: 'sr-only', text: 'Eventos em ordem global' }),
+        h('caption', { class: 'sr-only', text: 'Eventos, os mais recentes primeiro' }),
         h('thead', {}, h('tr', {}, ['Posição', 'Quando', 'Tipo', 'Stream', 'Correlação', 'Dados'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', {}, events.map(eventRow))) : h('p', { class: 'muted', text: 'Nenhum evento com esses filtros.' }),
       h('nav', { class: 'pager', 'aria-label': 'Paginação' },
-        f.after ? h('a', { href: eventsHash({ ...f, after: 0 }), text: '⇤ Do início' }) : null,
-        end ? h('span', { class: 'muted', text: 'Fim do log.' }) : h('a', { href: eventsHash({ ...f, after: cursor }), text: 'Próximos →' })),
+        f.before ? h('a', { href: eventsHash({ ...f, before: null }), text: '⇤ Mais recentes' }) : null,
+        end ? h('span', { class: 'muted', text: 'Início do log.' }) : h('a', { href: eventsHash({ ...f, before }), text: 'Mais antigos →' })),
     ];
   } catch (error) {
-    table = errorBox(error);
+    return errorBox(error);
   }
+}
+
+export async function eventsView({ query }) {
+  const f = filtersFrom(query);
+  const table = await eventsTable(f);
   const active = [f.stream && `stream ${f.stream}`, f.type && `tipo ${f.type}`, f.correlation_id && `correlação ${f.correlation_id}`].filter(Boolean);
+  const where = f.before ? `, anteriores à posição ${f.before}` : '';
   return h('section', {}, h('h1', { text: 'Admin: eventos' }), eventFilters(f),
-    h('p', { class: 'muted', role: 'status', text: active.length ? `Filtrando por ${active.join(', ')}.` : 'Todos os eventos, em ordem global.' }),
+    h('p', { class: 'muted', role: 'status', text: active.length ? `Filtrando por ${active.join(', ')}; os mais recentes primeiro${where}.` : `Todos os eventos, os mais recentes primeiro${where}.` }),
     table);
 }

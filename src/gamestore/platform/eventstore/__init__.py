@@ -11,6 +11,7 @@ from __future__ import annotations
 from gamestore.platform.config import scheme
 from gamestore.platform.eventstore.model import (
     ANY,
+    NO_BOUND,
     NO_STREAM,
     AppendOnlyViolation,
     DuplicateEventMismatch,
@@ -24,6 +25,7 @@ from gamestore.platform.eventstore.model import (
 
 __all__ = [
     "ANY",
+    "NO_BOUND",
     "NO_STREAM",
     "AppendOnlyViolation",
     "DuplicateEventMismatch",

@@ -26,6 +26,9 @@ NO_STREAM = _Expected.NO_STREAM
 
 ExpectedVersion: TypeAlias = _Expected | int
 
+NO_BOUND = 2**63 - 1
+"""Above every position (the largest signed 64-bit integer both engines store)."""
+
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
@@ -121,6 +124,15 @@ class EventStore(Protocol):
     async def read_all(
         self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
     ) -> list[RecordedEvent]: ...
+
+    async def read_all_backwards(
+        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        """Newest first: up to ``limit`` events below position ``before`` (None: from the head).
+
+        Read on with ``before=page[-1].position``; an operator looks at the latest first.
+        """
+        ...
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
 

@@ -14,6 +14,7 @@ from gamestore.platform.config import Settings
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
     ANY,
+    NO_BOUND,
     DuplicateEventMismatch,
     ExpectedVersion,
     NewEvent,
@@ -132,6 +133,18 @@ class PostgresEventStore:
                 after,
                 limit,
             )
+        return [_record(row) for row in rows]
+
+    async def read_all_backwards(
+        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM es_events WHERE position < $1"  # nosec B608
+            " AND ($3::text[] IS NULL OR type = ANY($3)) ORDER BY position DESC LIMIT $2",
+            NO_BOUND if before is None else before,
+            limit,
+            list(types) if types else None,
+        )
         return [_record(row) for row in rows]
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:

@@ -14,6 +14,7 @@ from gamestore.platform.config import sqlite_path
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
     ANY,
+    NO_BOUND,
     DuplicateEventMismatch,
     ExpectedVersion,
     NewEvent,
@@ -198,6 +199,19 @@ class SqliteEventStore:
         else:
             sql = f"SELECT {_COLUMNS} FROM es_events WHERE position > ? ORDER BY position LIMIT ?"  # nosec B608
             params = [after, limit]
+        rows = await self._reader.execute_fetchall(sql, params)
+        return [_record(row) for row in rows]
+
+    async def read_all_backwards(
+        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        below = NO_BOUND if before is None else before
+        params: list[object] = [below, *(types or ()), limit]
+        of_type = f" AND type IN ({','.join('?' * len(types))})" if types else ""
+        sql = (
+            f"SELECT {_COLUMNS} FROM es_events WHERE position < ?{of_type}"  # nosec B608
+            " ORDER BY position DESC LIMIT ?"
+        )
         rows = await self._reader.execute_fetchall(sql, params)
         return [_record(row) for row in rows]
 

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from gamestore.platform.config import scheme
 from gamestore.platform.metrics import DEAD_LETTERS, QUEUE_DEPTH, QUEUE_OLDEST_AGE
+from gamestore.platform.queue.handling import describe
 from gamestore.platform.queue.model import (
     DeadLetter,
     Handler,
     Message,
     PermanentError,
+    RetriesExhausted,
     RetryPolicy,
     WorkQueue,
 )
@@ -26,9 +28,11 @@ __all__ = [
     "Handler",
     "Message",
     "PermanentError",
+    "RetriesExhausted",
     "RetryPolicy",
     "WorkQueue",
     "connect_queue",
+    "describe",
     "open_work_queue",
 ]
 

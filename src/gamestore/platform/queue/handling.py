@@ -29,7 +29,11 @@ class Handled:
 
 
 def describe(error: BaseException) -> str:
-    """The error text stored with a retried or dead-lettered message."""
+    """The error text stored with a retried or dead-lettered message: a handler's
+    :class:`PermanentError` says its kind (``permanent``/``transient``) and its own words;
+    anything else, unforeseen, its exception type."""
+    if isinstance(error, PermanentError):
+        return f"{error.kind}: {error}"
     return f"{type(error).__name__}: {error}"
 
 

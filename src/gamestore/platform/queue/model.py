@@ -53,7 +53,20 @@ class DeadLetter:
 
 
 class PermanentError(Exception):
-    """Raised by a handler when retrying cannot help: the message is dead-lettered at once."""
+    """Raised by a handler when retrying cannot help: the message is dead-lettered at once.
+
+    Its dead letter's error reads ``"<kind>: <message>"``, so the handler's message should say
+    what happened in words an operator can act on.
+    """
+
+    kind = "permanent"
+
+
+class RetriesExhausted(PermanentError):
+    """A failure that was transient each time, given up on after the handler's last retry or
+    wait: dead-lettered at once, and its dead letter says it was transient (a replay may help)."""
+
+    kind = "transient"
 
 
 @dataclass(frozen=True, slots=True)
