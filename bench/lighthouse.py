@@ -41,6 +41,7 @@ from tests.e2e.api import PASSWORD, bearer, unique_email
 from tests.e2e.stack import Stack, running_stack
 
 OWNED = ("Hades", "Celeste", "Stardew Valley")
+TIMINGS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time")
 
 
 def seed(stack: Stack, games: int) -> None:
@@ -99,6 +100,8 @@ def report(results: list[Scores], preset: str) -> dict[str, Any]:
     print(f"{'page':<{width}}  " + "  ".join(f"{c:>14}" for c in CATEGORIES) + f"   ({preset})")
     for row in results:
         print(f"{row.name:<{width}}  " + "  ".join(f"{row.scores[c]:>14}" for c in CATEGORIES))
+        timings = ", ".join(f"{k} {v:.0f}" for k, v in row.metrics.items() if k in TIMINGS)
+        print(f"{'':<{width}}    {timings} ms, CLS {row.metrics['cumulative-layout-shift']:.3f}")
         for cost in row.costs:
             what = f"{cost['category']}: {cost['id']} {cost['score']:.2f} {cost['value']}"
             print(f"{'':<{width}}    {what}")
@@ -110,6 +113,7 @@ def report(results: list[Scores], preset: str) -> dict[str, Any]:
         "lowest": lowest,
         "preset": preset,
         "pages": {row.name: row.scores for row in results},
+        "metrics": {row.name: {k: round(v, 3) for k, v in row.metrics.items()} for row in results},
     }
 
 

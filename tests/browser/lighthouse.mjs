@@ -8,14 +8,16 @@
 //          "pages": [{"name": "catalog", "hash": "#/jogos", "path": "/jogos", "signed_in": false}],
 //          "email": "…", "password": "…", "preset": "mobile" | "desktop"}
 // Pages that need a session come after the sign-in (done once, through the page's own form).
-// Prints one JSON array: per page its name, URL, the three category scores (0–100) and the
-// audits that cost points. Exits 1 when a page was not the one asked for (e.g. a redirect to
-// the sign-in page).
+// Prints one JSON array: per page its name, URL, the three category scores (0–100), the main
+// timings (ms; the layout shift has no unit) and the audits that cost points. Exits 1 when a
+// page was not the one asked for (e.g. a redirect to the sign-in page).
 
 import puppeteer from 'puppeteer-core';
 import { desktopConfig, startFlow } from 'lighthouse';
 
 const CATEGORIES = ['performance', 'accessibility', 'best-practices'];
+const METRICS = ['first-contentful-paint', 'largest-contentful-paint', 'total-blocking-time',
+  'cumulative-layout-shift', 'speed-index'];
 const args = JSON.parse(process.argv[2]);
 
 function config(preset) {
@@ -78,7 +80,8 @@ async function main() {
       const lhr = step.lhr;
       if (lhr.runtimeError) throw new Error(`${args.pages[i].name}: ${lhr.runtimeError.message}`);
       const scores = Object.fromEntries(CATEGORIES.map((c) => [c, Math.round(lhr.categories[c].score * 100)]));
-      results.push({ name: args.pages[i].name, url: lhr.finalDisplayedUrl, scores, costs: costs(lhr) });
+      const metrics = Object.fromEntries(METRICS.map((m) => [m, lhr.audits[m].numericValue]));
+      results.push({ name: args.pages[i].name, url: lhr.finalDisplayedUrl, scores, metrics, costs: costs(lhr) });
     });
   } finally {
     await browser.close();

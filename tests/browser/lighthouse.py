@@ -32,11 +32,13 @@ class Page:
 
 @dataclass(frozen=True)
 class Scores:
-    """One page's category scores (0-100) and the audits that cost it points."""
+    """One page's category scores (0-100), its main timings and the audits that cost it
+    points."""
 
     name: str
     url: str
     scores: dict[str, int]
+    metrics: dict[str, float] = field(default_factory=dict)
     costs: list[dict[str, Any]] = field(default_factory=list)
 
 
