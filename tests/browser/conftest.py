@@ -43,7 +43,7 @@ SCREENSHOTS = (
 TOKEN_TTL = 2  # seconds: short, so that sessions expire during the tests
 DEMO_GAMES = 30
 TIMEOUT_MS = 10_000
-SIZES = {
+SIZES: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 860}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
