@@ -64,12 +64,12 @@ def test_admin_lists_on_a_phone_fit_the_screen(
         for hash_path in ("#/admin/jogos", "#/admin/eventos", "#/admin/estado"):
             open_app(page, web_stack, hash_path)
             assert page_width(page) <= PHONE_WIDTH, f"{hash_path} scrolls sideways"
+            screenshot(page, f"phone-admin-{hash_path.rsplit('/', 1)[-1]}")
         open_app(page, web_stack, "#/admin/jogos")
         delete = page.get_by_role("button", name="Excluir").first
         assert delete.evaluate(OUTSIDE) == 0
         title = page.locator("main td[data-label='Título']").first
         assert not title.evaluate(CUT)
-        screenshot(page, "phone-admin-games")
 
 
 def test_the_filters_fold_away_on_a_phone_and_stay_open_on_a_desktop(
