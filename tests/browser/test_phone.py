@@ -95,6 +95,7 @@ def test_the_filters_fold_away_on_a_phone_and_stay_open_on_a_desktop(
     with page_at(browser, "desktop") as page:
         open_app(page, web_stack)
         assert page.get_by_label("Gênero").is_visible()
+        screenshot(page, "desktop-catalog")
 
 
 def test_sair_sits_on_the_line_of_the_menu_links(
