@@ -109,7 +109,7 @@ def audit(page: Any, stack: Stack, screens: list[str], axe_source: str, **ids: s
 
 
 def test_every_screen_for_a_visitor_has_no_serious_violation(
-    sized_page: tuple[str, Any], web_stack: Stack, axe_source: str
+    axe_source: str, sized_page: tuple[str, Any], web_stack: Stack
 ) -> None:
     size, page = sized_page
     found = audit(page, web_stack, VISITOR, axe_source, game=game_id(web_stack, "Hades"))
@@ -117,7 +117,7 @@ def test_every_screen_for_a_visitor_has_no_serious_violation(
 
 
 def test_every_screen_for_a_player_has_no_serious_violation(
-    sized_page: tuple[str, Any], web_stack: Stack, shopper: Shopper, axe_source: str
+    axe_source: str, sized_page: tuple[str, Any], web_stack: Stack, shopper: Shopper
 ) -> None:
     size, page = sized_page
     sign_in(page, web_stack, shopper.email, PASSWORD)
@@ -127,7 +127,7 @@ def test_every_screen_for_a_player_has_no_serious_violation(
 
 
 def test_every_admin_screen_has_no_serious_violation(
-    sized_page: tuple[str, Any], web_stack: Stack, web_admin: Account, axe_source: str
+    axe_source: str, sized_page: tuple[str, Any], web_stack: Stack, web_admin: Account
 ) -> None:
     size, page = sized_page
     sign_in(page, web_stack, web_admin.email, web_admin.password)
