@@ -4,13 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
+# axe-core and Lighthouse for the browser tests and bench/lighthouse.py, pinned by package-lock.json
+NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: run test check audit lock bench reset clean
 
 run: $(STAMP)
 	$(BIN)/gamestore up --demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
 check: $(STAMP)
@@ -49,7 +51,7 @@ lock:
 
 # Every benchmark at full size, one after another (each prints a table and, last, one JSON line
 # with its figures and the ratio it is judged by); `make test` runs each in its --smoke mode.
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/queue.py
@@ -59,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/purchase.py
 	$(BIN)/python bench/sqlite_driver.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/lighthouse.py
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,5 +74,9 @@ $(STAMP): pyproject.toml $(LOCK)
 reset:
 	rm -rf data logs
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 clean:
-	rm -rf $(VENV) .lock-venv data logs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .lock-venv data logs .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ import httpx
 import pytest
 
 from tests.conftest import REQUIRE_SERVICES
-from tests.e2e.api import PASSWORD, Account, unique_email
+from tests.e2e.api import PASSWORD, Account, bearer, unique_email
 from tests.e2e.conftest import create_admin
 from tests.e2e.stack import Stack, running_stack
 
@@ -41,6 +43,10 @@ SCREENSHOTS = (
 TOKEN_TTL = 2  # seconds: short, so that sessions expire during the tests
 DEMO_GAMES = 30
 TIMEOUT_MS = 10_000
+SIZES: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1280, "height": 860}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
 
 
 def _unavailable(reason: str) -> None:
@@ -160,6 +166,22 @@ def page(context: Any, watch: Watch) -> Iterator[Any]:
     assert not watch.errors, watch.errors
 
 
+@contextmanager
+def page_at(browser: Any, size: str) -> Iterator[Any]:
+    """A fresh page in its own context at one of ``SIZES``; like the ``page`` fixture, it fails
+    on any uncaught script error or CSP violation in it."""
+    context = browser.new_context(locale="pt-BR", **SIZES[size])
+    context.set_default_timeout(TIMEOUT_MS)
+    watch = Watch()
+    tab = context.new_page()
+    watch.attach(tab)
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not watch.errors, watch.errors
+
+
 def screenshot(page: Any, name: str) -> None:
     """Writes ``<name>.png`` into ``SCREENSHOTS`` (the README shows the best of them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -221,3 +243,45 @@ def search(page: Any, text: str) -> None:
 
 def unique_title(prefix: str) -> str:
     return f"{prefix} {uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """A player with one completed order and one whose payment was declined."""
+
+    email: str
+    owned: str
+    done: str
+    failed: str
+
+
+def game_id(stack: Stack, title: str) -> str:
+    """The id of the first game the search finds for ``title``."""
+    found = httpx.get(f"{stack.gateway_url}/jogos/busca", params={"q": title}).json()["items"]
+    assert found, f"no game found for {title!r}"
+    return str(found[0]["id"])
+
+
+def _buy(http: httpx.Client, token: str, game: str, card: str) -> str:
+    """Buys ``game`` with the test ``card``; the order's id."""
+    headers = {**bearer(token), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"game_id": game, "payment_method": card}
+    response = http.post("/jogos/compra", json=body, headers=headers)
+    assert response.status_code in (200, 201, 202), response.text
+    return str(response.json()["order_id"])
+
+
+@pytest.fixture(scope="package")
+def shopper(web_stack: Stack) -> Shopper:
+    """A player made through the API, who bought Hades (approved) and Celeste (declined)."""
+    email = unique_email("shopper")
+    account = {"name": "Bia Compradora", "email": email, "password": PASSWORD}
+    with httpx.Client(base_url=web_stack.gateway_url, timeout=10) as http:
+        made = http.post("/users", json=account)
+        assert made.status_code == 201, made.text
+        token = http.post("/login/auth", json={"email": email, "password": PASSWORD}).json()
+        owned = game_id(web_stack, "Hades")
+        done = _buy(http, token["access_token"], owned, "pm_card_visa")
+        declined = game_id(web_stack, "Celeste")
+        failed = _buy(http, token["access_token"], declined, "pm_card_chargeDeclined")
+    return Shopper(email=email, owned=owned, done=done, failed=failed)

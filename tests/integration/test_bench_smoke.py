@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import lighthouse
 from tests.conftest import AMQP_URL, POSTGRES_URL, REQUIRE_SERVICES, require
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -22,6 +23,7 @@ SMOKES: dict[str, tuple[str, list[str], set[str]]] = {
     "bus": ("bus.py", ["--postgres", POSTGRES_URL, "--amqp", AMQP_URL], {"postgresql", "rabbitmq"}),
     "eventstore": ("eventstore.py", ["--postgres", POSTGRES_URL], {"postgresql"}),
     "gateway": ("gateway.py", [], set()),
+    "lighthouse": ("lighthouse.py", [], {"chromium", "lighthouse"}),
     "observability": ("observability.py", [], set()),
     "purchase": ("purchase.py", [], set()),
     "purchase-scaled": ("purchase.py", ["--scale", "all=2"], set()),
@@ -53,6 +55,10 @@ def test_the_smoke_run_ends_with_its_json_figures(run: str) -> None:
         if REQUIRE_SERVICES:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
+    if "lighthouse" in needs and (why := lighthouse.missing()):
+        if REQUIRE_SERVICES:
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
     done = subprocess.run(
         [sys.executable, str(BENCH / script), "--smoke", *arguments],
         capture_output=True, text=True, timeout=300, check=False,

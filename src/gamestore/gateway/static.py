@@ -7,7 +7,8 @@ revalidated on every load (``no-cache`` + ``ETag``), the assets it names are imm
 deploy changes their URLs and a browser never mixes old and new modules. A request is answered
 only with a file loaded at start-up (a name, never a filesystem path), gzipped when the client
 accepts it, with a strict Content-Security-Policy: scripts and styles from this origin only,
-nothing inline, API calls to this origin only.
+nothing inline, API calls to this origin only. ``/favicon.ico`` is answered too, since browsers
+ask for it at that fixed address whatever the page links.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gamestore.platform.http.problems import problem_response
 WEB_DIR = Path(__file__).with_name("web")
 PAGE = "index.html"
 PREFIX = "/app/"
+FAVICON = "/favicon.ico"
 VERSION_MARK = b"{{version}}"
 MEDIA_TYPES = {
     ".html": b"text/html; charset=utf-8",
@@ -32,6 +34,7 @@ MEDIA_TYPES = {
     ".css": b"text/css; charset=utf-8",
     ".svg": b"image/svg+xml",
     ".png": b"image/png",
+    ".ico": b"image/x-icon",
 }
 CSP = (
     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -40,6 +43,7 @@ CSP = (
 )
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
+FAVICON_CACHE = b"public, max-age=86400"  # an unversioned URL: a day, then revalidated
 NO_FILE = "There is no such file in the web app."
 NOT_ALLOWED = "The web app's files answer GET and HEAD only."
 MIN_GZIP = 512  # bytes: below this the gzip header costs more than it saves
@@ -80,8 +84,9 @@ def load(root: Path = WEB_DIR) -> tuple[str, dict[str, Asset]]:
 
 
 def is_site_path(path: str) -> bool:
-    """Paths the web app owns: the page and its assets (no API route starts with /app/)."""
-    return path == "/" or path.startswith(PREFIX)
+    """Paths the web app owns: the page, its assets (no API route starts with /app/) and the
+    favicon."""
+    return path in ("/", FAVICON) or path.startswith(PREFIX)
 
 
 def accepts_gzip(headers: Iterable[tuple[bytes, bytes]]) -> bool:
@@ -106,6 +111,9 @@ class StaticSite:
         """The asset for ``path`` and its Cache-Control, or None when there is none."""
         if path == "/":
             return self.assets[PAGE], REVALIDATE
+        if path == FAVICON:
+            found = self.assets.get(FAVICON[1:])
+            return (found, FAVICON_CACHE) if found is not None else None
         parts = path[len(PREFIX) :].split("/")
         if len(parts) != 2 or parts[1] == PAGE or parts[1] not in self.assets:
             return None

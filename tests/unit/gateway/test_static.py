@@ -13,6 +13,7 @@ import pytest
 
 from gamestore.gateway.static import (
     CSP,
+    FAVICON_CACHE,
     IMMUTABLE,
     REVALIDATE,
     WEB_DIR,
@@ -122,10 +123,27 @@ async def test_other_methods_are_refused(client: httpx.AsyncClient) -> None:
     assert head.status_code == 200 and head.content == b""
 
 
+async def test_the_favicon_is_answered_where_browsers_look_for_it(
+    site: StaticSite, client: httpx.AsyncClient
+) -> None:
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    assert icon.headers["cache-control"] == FAVICON_CACHE.decode()
+    page = (await client.get("/")).text
+    svg = re.search(r'<link rel="icon" href="(/app/[^"]+\.svg)" type="image/svg\+xml">', page)
+    assert svg is not None, "the page links no SVG icon"
+    drawn = await client.get(svg.group(1))
+    assert drawn.status_code == 200 and drawn.headers["content-type"] == "image/svg+xml"
+    assert drawn.content.startswith(b"<svg")
+    assert (await client.get("/favicon.png")).status_code == 404
+
+
 def test_site_paths_never_shadow_an_api_route() -> None:
     from gamestore.gateway.routes import TABLE, NotFound
 
-    for path in ("/", "/app/x/main.js"):
+    for path in ("/", "/app/x/main.js", "/favicon.ico"):
         assert is_site_path(path)
         assert isinstance(TABLE.match("GET", path), NotFound)
     for route in TABLE.routes:

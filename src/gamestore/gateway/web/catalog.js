@@ -10,6 +10,7 @@ import { remember } from './router.js';
 import * as session from './session.js';
 
 const PAGE_SIZE = 12;
+const WIDE = '(min-width: 37.5rem)';  // style.css draws phones below this width
 const DEBOUNCE_MS = 120;
 const SORTS = [
   ['relevance', 'Relevância'],
@@ -78,12 +79,20 @@ function searchForm(state) {
   return h('form', { class: 'search', role: 'search', onsubmit: (e) => e.preventDefault() },
     field({ id: 'busca', label: 'Buscar jogos', type: 'search', value: state.q,
       attrs: { autocomplete: 'off', spellcheck: 'false', placeholder: 'Ex.: witcher, hades, pokémon' } }),
-    h('div', { class: 'filters' },
+    filtersBox(state, h('div', { class: 'filters' },
       facetSelect('genero', 'Gênero'),
       facetSelect('plataforma', 'Plataforma'),
       field({ id: 'min', label: 'Preço mínimo (R$)', value: state.min, attrs: { inputmode: 'decimal', size: 8 } }),
       field({ id: 'max', label: 'Preço máximo (R$)', value: state.max, attrs: { inputmode: 'decimal', size: 8 } }),
-      field({ id: 'ordem', label: 'Ordenar por', control: sort })));
+      field({ id: 'ordem', label: 'Ordenar por', control: sort }))));
+}
+
+/** The filters behind a "Filtros" disclosure: open on a wide screen, closed on a phone (where
+ * they would fill the first screen) unless one of them is in use. */
+function filtersBox(state, filters) {
+  const inUse = Boolean(state.genre || state.platform || state.min || state.max || state.sort !== 'relevance');
+  return h('details', { class: 'filters-box', open: inUse || window.matchMedia(WIDE).matches },
+    h('summary', { text: 'Filtros' }), filters);
 }
 
 function row(title, id, load) {

@@ -86,14 +86,42 @@ export function newKey() {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-/** Announces ``message`` in the polite live region (and shows it as a toast). */
+const TOAST_MS = { info: 6000, ok: 6000, error: 10000 };
+
+/** Announces ``message`` in the polite live region and shows it as a toast, which hides
+ * itself after a few seconds, at a click, or when the user goes to another page (router.js). */
 export function announce(message, kind = 'info') {
   const box = document.getElementById('aviso');
   if (!box) return;
   box.className = `toast ${kind}`;
   replace(box, message);
   clearTimeout(announce.timer);
-  announce.timer = setTimeout(() => { box.className = 'toast'; box.replaceChildren(); }, 6000);
+  announce.timer = setTimeout(dismiss, TOAST_MS[kind] || TOAST_MS.info);
+}
+
+/** Hides the toast (the live region stays, empty). */
+export function dismiss() {
+  const box = document.getElementById('aviso');
+  if (!box) return;
+  clearTimeout(announce.timer);
+  box.className = 'toast';
+  box.replaceChildren();
+}
+
+/** Names each data cell of ``root``'s tables after its column header (``data-label``), so
+ * that a narrow screen can draw each row as a card of labelled values. */
+export function labelCells(root) {
+  for (const table of root.querySelectorAll('table.table')) {
+    // a header seen only by screen readers ("Detalhes" over the links) labels no card cell
+    const heads = [...table.querySelectorAll('thead th')]
+      .map((th) => (th.querySelector('.sr-only') ? '' : th.textContent.trim()));
+    if (!heads.length) continue;
+    for (const row of table.querySelectorAll('tbody tr')) {
+      [...row.children].forEach((cell, i) => {
+        if (heads[i] && !cell.hasAttribute('data-label')) cell.setAttribute('data-label', heads[i]);
+      });
+    }
+  }
 }
 
 /** A labelled form field: {id, label, type, value, hint, attrs}; errors go in #<id>-erro. */

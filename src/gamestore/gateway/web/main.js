@@ -1,6 +1,6 @@
 // Start-up: resume the tab's session, draw the menu, start the router.
 
-import { announce, h, messageOf, replace } from './dom.js';
+import { announce, dismiss, h, labelCells, messageOf, replace } from './dom.js';
 import { go, start, where } from './router.js';
 import * as session from './session.js';
 
@@ -54,7 +54,11 @@ document.getElementById('pular').addEventListener('click', (event) => {
 window.addEventListener('unhandledrejection', (event) => {
   announce(messageOf(event.reason), 'error');
 });
+document.getElementById('aviso').addEventListener('click', dismiss);
 document.addEventListener('gs:page', markCurrent);
+// tables drawn now or later (a list refreshed in place) get their cells labelled for phones
+const main = document.getElementById('conteudo');
+new MutationObserver(() => labelCells(main)).observe(main, { childList: true, subtree: true });
 session.onChange(drawMenu);
 
 await session.resume();

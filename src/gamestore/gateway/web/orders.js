@@ -16,7 +16,8 @@ export async function ordersView() {
   const body = orders.length
     ? h('table', { class: 'table' },
       h('caption', { class: 'sr-only', text: 'Seus pedidos' }),
-      h('thead', {}, h('tr', {}, ['Data', 'Jogo', 'Valor', 'Situação', ''].map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', {}, h('tr', {}, ['Data', 'Jogo', 'Valor', 'Situação'].map((t) => h('th', { scope: 'col', text: t })),
+        h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Detalhes' })))),
       h('tbody', {}, orders.map((order) => h('tr', {},
         h('td', { text: dateTime(order.created_at) }),
         titleCell(order),

@@ -2,7 +2,7 @@
 // module that draws it (loaded on first use, so the first page load stays small).
 
 import { ApiError } from './http.js';
-import { h, messageOf, replace } from './dom.js';
+import { dismiss, h, messageOf, replace } from './dom.js';
 import * as session from './session.js';
 
 const PLAYER = 'player';
@@ -26,6 +26,7 @@ const ROUTES = [
 
 let ticket = 0;
 let first = true;
+let led = false;  // the coming hash change is the app's own (go), not the user's
 
 /** The current location: {path, query} from "#/path?query". */
 export function where() {
@@ -34,10 +35,22 @@ export function where() {
   return { path: path || '/', query: new URLSearchParams(search) };
 }
 
-/** Goes to ``hash`` (re-drawing even when it is the current one). */
+/** Goes to ``hash`` (re-drawing even when it is the current one). A toast announced just
+ * before (“Você saiu da sua conta.”) stays: it is about this very move. */
 export function go(hash) {
-  if (location.hash === hash) render();
-  else location.hash = hash;
+  if (location.hash === hash) {
+    render();
+  } else {
+    led = true;
+    location.hash = hash;
+  }
+}
+
+/** A hash change: one the user made (a link, Back) leaves the old page's toast behind. */
+function moved() {
+  if (!led) dismiss();
+  led = false;
+  render();
 }
 
 /** Replaces the current history entry's hash without drawing again (search-as-you-type). */
@@ -117,6 +130,6 @@ function errorPage(error) {
 
 /** Starts drawing on every hash change, and draws the current one. */
 export function start() {
-  window.addEventListener('hashchange', render);
+  window.addEventListener('hashchange', moved);
   return render();
 }
