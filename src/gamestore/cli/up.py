@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.console import Console
 
-from gamestore.cli.common import console, error_console
+from gamestore.cli.common import console, error_console, text
 from gamestore.cli.migrate import migrate_databases
 from gamestore.cli.seed import run_seed
 from gamestore.platform.config import (
@@ -24,6 +24,7 @@ from gamestore.platform.config import (
     service_urls,
     url_variable,
 )
+from gamestore.platform.i18n import N_
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 from gamestore.processes import (
@@ -118,11 +119,20 @@ def parse_scale(values: Sequence[str]) -> dict[str, int]:
     for value in values:
         name, _, count = value.partition("=")
         if name not in PROCESSES:
-            raise typer.BadParameter(f"no process named {name!r} (known: {', '.join(PROCESSES)})")
+            known = ", ".join(PROCESSES)
+            raise typer.BadParameter(
+                text(N_("No process named %(name)r (known: %(known)s)."), name=name, known=known)
+            )
         if name in UNSCALABLE:
-            raise typer.BadParameter(f"{name} runs as one process")
+            raise typer.BadParameter(text(N_("%(name)s runs as one process."), name=name))
         if not count.isdigit() or not 1 <= int(count) <= 9:
-            raise typer.BadParameter(f"{value!r}: give a count from 1 to 9, as in {name}=2")
+            raise typer.BadParameter(
+                text(
+                    N_("%(value)r: give a count from 1 to 9, as in %(name)s=2."),
+                    value=value,
+                    name=name,
+                )
+            )
         scale[name] = int(count)
     return scale
 
