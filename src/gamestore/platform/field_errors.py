@@ -95,7 +95,7 @@ def message(code: str, ctx: Mapping[str, Any] | None = None) -> str:
     language = current_language()
     params = {key: _shown(value, language) for key, value in (ctx or {}).items()}
     try:
-        return translate(MESSAGES.get(code, FALLBACK), params)
+        return translate(MESSAGES.get(code, FALLBACK)) % params
     except (KeyError, TypeError, ValueError):  # a ctx without the placeholder's value
         return translate(FALLBACK)
 
