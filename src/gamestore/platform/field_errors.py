@@ -83,6 +83,13 @@ MESSAGES: dict[str, str] = {
 }
 
 
+# a limit of one reads better said plainly ("at least 1 characters" does not)
+ONE: dict[str, str] = {
+    "string_too_short": N_("Must not be empty."),
+    "too_short": N_("Must have at least one item."),
+}
+
+
 def _shown(value: Any, language: str) -> Any:
     """A placeholder's value as the language writes it (``1.000.000`` in pt-BR)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -90,12 +97,23 @@ def _shown(value: Any, language: str) -> Any:
     return format_decimal(value, locale=language)
 
 
-def message(code: str, ctx: Mapping[str, Any] | None = None) -> str:
-    """The message of ``code`` in the current language, ``ctx`` filling its placeholders."""
+def _text(code: str, ctx: Mapping[str, Any], value: Any) -> str:
+    """The msgid for ``code``; a blank text that fails a pattern is just empty."""
+    if code in ONE and ctx.get("min_length") == 1:
+        return ONE[code]
+    if code == "string_pattern_mismatch" and isinstance(value, str) and not value.strip():
+        return ONE["string_too_short"]
+    return MESSAGES.get(code, FALLBACK)
+
+
+def message(code: str, ctx: Mapping[str, Any] | None = None, value: Any = None) -> str:
+    """The message of ``code`` (for the input ``value``) in the current language, ``ctx``
+    filling its placeholders."""
     language = current_language()
-    params = {key: _shown(value, language) for key, value in (ctx or {}).items()}
+    params = {key: _shown(item, language) for key, item in (ctx or {}).items()}
+    text = _text(code, ctx or {}, value)
     try:
-        return translate(MESSAGES.get(code, FALLBACK)) % params
+        return translate(text) % params
     except (KeyError, TypeError, ValueError):  # a ctx without the placeholder's value
         return translate(FALLBACK)
 
@@ -106,7 +124,7 @@ def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         {
             "loc": [str(part) for part in item.get("loc", ())],
             "code": str(item.get("type", "value_error")),
-            "msg": message(str(item.get("type", "")), item.get("ctx")),
+            "msg": message(str(item.get("type", "")), item.get("ctx"), item.get("input")),
         }
         for item in errors
     ]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import gamestore
-from gamestore.platform.field_errors import MESSAGES
+from gamestore.platform.field_errors import MESSAGES, ONE
 from gamestore.platform.http.codes import PROBLEMS, Problem, define
 from gamestore.platform.i18n import translate
 
@@ -63,6 +63,10 @@ def render() -> str:
     for code, message in sorted(MESSAGES.items()):
         pt, en = _texts(message)
         lines.append(f"| `{code}` | {pt} | {en} |")
+    lines += ["", "With a minimum of one (and for a blank text that fails a pattern):", ""]
+    for code, message in sorted(ONE.items()):
+        pt, en = _texts(message)
+        lines.append(f"- `{code}`: {pt} / {en}")
     lines += [
         "",
         "A field code not listed here is pydantic's own error type; its message is",

@@ -107,3 +107,17 @@ def test_no_raw_pydantic_text_reaches_a_client(body: dict[str, Any]) -> None:
             assert error.keys() == {"loc", "code", "msg"}
             assert not error["msg"].startswith(("Value error", "Input should", "String should"))
             assert "pattern" not in error["msg"] or "API" in error["msg"], error
+
+
+def test_a_limit_of_one_and_a_blank_text_read_plainly() -> None:
+    class Sample(BaseModel):
+        name: str = Field(min_length=1)
+        tags: list[str] = Field(min_length=1)
+        title: str = Field(pattern=r"^\S.*$")
+
+    errors = _by_field(_errors(Sample, {"name": "", "tags": [], "title": "   "}))
+    assert errors == {
+        "name": ("string_too_short", "Não pode ficar vazio."),
+        "tags": ("too_short", "Deve ter pelo menos um item."),
+        "title": ("string_pattern_mismatch", "Não pode ficar vazio."),
+    }
