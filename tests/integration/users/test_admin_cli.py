@@ -85,3 +85,25 @@ async def test_the_password_policy_applies(make_settings: SettingsFactory) -> No
 
     assert code == 2
     assert "password" in output
+
+
+async def test_mistakes_are_explained_in_the_users_language(
+    make_settings: SettingsFactory,
+) -> None:
+    args = ("--email", "root-at-example", "--password", "abcdefgh")
+    no_language = {**_env(make_settings), "LANG": "C.UTF-8", "LANGUAGE": "", "LC_ALL": ""}
+
+    code, output = await admin_create(no_language, *args)
+
+    assert code == 2
+    lines = output.splitlines()
+    assert "--email: Informe um endereço de e-mail válido." in lines
+    assert any(
+        line.startswith("--password: A senha deve ter de 8 a 128 caracteres") for line in lines
+    )
+    assert "Value error" not in output
+
+    code, output = await admin_create({**no_language, "LANG": "en_US.UTF-8"}, *args)
+
+    assert code == 2
+    assert "--email: Must be a valid email address." in output.splitlines()
