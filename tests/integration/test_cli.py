@@ -290,12 +290,19 @@ def test_up_refuses_to_start_anything_when_a_port_is_taken(
     with socket.create_server(("127.0.0.1", 0)) as squatter:
         taken = squatter.getsockname()[1]
         monkeypatch.setenv("GAMESTORE_PORT", str(taken))
+        speak(monkeypatch, "en_US.UTF-8")
         result = runner.invoke(app, ["up"])
-    assert result.exit_code == 1
+        speak(monkeypatch, "C.UTF-8")  # no language asked for: the store's, pt-BR
+        portuguese = runner.invoke(app, ["up"])
+    assert result.exit_code == portuguese.exit_code == 1
     assert (
         f"Cannot start GameStore: port {taken} (127.0.0.1) is in use by another process "
         "(needed by gateway). Nothing was started."
     ) in " ".join(result.output.split())
+    assert (
+        f"Não é possível iniciar a GameStore: a porta {taken} (127.0.0.1) está em uso por outro "
+        "processo (necessária para gateway). Nada foi iniciado."
+    ) in " ".join(portuguese.output.split())
     assert not (dirs[0] / "run").exists() and list(dirs[1].iterdir()) == []
 
 

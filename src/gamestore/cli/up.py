@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.console import Console
 
-from gamestore.cli.common import console, error_console, text
+from gamestore.cli.common import console, say_error, text
 from gamestore.cli.migrate import migrate_databases
 from gamestore.cli.seed import run_seed
 from gamestore.platform.config import (
@@ -81,7 +81,10 @@ def taken_port(addresses: Sequence[tuple[str, str, int]]) -> str | None:
             try:
                 probe.bind((host, port))
             except OSError:
-                return f"port {port} ({host}) is in use by another process (needed by {name})"
+                why = N_(
+                    "port %(port)s (%(host)s) is in use by another process (needed by %(name)s)"
+                )
+                return text(why, port=port, host=host, name=name)
     return None
 
 
@@ -184,7 +187,7 @@ def up(
     ]
     taken = taken_port(addresses)
     if taken is not None:
-        error_console().print(f"Cannot start GameStore: {taken}. Nothing was started.")
+        say_error(N_("Cannot start GameStore: %(why)s. Nothing was started."), why=taken)
         raise typer.Exit(1)
     if specs or demo:  # before anything opens a database: processes only check theirs
         for result in asyncio.run(migrate_databases(settings, [])):
