@@ -49,7 +49,7 @@ def test_an_admin_creates_a_game_and_a_player_finds_it_by_search(
     page.get_by_role("button", name="Criar jogo").click()
     title_error = page.locator("#title-erro")
     title_error.wait_for()
-    assert "characters" in title_error.inner_text()  # the API's own message
+    assert title_error.inner_text() == "Não pode ficar vazio."  # the API's own message, pt-BR
     assert page.get_by_label("Título").get_attribute("aria-invalid") == "true"
     assert page.locator("#price_cents-erro").inner_text() != ""
 

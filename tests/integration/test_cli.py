@@ -77,6 +77,13 @@ def append(url: str, *events: Row) -> list[RecordedEvent]:
     return asyncio.run(run())
 
 
+def speak(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """The CLI's language for this test, as a shell would set it."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", lang)
+
+
 def cli(*args: str, input: str | None = None) -> tuple[int, list[str]]:
     result = runner.invoke(app, list(args), input=input)
     if result.exception and not isinstance(result.exception, SystemExit):
@@ -236,13 +243,21 @@ def test_trace_of_an_unknown_id_says_so_and_fails(dirs: tuple[Path, Path]) -> No
 # serve and up ------------------------------------------------------------------------------
 
 
-def test_serve_refuses_an_unknown_or_disabled_process(dirs: tuple[Path, Path]) -> None:
+def test_serve_refuses_an_unknown_or_disabled_process(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    speak(monkeypatch, "en_US.UTF-8")
     code, lines = cli("serve", "no-such-process")
     assert code == 2
-    assert "no process named 'no-such-process'" in lines[0]
+    assert "No process named 'no-such-process'" in lines[0]
     code, lines = cli("serve", "bus-publisher")  # the bus is embedded by default
     assert code == 2
     assert "not enabled" in lines[0]
+    speak(monkeypatch, "C.UTF-8")  # no language asked for: the store's, pt-BR
+    assert cli("serve", "bus-publisher") == (
+        2,
+        ["bus-publisher não está habilitado nas configurações atuais."],
+    )
 
 
 def test_the_bus_publisher_runs_only_for_a_rabbitmq_bus() -> None:
@@ -275,12 +290,19 @@ def test_up_refuses_to_start_anything_when_a_port_is_taken(
     with socket.create_server(("127.0.0.1", 0)) as squatter:
         taken = squatter.getsockname()[1]
         monkeypatch.setenv("GAMESTORE_PORT", str(taken))
+        speak(monkeypatch, "en_US.UTF-8")
         result = runner.invoke(app, ["up"])
-    assert result.exit_code == 1
+        speak(monkeypatch, "C.UTF-8")  # no language asked for: the store's, pt-BR
+        portuguese = runner.invoke(app, ["up"])
+    assert result.exit_code == portuguese.exit_code == 1
     assert (
         f"Cannot start GameStore: port {taken} (127.0.0.1) is in use by another process "
         "(needed by gateway). Nothing was started."
     ) in " ".join(result.output.split())
+    assert (
+        f"Não é possível iniciar a GameStore: a porta {taken} (127.0.0.1) está em uso por outro "
+        "processo (necessária para gateway). Nada foi iniciado."
+    ) in " ".join(portuguese.output.split())
     assert not (dirs[0] / "run").exists() and list(dirs[1].iterdir()) == []
 
 
@@ -482,10 +504,16 @@ def test_dlq_replay_puts_the_message_back_on_its_queue(dirs: tuple[Path, Path]) 
     assert handled_bodies(dirs[0], "payments", 1) == [{"n": 2}]
 
 
-def test_dlq_replay_of_an_unknown_id_fails(dirs: tuple[Path, Path]) -> None:
+def test_dlq_replay_of_an_unknown_id_fails(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     dead_letter(dirs[0], "payments", {"n": 1})
+    speak(monkeypatch, "en_US.UTF-8")
     code, lines = cli("dlq", "replay", "no-such-id")
     assert (code, lines) == (1, ["No dead letter with id no-such-id."])
+    speak(monkeypatch, "pt_BR.UTF-8")
+    code, lines = cli("dlq", "replay", "no-such-id")
+    assert (code, lines) == (1, ["Nenhuma mensagem morta com o id no-such-id."])
     _, listed = cli("dlq", "list")
     assert listed[-1] == "1 dead letter."
 

@@ -68,6 +68,8 @@ async def test_a_longer_url_is_414(url: str, size: int) -> None:
     assert headers["content-type"] == "application/problem+json"
     assert headers["x-request-id"]  # a new one: the URL comes before any header
     assert problem["status"] == 414 and problem["title"] == "Request-URI Too Long"
+    assert problem["code"] == "url_too_long"
+    assert problem["detail"] == f"A URL tem mais de {URL_MAX} bytes."  # no header read: pt-BR
 
 
 async def test_headers_at_the_limit_are_served(url: str) -> None:
@@ -94,7 +96,15 @@ async def test_larger_headers_are_431_with_the_clients_request_id(
     assert status == "HTTP/1.1 431 Request Header Fields Too Large"
     assert answered["content-type"] == "application/problem+json"
     assert answered["x-request-id"] == "big-7"  # read before the headers overflowed
-    assert problem["status"] == 431
+    assert problem["status"] == 431 and problem["code"] == "headers_too_large"
+
+
+async def test_a_refusal_speaks_the_language_asked_before_the_overflow(url: str) -> None:
+    big = b"X-Big: " + b"v" * (HEADERS_MAX + 1) + b"\r\n"
+    _, _, english = await _raw(url, _get("/ok", b"Accept-Language: en\r\n", big))
+    _, _, portuguese = await _raw(url, _get("/ok", big))
+    assert english["detail"] == f"The headers are larger than {HEADERS_MAX} bytes together."
+    assert portuguese["detail"] == f"Os cabeçalhos somam mais de {HEADERS_MAX} bytes."
 
 
 async def test_a_client_still_uploading_reads_the_answer(url: str) -> None:
@@ -128,4 +138,4 @@ async def test_a_malformed_request_is_still_400(url: str) -> None:
     status, headers, problem = await _raw(url, b"GET /ok HTTP/9.9 nonsense\r\n\r\n")
     assert status == "HTTP/1.1 400 Bad Request"
     assert headers["content-type"] == "application/problem+json"
-    assert problem["status"] == 400
+    assert problem["status"] == 400 and problem["code"] == "unreadable_request"

@@ -166,9 +166,12 @@ def test_a_service_on_an_unmigrated_postgres_database_refuses_to_start(
 
 
 def test_migrate_names_the_unknown_database(tmp_path: Path) -> None:
-    result = _gamestore("migrate", "wishlist", env={}, cwd=tmp_path)
+    english = {"LANG": "en_US.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+    result = _gamestore("migrate", "wishlist", env=english, cwd=tmp_path)
     assert result.returncode == 2
     assert "no database called 'wishlist'" in result.stderr
+    portuguese = _gamestore("migrate", "wishlist", env={**english, "LANG": "C.UTF-8"}, cwd=tmp_path)
+    assert "não há banco de dados chamado 'wishlist'" in portuguese.stderr
 
 
 def _upgrade_to(conn: sa.Connection, name: str, revision: str) -> None:

@@ -10,10 +10,25 @@ from gamestore.platform.config import Settings, service_url, service_urls
 from gamestore.processes import PROCESSES, ops_url
 
 
-def test_scale_is_parsed_and_checked() -> None:
+def _speak(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", lang)
+
+
+def test_scale_errors_are_in_the_users_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    _speak(monkeypatch, "C.UTF-8")  # no language asked for: the store's, pt-BR
+    with pytest.raises(typer.BadParameter, match="informe uma quantidade de 1 a 9"):
+        parse_scale(["games=0"])
+    with pytest.raises(typer.BadParameter, match="psp roda como um único processo"):
+        parse_scale(["psp=2"])
+
+
+def test_scale_is_parsed_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    _speak(monkeypatch, "en_US.UTF-8")
     assert parse_scale(["games=2", "payment-worker=3"]) == {"games": 2, "payment-worker": 3}
     for bad, why in [
-        (["wishlist=2"], "no process named 'wishlist'"),
+        (["wishlist=2"], "No process named 'wishlist'"),
         (["psp=2"], "psp runs as one process"),
         (["games=0"], "count from 1 to 9"),
         (["games"], "count from 1 to 9"),

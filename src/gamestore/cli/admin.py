@@ -18,6 +18,8 @@ from gamestore.cli.common import console, error_console
 from gamestore.migrations import open_database
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import connect
+from gamestore.platform.field_errors import field_errors
+from gamestore.platform.i18n import language_from_environment, use_language
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.users.accounts import Accounts, AdminGrant
@@ -73,9 +75,11 @@ def _validated(name: str, email: str, password: str | None) -> AdminRequest:
     try:
         return AdminRequest(name=name, email=email, password=password)
     except ValidationError as error:
-        for problem in error.errors():
-            field = ".".join(str(part) for part in problem["loc"])
-            error_console().print(f"{field}: {problem['msg']}", style="red")
+        with use_language(language_from_environment()):
+            problems = field_errors(error.errors())
+        for problem in problems:  # each named by its option
+            option = "--" + ".".join(problem["loc"])
+            error_console().print(f"{option}: {problem['msg']}", style="red")
         raise typer.Exit(2) from None
 
 

@@ -1,15 +1,18 @@
-"""What every command shares: consoles, the event store, timestamps."""
+"""What every command shares: consoles, messages in the user's language, the event store,
+timestamps."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.console import Console
 
 from gamestore.platform.config import Settings, scheme, sqlite_path
 from gamestore.platform.eventstore import EventStore, connect
+from gamestore.platform.i18n import language_from_environment, translate
 
 
 def console() -> Console:
@@ -19,6 +22,17 @@ def console() -> Console:
 
 def error_console() -> Console:
     return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def text(message: str, /, **params: Any) -> str:
+    """``message`` (an English msgid marked with ``N_``) in the CLI's language: the one
+    ``LANG``/``LANGUAGE`` ask for among those we speak, Brazilian Portuguese otherwise."""
+    return translate(message, params, language=language_from_environment())
+
+
+def say_error(message: str, /, **params: Any) -> None:
+    """A user's mistake, on standard error in the CLI's language."""
+    error_console().print(text(message, **params), style="red")
 
 
 @asynccontextmanager

@@ -12,10 +12,11 @@ from typing import Annotated, TypeVar
 import typer
 from rich.text import Text
 
-from gamestore.cli.common import console, error_console, open_event_store, timestamp
+from gamestore.cli.common import console, open_event_store, say_error, timestamp
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.config import Settings
 from gamestore.platform.dlq import DeadLetters, Source
+from gamestore.platform.i18n import N_
 from gamestore.platform.queue import DeadLetter, connect_queue
 
 app = typer.Typer(help="Dead letters: list, replay, purge.", no_args_is_help=True)
@@ -87,7 +88,7 @@ def list_(queue: QueueOption = None, source: SourceOption = None) -> None:
 def replay(dead_letter_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Hand one dead letter back to its queue or consumer group with a fresh attempt count."""
     if not _with_letters(lambda q: q.replay(dead_letter_id)):
-        error_console().print(f"No dead letter with id {dead_letter_id}.", style="red")
+        say_error(N_("No dead letter with id %(id)s."), id=dead_letter_id)
         raise typer.Exit(1)
     console().print(f"Replayed {dead_letter_id}.")
 

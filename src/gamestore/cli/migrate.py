@@ -14,10 +14,11 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from gamestore.cli.common import console, error_console
+from gamestore.cli.common import console, say_error
 from gamestore.migrations import HISTORIES, UnknownHistory, history, upgrade
 from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine
+from gamestore.platform.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +74,12 @@ def migrate(
     try:
         done = asyncio.run(migrate_databases(settings, databases or []))
     except UnknownHistory as error:
-        error_console().print(f"Cannot migrate: {error}.")
+        known = ", ".join(HISTORIES)
+        why = N_("Cannot migrate: no database called %(name)r (known: %(known)s).")
+        say_error(why, name=error.name, known=known)
         raise typer.Exit(2) from None
     except (OSError, ConnectionError) as error:
-        error_console().print(f"Cannot migrate: a database cannot be reached ({error}).")
+        say_error(N_("Cannot migrate: a database cannot be reached (%(error)s)."), error=error)
         raise typer.Exit(1) from None
     out = console()
     for result in done:

@@ -8,14 +8,16 @@ from collections.abc import Awaitable, Callable
 
 import typer
 
-from gamestore.cli.common import error_console
+from gamestore.cli.common import say_error
 from gamestore.migrations import SchemaNotCurrent
 from gamestore.platform import logs, tracing
 from gamestore.platform.config import Settings, replica
 from gamestore.platform.health import HEALTH
 from gamestore.platform.http.ops import serve_ops
+from gamestore.platform.i18n import N_
 from gamestore.platform.supervisor import stop_on_signals
 from gamestore.processes import (
+    PROCESSES,
     ProcessMain,
     ProcessSpec,
     UnknownProcess,
@@ -124,9 +126,10 @@ def serve(process: str = typer.Argument(..., help="A registered process name."))
     try:
         spec = get_process(process)
     except UnknownProcess as error:
-        error_console().print(str(error), style="red")
+        known = ", ".join(PROCESSES)
+        say_error(N_("No process named %(name)r (known: %(known)s)."), name=error.name, known=known)
         raise typer.Exit(2) from None
     if not spec.enabled(settings):
-        error_console().print(f"{process} is not enabled by the current settings.", style="red")
+        say_error(N_("%(process)s is not enabled by the current settings."), process=process)
         raise typer.Exit(2)
     raise typer.Exit(serve_process(spec, settings))

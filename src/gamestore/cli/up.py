@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.console import Console
 
-from gamestore.cli.common import console, error_console
+from gamestore.cli.common import console, say_error, text
 from gamestore.cli.migrate import migrate_databases
 from gamestore.cli.seed import run_seed
 from gamestore.games.demo import curated_games
@@ -25,6 +25,7 @@ from gamestore.platform.config import (
     service_urls,
     url_variable,
 )
+from gamestore.platform.i18n import N_
 from gamestore.platform.supervisor import Command, Supervisor, stop_on_signals
 from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 from gamestore.processes import (
@@ -83,7 +84,10 @@ def taken_port(addresses: Sequence[tuple[str, str, int]]) -> str | None:
             try:
                 probe.bind((host, port))
             except OSError:
-                return f"port {port} ({host}) is in use by another process (needed by {name})"
+                why = N_(
+                    "port %(port)s (%(host)s) is in use by another process (needed by %(name)s)"
+                )
+                return text(why, port=port, host=host, name=name)
     return None
 
 
@@ -121,11 +125,20 @@ def parse_scale(values: Sequence[str]) -> dict[str, int]:
     for value in values:
         name, _, count = value.partition("=")
         if name not in PROCESSES:
-            raise typer.BadParameter(f"no process named {name!r} (known: {', '.join(PROCESSES)})")
+            known = ", ".join(PROCESSES)
+            raise typer.BadParameter(
+                text(N_("No process named %(name)r (known: %(known)s)."), name=name, known=known)
+            )
         if name in UNSCALABLE:
-            raise typer.BadParameter(f"{name} runs as one process")
+            raise typer.BadParameter(text(N_("%(name)s runs as one process."), name=name))
         if not count.isdigit() or not 1 <= int(count) <= 9:
-            raise typer.BadParameter(f"{value!r}: give a count from 1 to 9, as in {name}=2")
+            raise typer.BadParameter(
+                text(
+                    N_("%(value)r: give a count from 1 to 9, as in %(name)s=2."),
+                    value=value,
+                    name=name,
+                )
+            )
         scale[name] = int(count)
     return scale
 
@@ -184,7 +197,7 @@ def up(
     ]
     taken = taken_port(addresses)
     if taken is not None:
-        error_console().print(f"Cannot start GameStore: {taken}. Nothing was started.")
+        say_error(N_("Cannot start GameStore: %(why)s. Nothing was started."), why=taken)
         raise typer.Exit(1)
     if specs or demo:  # before anything opens a database: processes only check theirs
         for result in asyncio.run(migrate_databases(settings, [])):

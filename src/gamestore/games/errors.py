@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -18,35 +16,45 @@ from gamestore.games.domain import (
     TitleTaken,
     VersionConflict,
 )
-from gamestore.platform.http import problem_response
-from gamestore.platform.http.problems import PROBLEM_JSON
+from gamestore.platform.http.codes import CANNOT_PROCESS, Problem, define
+from gamestore.platform.http.problems import answer
+from gamestore.platform.i18n import N_
 
-_STATUS: dict[type[GamesError], tuple[int, str]] = {
-    GameNotFound: (404, "No such game."),
-    TitleTaken: (409, "A game with this title is already in the catalog."),
-    GameExists: (409, "A game with this id exists already."),
-    PreconditionFailed: (412, "The game changed since this version (If-Match); read it again."),
-    VersionConflict: (412, "The game changed while this request was writing it; read it again."),
-    OrderNotFound: (404, "No such order."),
-    AlreadyOwned: (409, "This game is already in your library."),
-    PurchaseInProgress: (
+ORDER_NOT_FOUND = define(404, "order_not_found", N_("No such order."))
+_PROBLEMS: dict[type[GamesError], Problem] = {
+    GameNotFound: define(404, "game_not_found", N_("No such game.")),
+    TitleTaken: define(409, "title_taken", N_("A game with this title is already in the catalog.")),
+    GameExists: define(409, "game_exists", N_("A game with this id exists already.")),
+    PreconditionFailed: define(
+        412,
+        "game_version_mismatch",
+        N_("The game changed since this version (If-Match); read it again."),
+    ),
+    VersionConflict: define(
+        412,
+        "game_write_conflict",
+        N_("The game changed while this request was writing it; read it again."),
+    ),
+    OrderNotFound: ORDER_NOT_FOUND,
+    AlreadyOwned: define(409, "already_owned", N_("This game is already in your library.")),
+    PurchaseInProgress: define(
         409,
-        "A purchase of this game is already open: see its order (order_id), pay it again with "
-        "POST /pagamento if it failed.",
+        "purchase_in_progress",
+        N_(
+            "A purchase of this game is already open: see its order (order_id), pay it again "
+            "with POST /pagamento if it failed."
+        ),
     ),
 }
 
 
 async def _on_games_error(_: Request, error: Exception) -> JSONResponse:
-    status, detail = next(
-        (entry for kind, entry in _STATUS.items() if isinstance(error, kind)),
-        (400, "The request cannot be processed."),
+    problem = next(
+        (entry for kind, entry in _PROBLEMS.items() if isinstance(error, kind)), CANNOT_PROCESS
     )
     if isinstance(error, PurchaseInProgress):  # the client needs the open order's id
-        body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
-        body |= {"detail": detail, "order_id": error.order_id}
-        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-    return problem_response(status, detail)
+        return answer(problem, extra={"order_id": error.order_id})
+    return answer(problem)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -19,14 +19,20 @@ from gamestore.games.orders import Orders
 from gamestore.games.schemas import OrderPage, OrderPublic, PurchaseAccepted, PurchaseIn
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.codes import define
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
 from gamestore.platform.http.state import app_state
+from gamestore.platform.i18n import N_
 from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
 
 router = APIRouter(tags=["orders"])
 PURCHASE_ROUTE = "POST /jogos/compra"
 ACCEPTED = 202
+
+OTHERS_ORDERS = define(
+    403, "others_orders_forbidden", N_("Only an admin may list another player's orders.")
+)
 
 
 OrdersDep = Annotated[Orders, Depends(app_state("orders"))]
@@ -94,7 +100,7 @@ async def list_orders(
     """The caller's orders, newest first. An admin may name another player with `user_id`."""
     owner = principal.user_id if user_id is None else user_id
     if owner != principal.user_id and not principal.is_admin:
-        raise ProblemError(403, "Only an admin may list another player's orders.")
+        raise ProblemError.of(OTHERS_ORDERS)
     items, total = await orders.page(owner, page, size)
     public = [OrderPublic.model_validate(o.public()) for o in items]
     return OrderPage(items=public, total=total, page=page, size=size)

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
 
 from gamestore.games.domain import PAYMENT_METHODS, TITLE_MAX, GameFields
 from gamestore.platform.text import NORMALIZED, trimmed
@@ -45,16 +46,15 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _iso_date(value: object) -> object:
     """Only ``YYYY-MM-DD`` text (no timestamps, no numbers); the date itself is checked next."""
-    if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise ValueError("must be an ISO date, YYYY-MM-DD")
-    if not isinstance(value, str | date):
-        raise ValueError("must be an ISO date, YYYY-MM-DD")
+    if (isinstance(value, str) and not _ISO_DATE.match(value)) or not isinstance(value, str | date):
+        raise PydanticCustomError("date_invalid", "must be an ISO date, YYYY-MM-DD")
     return value
 
 
 def _release(day: date) -> date:
     if not RELEASE_MIN <= day <= RELEASE_MAX:
-        raise ValueError(f"must be between {RELEASE_MIN} and {RELEASE_MAX}")
+        limits = {"min": RELEASE_MIN.isoformat(), "max": RELEASE_MAX.isoformat()}
+        raise PydanticCustomError("date_out_of_range", "must be between {min} and {max}", limits)
     return day
 
 

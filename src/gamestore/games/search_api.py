@@ -27,8 +27,11 @@ from gamestore.games.search.model import (
     Sort,
 )
 from gamestore.platform.auth import CurrentUser
+from gamestore.platform.field_errors import message
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.codes import define
 from gamestore.platform.http.state import app_state
+from gamestore.platform.i18n import N_, translate
 from gamestore.platform.metrics import SEARCH_QUERY_DURATION
 
 router = APIRouter()
@@ -93,8 +96,14 @@ def _item(hit: SearchHit, uploaded: UploadedCover | None) -> SearchItem:
     )  # fmt: skip
 
 
+QUERY_INVALID = define(422, "query_invalid", N_("The search query is not valid: %(reason)s."))
+
+
 def _invalid(error: InvalidQuery) -> ProblemError:
-    return ProblemError(422, str(error), errors=[{"loc": ["query"], "msg": str(error)}])
+    reason = translate(error.message, error.params)
+    field = {"loc": ["query"], "code": QUERY_INVALID.code}
+    field["msg"] = message(QUERY_INVALID.code, {"reason": reason})
+    return ProblemError.of(QUERY_INVALID, errors=[field], reason=reason)
 
 
 @router.get("/jogos/busca", response_model=SearchPage, tags=["search"])

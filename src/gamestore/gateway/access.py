@@ -13,23 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gamestore.gateway.routes import Access
-from gamestore.platform.auth import InvalidToken, Principal, TokenVerifier, bearer_token
-
-CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gamestore"'}
+from gamestore.platform import auth
+from gamestore.platform.auth import CHALLENGE, InvalidToken, Principal, TokenVerifier, bearer_token
+from gamestore.platform.http.codes import Problem
 
 
 @dataclass(frozen=True, slots=True)
 class Denied:
-    """Why a request may not pass: a status (401 or 403), a detail and response headers."""
+    """Why a request may not pass: the problem (401 or 403) and response headers."""
 
-    status: int
-    detail: str
+    problem: Problem
     headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def status(self) -> int:
+        return self.problem.status
 
-MISSING_TOKEN = Denied(401, "A valid access token is required.", CHALLENGE)
-BAD_TOKEN = Denied(401, "The access token is invalid or expired.", CHALLENGE)
-NOT_ADMIN = Denied(403, "This needs the admin role.")
+
+MISSING_TOKEN = Denied(auth.MISSING_TOKEN, CHALLENGE)
+BAD_TOKEN = Denied(auth.BAD_TOKEN, CHALLENGE)
+NOT_ADMIN = Denied(auth.ADMIN_REQUIRED)
 
 
 def authorize(access: Access, principal: Principal | None) -> Denied | None:

@@ -16,7 +16,8 @@ from gamestore.gateway.proxy import Proxy
 from gamestore.gateway.ratelimit import Limit, RateLimiter, retry_after
 from gamestore.gateway.routes import GATEWAY, Access, MethodNotAllowed, NotFound, RouteTable
 from gamestore.gateway.static import is_site_path
-from gamestore.platform.http.problems import problem_response
+from gamestore.platform.http.codes import METHOD_NOT_ALLOWED, NOT_FOUND, TOO_MANY_REQUESTS
+from gamestore.platform.http.problems import answer
 from gamestore.platform.logs import get_logger
 from gamestore.platform.metrics import RATE_LIMITED
 
@@ -73,12 +74,11 @@ class Gateway:
                 scope["route_template"] = "(web app)"
                 await self.site(scope, receive, send)  # the web app's page and files
                 return
-            await problem_response(404, "There is nothing at this path.")(scope, receive, send)
+            await answer(NOT_FOUND)(scope, receive, send)
             return
         if isinstance(found, MethodNotAllowed):
             allow = {"Allow": ", ".join(found.allow)}
-            detail = "This path does not accept that method."
-            await problem_response(405, detail, headers=allow)(scope, receive, send)
+            await answer(METHOD_NOT_ALLOWED, headers=allow)(scope, receive, send)
             return
         scope["route_template"] = found.pattern
         client = scope.get("client")
@@ -91,9 +91,7 @@ class Gateway:
             return
         who = await caller(found.access, _header(scope, b"authorization"), self.verifier)
         if isinstance(who, Denied):
-            await problem_response(who.status, who.detail, headers=who.headers)(
-                scope, receive, send
-            )
+            await answer(who.problem, headers=who.headers)(scope, receive, send)
             return
         if who is not None and (wait := await self._take("user:" + who.user_id, self.limits.user)):
             await _too_many("user", wait, scope, receive, send)
@@ -145,8 +143,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 async def _too_many(bucket: str, wait: float, scope: Scope, receive: Receive, send: Send) -> None:
     RATE_LIMITED.labels(bucket).inc()
     headers = {"Retry-After": retry_after(wait)}
-    detail = "Too many requests; try again later."
-    await problem_response(429, detail, headers=headers)(scope, receive, send)
+    await answer(TOO_MANY_REQUESTS, headers=headers)(scope, receive, send)
 
 
 class ContentSecurityPolicy:

@@ -24,7 +24,11 @@ from gamestore.platform.auth import users_jwks_verifier
 from gamestore.platform.config import Settings, service_url, service_urls
 from gamestore.platform.fleet import Watcher
 from gamestore.platform.http import serve
-from gamestore.platform.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from gamestore.platform.http.middleware import (
+    BodyLimitMiddleware,
+    LanguageMiddleware,
+    RequestContextMiddleware,
+)
 from gamestore.platform.http.ops import serve_ops
 from gamestore.platform.logs import get_logger
 from gamestore.platform.revocation import RevocationFeed
@@ -109,7 +113,8 @@ def build_gateway(
 
 
 def build_app(settings: Settings, gateway: Gateway | None = None) -> ASGIApp:
-    """The full ASGI app: request ids and security headers, body limit, CORS, the gateway."""
+    """The full ASGI app: request ids and security headers, the language (``Accept-Language``
+    is also passed on to the services), body limit, CORS, the gateway."""
     app: ASGIApp = gateway or build_gateway(settings)
     if settings.gateway_cors_origins:
         app = CORSMiddleware(
@@ -121,7 +126,7 @@ def build_app(settings: Settings, gateway: Gateway | None = None) -> ASGIApp:
             max_age=600,
         )
     app = ContentSecurityPolicy(app)
-    app = BodyLimitMiddleware(app, larger=[COVER_UPLOAD])
+    app = LanguageMiddleware(BodyLimitMiddleware(app, larger=[COVER_UPLOAD]))
     return tracing.traced(RequestContextMiddleware(app))
 
 

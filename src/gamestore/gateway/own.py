@@ -19,10 +19,13 @@ from starlette.types import Receive, Scope, Send
 from gamestore.gateway.openapi import OpenApiMerger
 from gamestore.platform.fleet import Watcher
 from gamestore.platform.health import HEALTH, Health
+from gamestore.platform.http.codes import define
 from gamestore.platform.http.ops import OpsEndpoints
-from gamestore.platform.http.problems import problem_response
+from gamestore.platform.http.problems import answer
+from gamestore.platform.i18n import N_
 from gamestore.platform.supervisor_status import crash_looping, read_status
 
+NO_ASSET = define(404, "docs_asset_not_found", N_("No such documentation asset."))
 _ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",
@@ -152,7 +155,7 @@ class OwnEndpoints:
             return Response(_INIT_JS, media_type="text/javascript")
         media_type = _ASSETS.get(name)
         if media_type is None:
-            return problem_response(404, "No such documentation asset.")
+            return answer(NO_ASSET)
         return FileResponse(
             self._assets / name, media_type=media_type, headers={"Cache-Control": "max-age=86400"}
         )

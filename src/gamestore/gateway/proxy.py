@@ -17,8 +17,10 @@ from yarl import URL
 
 from gamestore.gateway.upstreams import Upstreams
 from gamestore.platform import tracing
+from gamestore.platform.http.codes import define
 from gamestore.platform.http.middleware import SECURITY_HEADERS
-from gamestore.platform.http.problems import problem_response
+from gamestore.platform.http.problems import answer
+from gamestore.platform.i18n import N_
 from gamestore.platform.logs import correlation_id, get_logger
 
 log = get_logger("gateway.proxy")
@@ -216,19 +218,30 @@ async def _relay(response: aiohttp.ClientResponse, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+UPSTREAM_TIMEOUT = define(
+    504, "upstream_timeout", N_("The %(service)s service did not answer in time.")
+)
+UPSTREAM_UNREACHABLE = define(
+    503,
+    "upstream_unavailable",
+    N_("The %(service)s service is not reachable right now; retry shortly."),
+)
+UPSTREAM_INVALID = define(
+    502, "upstream_invalid_answer", N_("The %(service)s service gave an invalid answer.")
+)
+
+
 def _failure(service: str, error: Exception) -> Any:
     if isinstance(error, TimeoutError | asyncio.TimeoutError):
         log.warning("upstream timed out", service=service)
-        return problem_response(504, f"The {service} service did not answer in time.")
+        return answer(UPSTREAM_TIMEOUT, service=service)
     if isinstance(error, aiohttp.ClientConnectionError | OSError):
         log.warning("upstream unreachable", service=service, error=repr(error))
-        return problem_response(
-            503,
-            f"The {service} service is not reachable right now; retry shortly.",
-            headers={"Retry-After": UPSTREAM_RETRY_AFTER},
+        return answer(
+            UPSTREAM_UNREACHABLE, headers={"Retry-After": UPSTREAM_RETRY_AFTER}, service=service
         )
     log.warning("upstream answered badly", service=service, error=repr(error))
-    return problem_response(502, f"The {service} service gave an invalid answer.")
+    return answer(UPSTREAM_INVALID, service=service)
 
 
 class ClientDisconnected(Exception):

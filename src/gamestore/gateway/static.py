@@ -21,7 +21,9 @@ from pathlib import Path
 
 from starlette.types import Receive, Scope, Send
 
-from gamestore.platform.http.problems import problem_response
+from gamestore.platform.http.codes import define
+from gamestore.platform.http.problems import answer
+from gamestore.platform.i18n import N_
 
 WEB_DIR = Path(__file__).with_name("web")
 PAGE = "index.html"
@@ -44,8 +46,10 @@ CSP = (
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 FAVICON_CACHE = b"public, max-age=86400"  # an unversioned URL: a day, then revalidated
-NO_FILE = "There is no such file in the web app."
-NOT_ALLOWED = "The web app's files answer GET and HEAD only."
+NO_FILE = define(404, "web_file_not_found", N_("There is no such file in the web app."))
+NOT_ALLOWED = define(
+    405, "web_method_not_allowed", N_("The web app's files answer GET and HEAD only.")
+)
 MIN_GZIP = 512  # bytes: below this the gzip header costs more than it saves
 
 
@@ -123,11 +127,11 @@ class StaticSite:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             allow = {"Allow": "GET, HEAD"}
-            await problem_response(405, NOT_ALLOWED, headers=allow)(scope, receive, send)
+            await answer(NOT_ALLOWED, headers=allow)(scope, receive, send)
             return
         found = self.lookup(scope["path"])
         if found is None:
-            await problem_response(404, NO_FILE)(scope, receive, send)
+            await answer(NO_FILE)(scope, receive, send)
             return
         asset, cache = found
         await _send(send, *self.response(asset, cache, scope["headers"], scope["method"]))

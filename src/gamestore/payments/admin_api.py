@@ -13,8 +13,10 @@ from gamestore.platform.auth import AdminUser
 from gamestore.platform.dlq import DeadLetters, Source
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.codes import define
 from gamestore.platform.http.params import Position
 from gamestore.platform.http.state import app_state
+from gamestore.platform.i18n import N_
 from gamestore.platform.logs import get_logger
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -26,8 +28,11 @@ DeadLettersDep = Annotated[DeadLetters, Depends(app_state("dead_letters"))]
 StoreDep = Annotated[EventStore, Depends(app_state("store"))]
 
 
+NO_DEAD_LETTER = define(404, "dead_letter_not_found", N_("No dead letter %(id)s."))
+
+
 def _no_dead_letter(dead_letter_id: str) -> ProblemError:
-    return ProblemError(404, f"No dead letter {dead_letter_id[:100]!r}.")
+    return ProblemError.of(NO_DEAD_LETTER, id=repr(dead_letter_id[:100]))
 
 
 @router.get("/dlq", response_model=DeadLetterList)

@@ -7,22 +7,27 @@ from fastapi.responses import JSONResponse
 
 from gamestore.payments.domain import PaymentError, PaymentNotFound
 from gamestore.payments.orders import OrderNotFound, OrderPaid, PaymentInFlight
-from gamestore.platform.http import problem_response
+from gamestore.platform.http.codes import CANNOT_PROCESS, Problem, define
+from gamestore.platform.http.problems import answer
+from gamestore.platform.i18n import N_
 
-_STATUS: dict[type[PaymentError], tuple[int, str]] = {
-    PaymentNotFound: (404, "No such payment."),
-    OrderNotFound: (404, "No such order."),
-    OrderPaid: (409, "This order is paid already."),
-    PaymentInFlight: (409, "A payment of this order is still in flight; wait for its outcome."),
+_PROBLEMS: dict[type[PaymentError], Problem] = {
+    PaymentNotFound: define(404, "payment_not_found", N_("No such payment.")),
+    OrderNotFound: define(404, "order_not_found", N_("No such order.")),  # as games says it
+    OrderPaid: define(409, "order_paid", N_("This order is paid already.")),
+    PaymentInFlight: define(
+        409,
+        "payment_in_flight",
+        N_("A payment of this order is still in flight; wait for its outcome."),
+    ),
 }
 
 
 async def _on_payment_error(_: Request, error: Exception) -> JSONResponse:
-    status, detail = next(
-        (entry for kind, entry in _STATUS.items() if isinstance(error, kind)),
-        (400, "The request cannot be processed."),
+    problem = next(
+        (entry for kind, entry in _PROBLEMS.items() if isinstance(error, kind)), CANNOT_PROCESS
     )
-    return problem_response(status, detail)
+    return answer(problem)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -30,7 +30,9 @@ from gamestore.platform.config import Settings
 from gamestore.platform.db import Upsert
 from gamestore.platform.eventstore import NO_STREAM, NewEvent
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.codes import define
 from gamestore.platform.http.openapi import problems
+from gamestore.platform.i18n import N_
 from gamestore.platform.logs import get_logger
 from gamestore.platform.metrics import WEBHOOK_DELIVERIES
 
@@ -50,11 +52,18 @@ MAX_BODY = 1024 * 1024
 MAX_WEBHOOK_ID = 255
 
 
+REJECTED = define(
+    401, "webhook_signature_invalid", N_("The webhook signature is missing, invalid or expired.")
+)
+MALFORMED = define(400, "webhook_malformed", N_("The webhook body is not a PSP event."))
+TOO_LARGE = define(413, "webhook_too_large", N_("The webhook body is larger than 1 MiB."))
+
+
 class WebhookRejected(ProblemError):
     """Not signed by the PSP with a secret we hold, or too old/new: 401. ``reason`` is for logs."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(401, "The webhook signature is missing, invalid or expired.")
+        super().__init__(REJECTED.status, REJECTED.detail, code=REJECTED.code)
         self.reason = reason
 
 
@@ -62,7 +71,7 @@ class MalformedWebhook(ProblemError):
     """Signed, but not the wire format: 400."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(400, "The webhook body is not a PSP event.")
+        super().__init__(MALFORMED.status, MALFORMED.detail, code=MALFORMED.code)
         self.reason = reason
 
 
@@ -173,7 +182,7 @@ class WebhookInbox:
         problems. Logs the outcome with the reason only (never the body or a signature)."""
         if len(body) > MAX_BODY:
             WEBHOOK_DELIVERIES.labels("rejected", "too_large").inc()
-            raise ProblemError(413, "The webhook body is larger than 1 MiB.")
+            raise ProblemError.of(TOO_LARGE)
         try:
             webhook_id, webhook = self._verifier.verify(body, headers)
         except (WebhookRejected, MalformedWebhook) as error:

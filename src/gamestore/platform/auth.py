@@ -21,7 +21,9 @@ import aiohttp
 import jwt
 from fastapi import Depends, Request
 
+from gamestore.platform.http.codes import Problem, define
 from gamestore.platform.http.problems import ProblemError
+from gamestore.platform.i18n import N_
 from gamestore.platform.revocation import Revocations
 
 ALGORITHM = "EdDSA"
@@ -185,8 +187,14 @@ def bearer_token(authorization: str | None) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def unauthorized(detail: str = "A valid access token is required.") -> ProblemError:
-    return ProblemError(401, detail, headers={"WWW-Authenticate": 'Bearer realm="gamestore"'})
+MISSING_TOKEN = define(401, "token_required", N_("A valid access token is required."))
+BAD_TOKEN = define(401, "token_invalid", N_("The access token is invalid or expired."))
+ADMIN_REQUIRED = define(403, "admin_required", N_("This needs the admin role."))
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gamestore"'}
+
+
+def unauthorized(problem: Problem = MISSING_TOKEN) -> ProblemError:
+    return ProblemError.of(problem, headers=CHALLENGE)
 
 
 async def current_principal(request: Request) -> Principal:
@@ -198,12 +206,12 @@ async def current_principal(request: Request) -> Principal:
     try:
         return await verifier.verify(token)
     except InvalidToken as error:
-        raise unauthorized("The access token is invalid or expired.") from error
+        raise unauthorized(BAD_TOKEN) from error
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if not principal.is_admin:
-        raise ProblemError(403, "This needs the admin role.")
+        raise ProblemError.of(ADMIN_REQUIRED)
     return principal
 
 

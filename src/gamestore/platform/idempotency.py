@@ -65,7 +65,10 @@ from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, s
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.platform.db import Upsert, UtcDateTime
+from gamestore.platform.field_errors import message
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.codes import define
+from gamestore.platform.i18n import N_
 from gamestore.platform.logs import get_logger
 
 log = get_logger("idempotency")
@@ -150,14 +153,29 @@ def fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+KEY_INVALID = define(
+    422,
+    "idempotency_key_invalid",
+    N_("%(header)s must have 1 to %(max)s visible ASCII characters."),
+)
+KEY_REUSED = define(
+    422,
+    "idempotency_key_reused",
+    N_("This %(header)s was used with a different request body."),
+)
+KEY_IN_USE = define(
+    409,
+    "idempotency_key_in_use",
+    N_("A request with this %(header)s is still being processed."),
+)
+
+
 def check_key(key: str) -> str:
     """The key itself; 422 when it is not 1 to 255 visible ASCII characters."""
     if not re.fullmatch(KEY_PATTERN.strip("^$"), key):  # ($ would allow a final line break)
-        raise ProblemError(
-            422,
-            f"{HEADER} must have 1 to {KEY_MAX} visible ASCII characters.",
-            errors=[{"loc": ["header", HEADER], "msg": f"must have 1 to {KEY_MAX} characters"}],
-        )
+        code, limits = "idempotency_key_invalid", {"max": KEY_MAX}
+        field = {"loc": ["header", HEADER], "code": code, "msg": message(code, limits)}
+        raise ProblemError.of(KEY_INVALID, errors=[field], header=HEADER, max=KEY_MAX)
     return key
 
 
@@ -240,18 +258,13 @@ class Idempotency:
                 if row is None:
                     continue  # released between our insert and our read: try again
                 if row.fingerprint != request.fingerprint:
-                    raise ProblemError(
-                        422, f"This {HEADER} was used with a different request body."
-                    )
+                    raise ProblemError.of(KEY_REUSED, header=HEADER)
                 if row.state == DONE:
                     log.info("idempotent replay", route=request.route, status=row.status_code)
                     return Stored(row.status_code, row.response, replayed=True)
                 if row.locked_until > _now():
-                    raise ProblemError(
-                        409,
-                        f"A request with this {HEADER} is still being processed.",
-                        headers={"Retry-After": _seconds_until(row.locked_until)},
-                    )
+                    wait = {"Retry-After": _seconds_until(row.locked_until)}
+                    raise ProblemError.of(KEY_IN_USE, headers=wait, header=HEADER)
                 if await self._take_over(conn, request, row.owner, owner):
                     log.warning("expired idempotency reservation taken over", route=request.route)
                     return None

@@ -11,7 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from gamestore.platform.auth import AdminUser, CurrentUser, unauthorized
+from gamestore.platform.auth import (
+    ADMIN_REQUIRED,
+    BAD_TOKEN,
+    AdminUser,
+    CurrentUser,
+    unauthorized,
+)
 from gamestore.platform.http import ProblemError
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
@@ -41,7 +47,7 @@ async def _account(principal: CurrentUser, accounts: AccountsDep) -> User:
     refused."""
     account = await accounts.current(principal.user_id)
     if account is None:
-        raise unauthorized("The access token is invalid or expired.")
+        raise unauthorized(BAD_TOKEN)
     return account
 
 
@@ -56,7 +62,7 @@ async def _caller(account: AccountDep) -> Caller:
 async def _admin(_: AdminUser, caller: Annotated[Caller, Depends(_caller)]) -> Caller:
     """Admin by the token and still admin in the database."""
     if not caller.is_admin:
-        raise ProblemError(403, "This needs the admin role.")
+        raise ProblemError.of(ADMIN_REQUIRED)
     return caller
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from gamestore.platform.text import NORMALIZED
 from gamestore.users.domain import (
@@ -24,21 +25,42 @@ from gamestore.users.domain import (
     check_password_policy,
 )
 
+
+def _email(value: str) -> str:
+    """The domain's check, failing with our own code (``email_invalid``)."""
+    try:
+        return check_email(value)
+    except ValueError:
+        raise PydanticCustomError("email_invalid", "value is not a valid email address") from None
+
+
+def _password(value: str) -> str:
+    """The domain's policy, failing with our own code (``password_too_weak``)."""
+    try:
+        return check_password_policy(value)
+    except ValueError as error:
+        limits = {"min": PASSWORD_MIN, "max": PASSWORD_MAX}
+        raise PydanticCustomError("password_too_weak", str(error), limits) from None
+
+
 # Every rule is the domain's pattern, so the document states exactly what the service accepts.
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=NAME_MAX), NORMALIZED]
 Email = Annotated[
     str,
-    StringConstraints(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX),
-    AfterValidator(check_email),  # and no final line break, which Python's $ lets by
-    Field(description="An email address (compared after NFKC normalisation and case folding)."),
+    StringConstraints(max_length=EMAIL_MAX),
+    AfterValidator(_email),  # the pattern, and no final line break, which Python's $ lets by
+    Field(
+        description="An email address (compared after NFKC normalisation and case folding).",
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+    ),
 ]
 NewPassword = Annotated[
     str,
-    StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),
-    AfterValidator(check_password_policy),  # the pattern's three classes, one search each
+    StringConstraints(max_length=PASSWORD_MAX),
+    AfterValidator(_password),  # the pattern's three classes, one search each
     Field(
         description="8 to 128 characters with a letter, a digit and a special character.",
-        json_schema_extra={"pattern": PASSWORD_PATTERN},
+        json_schema_extra={"pattern": PASSWORD_PATTERN, "minLength": PASSWORD_MIN},
     ),
 ]
 Role = Literal["player", "admin"]

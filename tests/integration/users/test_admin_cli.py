@@ -207,3 +207,25 @@ async def test_promoting_succeeds_while_the_accounts_last_event_waits_for_anothe
     async with build(make_settings()) as service:
         account = await service.accounts.current(player.id)
     assert account is not None and account.role == "admin"
+
+
+async def test_mistakes_are_explained_in_the_users_language(
+    make_settings: SettingsFactory,
+) -> None:
+    args = ("--email", "root-at-example", "--password", "abcdefgh")
+    no_language = {**_env(make_settings), "LANG": "C.UTF-8", "LANGUAGE": "", "LC_ALL": ""}
+
+    code, output = await admin_create(no_language, *args)
+
+    assert code == 2
+    lines = output.splitlines()
+    assert "--email: Informe um endereço de e-mail válido." in lines
+    assert any(
+        line.startswith("--password: A senha deve ter de 8 a 128 caracteres") for line in lines
+    )
+    assert "Value error" not in output
+
+    code, output = await admin_create({**no_language, "LANG": "en_US.UTF-8"}, *args)
+
+    assert code == 2
+    assert "--email: Must be a valid email address." in output.splitlines()

@@ -13,16 +13,35 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from gamestore.games.covers.images import MAX_BYTES, CoverRejected
+from gamestore.games.covers.images import (
+    MAX_BYTES,
+    MAX_PIXELS,
+    CoverRejected,
+    TooManyPixels,
+    UnsupportedFormat,
+)
 from gamestore.games.covers.service import CoverNotFound, Covers
 from gamestore.games.domain import etag
 from gamestore.games.schemas import GamePublic
 from gamestore.platform.auth import AdminUser
 from gamestore.platform.http import ProblemError
+from gamestore.platform.http.codes import Problem, define
 from gamestore.platform.http.middleware import LargerBody
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.state import app_state
+from gamestore.platform.i18n import N_
 
+COVER_TOO_LARGE = define(413, "cover_too_large", N_("The cover is larger than %(mib)s MiB."))
+COVER_TOO_MANY_PIXELS = define(
+    413, "cover_too_many_pixels", N_("The cover has more than %(megapixels)s megapixels.")
+)
+COVER_UNSUPPORTED_TYPE = define(
+    415, "cover_unsupported_type", N_("A cover must be a JPEG, PNG or WebP image.")
+)
+COVER_UNREADABLE = define(
+    422, "cover_unreadable", N_("The cover is not a readable image (corrupt, truncated or empty).")
+)
+COVER_FILE_NOT_FOUND = define(404, "cover_file_not_found", N_("No such cover file."))
 router = APIRouter()
 CoversDep = Annotated[Covers, Depends(app_state("covers"))]
 UPLOAD_PATH = "/jogos/{game_id}/capa"
@@ -49,7 +68,7 @@ async def _body(request: Request) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BYTES:
-            raise ProblemError(413, f"The cover is larger than {MAX_BYTES // (1024 * 1024)} MiB.")
+            raise ProblemError.of(COVER_TOO_LARGE, mib=MAX_BYTES // (1024 * 1024))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -73,9 +92,19 @@ async def upload_cover(
     try:
         game = await covers.upload(game_id, data)
     except CoverRejected as error:
-        raise ProblemError(error.status, f"The cover was refused: {error}.") from error
+        raise _refused(error) from error
     response.headers["ETag"] = etag(game.version)
     return GamePublic.model_validate(game.public())
+
+
+def _refused(error: CoverRejected) -> ProblemError:
+    """The problem that says why an upload cannot be a cover."""
+    if isinstance(error, TooManyPixels):
+        return ProblemError.of(COVER_TOO_MANY_PIXELS, megapixels=MAX_PIXELS // 1_000_000)
+    problem: Problem = (
+        COVER_UNSUPPORTED_TYPE if isinstance(error, UnsupportedFormat) else COVER_UNREADABLE
+    )
+    return ProblemError.of(problem)
 
 
 @router.delete(UPLOAD_PATH, status_code=204, tags=["covers"])
@@ -102,7 +131,7 @@ async def cover_file(
     try:
         found = await covers.file(game_id, name)
     except CoverNotFound as error:
-        raise ProblemError(404, "No such cover file.") from error
+        raise ProblemError.of(COVER_FILE_NOT_FOUND) from error
     cache = IMMUTABLE if found.current else REVALIDATE
     headers = {"ETag": found.etag, "Cache-Control": cache, "Content-Security-Policy": FILE_CSP}
     if if_none_match is not None and _matches(if_none_match, found.etag):

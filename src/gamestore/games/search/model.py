@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Protocol, get_args
+from typing import Any, Literal, Protocol, get_args
+
+from gamestore.platform.i18n import N_
 
 Sort = Literal["relevance", "price_asc", "price_desc", "release_desc", "popular"]
 SORTS: tuple[str, ...] = get_args(Sort)
@@ -23,7 +25,13 @@ FACET_FIELDS = ("genres", "platforms")
 
 
 class InvalidQuery(ValueError):
-    """The query cannot be run as given (the API answers 422 with this message)."""
+    """The query cannot be run as given (the API answers 422 with this message): ``message``
+    is the English msgid, ``params`` fill its placeholders."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -60,19 +68,21 @@ class SearchQuery:
     def validated(self) -> SearchQuery:
         """This query with control characters blanked, or :class:`InvalidQuery`."""
         if len(self.text) > MAX_TEXT_CHARS:
-            raise InvalidQuery(f"text is longer than {MAX_TEXT_CHARS} characters")
+            raise InvalidQuery(N_("text is longer than %(max)s characters"), max=MAX_TEXT_CHARS)
         if self.sort not in SORTS:
-            raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}")
+            raise InvalidQuery(N_("sort must be one of %(sorts)s"), sorts=", ".join(SORTS))
         if self.page < 1 or not 1 <= self.size <= MAX_PAGE_SIZE:
-            raise InvalidQuery(f"page must be >= 1 and size between 1 and {MAX_PAGE_SIZE}")
+            raise InvalidQuery(
+                N_("page must be >= 1 and size between 1 and %(max)s"), max=MAX_PAGE_SIZE
+            )
         if self.page * self.size > MAX_RESULT_WINDOW:
-            raise InvalidQuery(f"cannot page beyond result {MAX_RESULT_WINDOW}")
+            raise InvalidQuery(N_("cannot page beyond result %(max)s"), max=MAX_RESULT_WINDOW)
         for price in (self.min_price, self.max_price):
             if price is not None and price < 0:
-                raise InvalidQuery("prices must be >= 0")
+                raise InvalidQuery(N_("prices must be >= 0"))
         low, high = self.min_price, self.max_price
         if low is not None and high is not None and low > high:
-            raise InvalidQuery("min_price is greater than max_price")
+            raise InvalidQuery(N_("min_price is greater than max_price"))
         text = "".join(ch if ch.isprintable() else " " for ch in self.text).strip()
         return SearchQuery(
             text, _clean(self.genre), _clean(self.platform), self.min_price,
@@ -85,7 +95,7 @@ def _clean(value: str | None) -> str | None:
         return None
     value = "".join(ch for ch in value if ch.isprintable()).strip()
     if len(value) > MAX_FILTER_CHARS:
-        raise InvalidQuery(f"filter values are at most {MAX_FILTER_CHARS} characters")
+        raise InvalidQuery(N_("filter values are at most %(max)s characters"), max=MAX_FILTER_CHARS)
     return value or None
 
 

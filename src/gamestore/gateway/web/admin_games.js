@@ -2,7 +2,7 @@
 // on the version read) and deleted, with the API's own validation messages beside each field.
 
 import { authed, get, withQuery } from './api.js';
-import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, replace, toCents } from './dom.js';
+import { announce, busy, clearFieldErrors, errorBox, field, formProblem, fromCents, h, replace, showFieldErrors, toCents } from './dom.js';
 import { formatPrice, genreLabel } from './labels.js';
 import { coverWidget } from './admin_cover.js';
 import { go, remember } from './router.js';
@@ -134,12 +134,25 @@ function gameFields(game) {
   ];
 }
 
+/**
+ * The price field as ``price_cents``: "79,90", "79.90", "R$ 79,90" → 7990 (see ``toCents``);
+ * a leading minus is kept for the API to refuse with its own message; '' → null; NaN when it
+ * is not a price at all.
+ */
+export function parsePrice(text) {
+  const typed = String(text ?? '').trim();
+  const negative = typed.startsWith('-');
+  const cents = toCents(negative ? typed.slice(1) : typed);
+  return negative && Number.isFinite(cents) ? -cents : cents;
+}
+
+const PRICE_HELP = { loc: ['body', 'price_cents'], code: 'price_unreadable', msg: 'Informe o preço em reais, como 79,90.' };
+
 function bodyOf(form) {
   const v = (id) => form.querySelector(`#${id}`).value;
-  const cents = toCents(v('price_cents'));
   return {
     title: v('title'), description: v('description'), genres: list(v('genres')),
-    platforms: list(v('platforms')), price_cents: Number.isFinite(cents) ? cents : v('price_cents'),
+    platforms: list(v('platforms')), price_cents: parsePrice(v('price_cents')),
     release_date: v('release_date') || null, developer: v('developer'), publisher: v('publisher'),
     tags: list(v('tags')),
   };
@@ -155,6 +168,10 @@ export async function gameFormView({ params }) {
     event.preventDefault();
     clearFieldErrors(form);
     message.replaceChildren();
+    if (Number.isNaN(parsePrice(form.querySelector('#price_cents').value))) {
+      showFieldErrors(form, [PRICE_HELP]);  // not worth a round trip: the API wants cents
+      return;
+    }
     await busy(button, 'Salvando…', async () => {
       try {
         const saved = game

@@ -50,11 +50,24 @@ export function dateTime(iso) {
   return d && !Number.isNaN(d.getTime()) ? moment.format(d) : '—';
 }
 
-/** "79,90" or "79.90" → 7990; '' → null; anything else → NaN. */
+/**
+ * A price in reais as people type it, in cents: "79,90", "79.90", "R$ 79,90", "1.234,56",
+ * "1,234.56" → 7990, 7990, 7990, 123456, 123456; '' → null; anything else → NaN. With both
+ * separators the last one is the decimal one; a lone "." before three digits groups thousands.
+ */
 export function toCents(text) {
-  const clean = String(text ?? '').trim().replace(/^R\$\s*/, '');
+  const clean = String(text ?? '').replace(/[\s\u00a0]/g, '').replace(/^R\$/i, '');
   if (clean === '') return null;
-  const normal = clean.includes(',') ? clean.replace(/\./g, '').replace(',', '.') : clean;
+  const comma = clean.lastIndexOf(',');
+  const dot = clean.lastIndexOf('.');
+  let normal = clean;
+  if (comma >= 0 && dot >= 0) {
+    normal = comma > dot ? clean.replace(/\./g, '').replace(',', '.') : clean.replace(/,/g, '');
+  } else if (comma >= 0) {
+    normal = clean.replace(',', '.');
+  } else if (/^\d{1,3}(\.\d{3})+$/.test(clean)) {
+    normal = clean.replace(/\./g, '');
+  }
   if (!/^\d+(\.\d{1,2})?$/.test(normal)) return NaN;
   return Math.round(Number(normal) * 100);
 }
@@ -139,7 +152,11 @@ export function field({ id, label, type = 'text', value = '', hint, attrs = {}, 
     h('p', { class: 'field-error', id: `${id}-erro` }));
 }
 
-/** Shows the API's validation messages next to their fields; returns the unmatched ones. */
+/**
+ * Shows the API's field errors ``{loc, code, msg}`` next to their fields (``msg`` is already in
+ * Portuguese; the slot keeps the ``code`` in ``data-code``); returns the unmatched ones.
+ * ``names`` maps an API field to a form control's id when they differ.
+ */
 export function showFieldErrors(form, errors, names = {}) {
   clearFieldErrors(form);
   const rest = [];
@@ -150,7 +167,9 @@ export function showFieldErrors(form, errors, names = {}) {
     const input = form.querySelector(`#${CSS.escape(names[key] || key)}`);
     const slot = input && form.querySelector(`#${CSS.escape(input.id)}-erro`);
     if (!slot) { rest.push(error); continue; }
-    slot.textContent = slot.textContent ? `${slot.textContent} ${error.msg}` : String(error.msg);
+    const msg = String(error.msg ?? '');
+    if (!slot.textContent.includes(msg)) slot.textContent = slot.textContent ? `${slot.textContent} ${msg}` : msg;
+    if (error.code) slot.dataset.code = slot.dataset.code ? `${slot.dataset.code} ${error.code}` : String(error.code);
     input.setAttribute('aria-invalid', 'true');
     first = first || input;
   }
@@ -159,7 +178,7 @@ export function showFieldErrors(form, errors, names = {}) {
 }
 
 export function clearFieldErrors(form) {
-  for (const slot of form.querySelectorAll('.field-error')) slot.textContent = '';
+  for (const slot of form.querySelectorAll('.field-error')) { slot.textContent = ''; delete slot.dataset.code; }
   for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
 }
 

@@ -1,11 +1,16 @@
 // One HTTP call to the gateway (same origin) and its errors as human messages.
 
-/** An API failure: ``message`` is the problem+json detail (or a Portuguese fallback). */
+/**
+ * An API failure: ``message`` is the problem+json detail, in Portuguese (or a fallback);
+ * ``code`` is the problem's stable code (``email_taken``) to decide on; ``errors`` are the
+ * fields' ``{loc, code, msg}``.
+ */
 export class ApiError extends Error {
-  constructor(status, message, { errors = [], requestId = null, title = '', problem = {} } = {}) {
+  constructor(status, message, { code = '', errors = [], requestId = null, title = '', problem = {} } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    this.code = code;
     this.errors = errors;
     this.requestId = requestId;
     this.title = title;
@@ -40,7 +45,7 @@ function fallback(status) {
  * A ``body`` that is a Blob (a File) is sent as it is, with its own type; any other as JSON.
  */
 export async function send(method, path, { body, token, headers = {}, signal } = {}) {
-  const head = { Accept: 'application/json, application/problem+json', ...headers };
+  const head = { Accept: 'application/json, application/problem+json', 'Accept-Language': 'pt-BR', ...headers };
   const raw = typeof Blob !== 'undefined' && body instanceof Blob;  // a file, sent as it is
   if (body !== undefined) head['Content-Type'] = raw ? (body.type || 'application/octet-stream') : 'application/json';
   if (token) head.Authorization = `Bearer ${token}`;
@@ -68,6 +73,7 @@ async function read(response) {
   const problem = data && typeof data === 'object' ? data : {};
   const detail = typeof problem.detail === 'string' && problem.detail ? problem.detail : null;
   throw new ApiError(response.status, detail || fallback(response.status), {
+    code: typeof problem.code === 'string' ? problem.code : '',
     errors: Array.isArray(problem.errors) ? problem.errors : [],
     requestId,
     title: typeof problem.title === 'string' ? problem.title : '',

@@ -16,9 +16,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gamestore.platform import tracing
 from gamestore.platform.config import bind_host
+from gamestore.platform.http.codes import Problem, define
 from gamestore.platform.http.middleware import (
     SECURITY_HEADERS,
     BodyLimitMiddleware,
+    LanguageMiddleware,
     LargerBody,
     RequestContextMiddleware,
     request_id_from,
@@ -30,6 +32,7 @@ from gamestore.platform.http.problems import (
     UnexpectedErrors,
     install_problem_handlers,
 )
+from gamestore.platform.i18n import N_, negotiate, translate
 from gamestore.platform.logs import correlation, get_logger
 
 log = get_logger("http")
@@ -44,9 +47,9 @@ def create_app(
     body_limit: int = 1024 * 1024,
     larger_bodies: Sequence[LargerBody] = (),
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, request ids, a body size limit (wider on the
-    routes of ``larger_bodies``), and the process's ``/healthz``, ``/readyz`` and ``/metrics``
-    in front (``platform/http/ops.py``)."""
+    """A FastAPI app with problem+json errors in the request's language, request ids, a body
+    size limit (wider on the routes of ``larger_bodies``), and the process's ``/healthz``,
+    ``/readyz`` and ``/metrics`` in front (``platform/http/ops.py``)."""
     app = FastAPI(
         title=title, description=description, version="1.0.0", lifespan=lifespan,
         telemetry=tracing.fastapi_telemetry(),
@@ -57,6 +60,7 @@ def create_app(
     document_problems(app)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit, larger=larger_bodies)
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(RequestContextMiddleware)
     if tracing.propagation_only():
         app.add_middleware(tracing.Propagation)
@@ -68,6 +72,13 @@ URL_MAX = 16 * 1024  # bytes of request target; our longest valid query is under
 HEADERS_MAX = 32 * 1024  # bytes of all header names and values; a token is under 1 KiB
 HEAD_MAX = 2 * (URL_MAX + HEADERS_MAX)  # bytes read with the head still incomplete, at most
 LINGER = 2.0  # seconds a refused client's remaining bytes are read and dropped before closing
+URL_TOO_LONG = define(414, "url_too_long", N_("The URL is longer than %(limit)s bytes."))
+HEADERS_TOO_LARGE = define(
+    431, "headers_too_large", N_("The headers are larger than %(limit)s bytes together.")
+)
+UNREADABLE = define(
+    400, "unreadable_request", N_("The request could not be read: it is not valid HTTP/1.1.")
+)
 
 
 class _Refused(httptools.HttpParserError):
@@ -83,7 +94,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
     ``URL_MAX`` bytes is 414, headers over ``HEADERS_MAX`` bytes together are 431 (httptools
     itself has no header limit: it would buffer a 10 MB header whole)."""
 
-    _refusal: tuple[int, str] | None = None
+    _refusal: tuple[Problem, int] | None = None
     _header_bytes = 0
     _head_bytes = 0  # read in chunks that all fell inside one incomplete head
     _heads = 0  # heads read whole so far on this connection
@@ -97,12 +108,12 @@ class ProblemHttpProtocol(HttpToolsProtocol):
     def on_url(self, url: bytes) -> None:
         super().on_url(url)  # called per chunk for a long URL, so this refuses as it arrives
         if len(self.url) > URL_MAX:
-            self._refuse(414, f"The URL is longer than {URL_MAX} bytes.")
+            self._refuse(URL_TOO_LONG, URL_MAX)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_bytes += len(name) + len(value)
         if self._header_bytes > HEADERS_MAX:
-            self._refuse(431, f"The headers are larger than {HEADERS_MAX} bytes together.")
+            self._refuse(HEADERS_TOO_LARGE, HEADERS_MAX)
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -123,22 +134,25 @@ class ProblemHttpProtocol(HttpToolsProtocol):
             # httptools hands over only once it is whole, so on_header cannot bound it
             self._head_bytes += len(data)
             if self._head_bytes > HEAD_MAX:
-                self._refusal = (431, f"The headers are larger than {HEADERS_MAX} bytes together.")
+                self._refusal = (HEADERS_TOO_LARGE, HEADERS_MAX)
                 self.send_400_response("request head too large")
 
-    def _refuse(self, status: int, detail: str) -> None:
-        self._refusal = (status, detail)
-        raise _Refused(detail)
+    def _refuse(self, problem: Problem, limit: int) -> None:
+        self._refusal = (problem, limit)
+        raise _Refused(problem.code)
 
     def send_400_response(self, msg: str) -> None:
-        status, detail = self._refusal or (
-            400,
-            "The request could not be read: it is not valid HTTP/1.1.",
+        problem, limit = self._refusal or (UNREADABLE, 0)
+        headers = getattr(self, "headers", None) or []
+        request_id = request_id_from(headers)
+        status, phrase = problem.status, HTTPStatus(problem.status).phrase
+        wanted = next((v for k, v in headers if k.lower() == b"accept-language"), b"")
+        detail = translate(
+            problem.detail, {"limit": limit}, language=negotiate(wanted.decode("latin-1"))
         )
-        request_id = request_id_from(getattr(self, "headers", None) or [])
-        phrase = HTTPStatus(status).phrase
         body = json.dumps(
-            {"type": "about:blank", "title": phrase, "status": status, "detail": detail}
+            {"type": "about:blank", "title": phrase, "status": status, "code": problem.code}
+            | {"detail": detail}
         ).encode()
         head = [
             f"HTTP/1.1 {status} {phrase}\r\n".encode(),

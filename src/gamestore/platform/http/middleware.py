@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids (the correlation id), body size limit, security headers."""
+"""Pure ASGI middleware: request ids (the correlation id), the language, body size limit,
+security headers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gamestore.platform.http.codes import BODY_TOO_LARGE
+from gamestore.platform.i18n import negotiate, translate, use_language
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.metrics import HTTP_REQUEST_DURATION, status_class
 from gamestore.platform.tracing import name_span
@@ -108,6 +111,29 @@ class RequestContextMiddleware:
                         status=status,
                         ms=round(elapsed * 1000, 1),
                     )
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header (``name`` in lower case)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class LanguageMiddleware:
+    """Sets the request's language from ``Accept-Language`` (pt-BR when it names none we
+    speak) for everything inside: problems' ``detail`` and fields' ``msg`` use it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with use_language(negotiate(header(scope, b"accept-language"))):
+            await self.app(scope, receive, send)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +232,8 @@ class _BodyTooLarge(HTTPException):
     instead of turning it into "400 error parsing the body"."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The request body is larger than {limit} bytes.")
+        super().__init__(413, BODY_TOO_LARGE.detail)
+        self.params = {"limit": limit}
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -215,7 +242,8 @@ async def _too_large(send: Send, limit: int) -> None:
             "type": "about:blank",
             "title": "Content Too Large",
             "status": 413,
-            "detail": f"The request body is larger than {limit} bytes.",
+            "code": BODY_TOO_LARGE.code,
+            "detail": translate(BODY_TOO_LARGE.detail, {"limit": limit}),
         }
     ).encode()
     await send(

@@ -24,22 +24,34 @@ Document = dict[str, Any]
 PROBLEM_REF = "#/components/schemas/Problem"
 PROBLEM_SCHEMA: Document = {
     "title": "Problem",
-    "description": "RFC 9457 problem details.",
+    "description": "RFC 9457 problem details. `code` is stable and meant for programs; `detail` "
+    "and each `msg` are for people, in the language `Accept-Language` asks for (pt-BR, en; pt-BR "
+    "by default). The codes are listed in docs/errors.md.",
     "type": "object",
-    "required": ["type", "title", "status"],
+    "required": ["type", "title", "status", "code"],
     "properties": {
         "type": {"type": "string"},
         "title": {"type": "string"},
         "status": {"type": "integer"},
+        "code": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]*$",
+            "description": "What went wrong, machine-readable (`email_taken`, `not_found`).",
+        },
         "detail": {"type": "string"},
         "errors": {
             "type": "array",
             "description": "What was wrong with the request, field by field (422).",
             "items": {
                 "type": "object",
-                "required": ["loc", "msg"],
+                "required": ["loc", "code", "msg"],
                 "properties": {
                     "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "code": {
+                        "type": "string",
+                        "description": "The field's error (`missing`, `string_too_short`, "
+                        "`password_too_weak`).",
+                    },
                     "msg": {"type": "string"},
                 },
             },

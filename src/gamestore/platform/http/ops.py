@@ -59,13 +59,15 @@ class OpsEndpoints:
         elif scope["type"] == "lifespan":
             return await no_work_lifespan(receive, send)
         else:
-            response = JSONResponse({"detail": "Not Found"}, status_code=404)
+            body = {"type": "about:blank", "title": "Not Found", "status": 404}
+            body |= {"code": "not_found", "detail": "Not Found"}
+            response = JSONResponse(body, status_code=404, media_type=PROBLEM_JSON)
         await response(scope, receive, send)
 
     async def answer(self, path: str) -> Response:
         if path == "/healthz":
             alive, report = self.health.alive()
-            return _report(alive, report, "A loop of this process is stuck.")
+            return _report(alive, report, "loop_stalled", "A loop of this process is stuck.")
         if path == "/readyz":
             return await self.readiness()
         # liveness and readiness feed gamestore_loop_stalled and gamestore_dependency_up:
@@ -79,13 +81,15 @@ class OpsEndpoints:
         reasons = [f"Not ready: {', '.join(report['down'])}."] if not ready else []
         if self.unready is not None:
             reasons += await self.unready(report)
-        return _report(not reasons, report, " ".join(reasons))
+        return _report(not reasons, report, "not_ready", " ".join(reasons))
 
 
-def _report(ok: bool, report: dict[str, Any], detail: str) -> Response:
+def _report(ok: bool, report: dict[str, Any], code: str, detail: str) -> Response:
+    """The probe's report; a problem when not ok. Probes answer operators and orchestrators,
+    so their ``detail`` stays in English whatever the request asks for."""
     if ok:
         return JSONResponse(report, headers={"Cache-Control": "no-store"})
-    body = {"type": "about:blank", "title": "Service Unavailable", "status": 503}
+    body = {"type": "about:blank", "title": "Service Unavailable", "status": 503, "code": code}
     return JSONResponse(
         {**report, **body, "detail": detail},  # a problem's "status" is its HTTP status
         status_code=503,

@@ -1,11 +1,14 @@
 """RFC 9457 problem details: every error leaves as ``application/problem+json``.
 
 Never a stack trace, never a 500 for bad input: validation errors become 422 with
-``errors: [{loc, msg}]``, unknown routes 404, wrong methods 405. An outage of an engine the
+``errors: [{loc, code, msg}]``, unknown routes 404, wrong methods 405. An outage of an engine the
 service needs (its database, the event store, the broker, Redis: ``platform.faults``) is a 503
 with ``Retry-After``, never a 500; anything else unexpected is a plain 500 whose details go to
 the log only — answered by :class:`UnexpectedErrors` inside the request's context, so the
 traceback's log line and the response carry the request id.
+
+Every problem carries a stable ``code`` (``platform/http/codes.py``); its ``detail`` is an
+English msgid translated into the request's language when the answer is written.
 """
 
 from __future__ import annotations
@@ -24,6 +27,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gamestore.platform.faults import OutageLog, TransientError, is_transient
+from gamestore.platform.field_errors import field_errors
+from gamestore.platform.http.codes import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    UNAVAILABLE,
+    Problem,
+    code_for_status,
+    for_status,
+)
+from gamestore.platform.i18n import translate
 from gamestore.platform.logs import get_logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -47,13 +60,17 @@ ENGINE_ERRORS: tuple[type[Exception], ...] = (
 
 
 class ProblemError(Exception):
-    """Raise from a route or dependency to answer with a problem document."""
+    """Raise from a route or dependency to answer with a problem document: ``detail`` is the
+    English msgid (translated when answered, ``params`` filling its placeholders); ``code``
+    defaults to the status's general one."""
 
     def __init__(
         self,
         status: int,
         detail: str,
         *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
         title: str | None = None,
         headers: Mapping[str, str] | None = None,
         errors: Sequence[Mapping[str, Any]] | None = None,
@@ -61,75 +78,114 @@ class ProblemError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.code = code or code_for_status(status)
+        self.params = dict(params or {})
         self.title = title or HTTPStatus(status).phrase
         self.headers = dict(headers or {})
         self.errors = list(errors) if errors is not None else None
+
+    @classmethod
+    def of(
+        cls,
+        problem: Problem,
+        *,
+        headers: Mapping[str, str] | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+        **params: Any,
+    ) -> ProblemError:
+        """The error of a declared kind of problem."""
+        return cls(
+            problem.status,
+            problem.detail,
+            code=problem.code,
+            params=params,
+            headers=headers,
+            errors=errors,
+        )
 
 
 def problem_response(
     status: int,
     detail: str,
     *,
+    code: str | None = None,
+    params: Mapping[str, Any] | None = None,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
     errors: Sequence[Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
+    """The problem document, its ``detail`` translated into the request's language; ``extra``
+    members (``order_id``) are added as they are."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
-        "detail": detail,
+        "code": code or code_for_status(status),
+        "detail": translate(detail, params),
     }
     if errors is not None:
         body["errors"] = list(errors)
+    body |= dict(extra or {})
     return JSONResponse(
         body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
     )
 
 
-# A field that does not match its pattern: the pattern itself is in the OpenAPI document; the
-# message says what is wrong without reciting it.
-PATTERN_MISMATCH = (
-    "does not have the expected form (no control characters; see the field's pattern in the "
-    "API document)"
-)
-
-
-def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {
-            "loc": [str(part) for part in item.get("loc", ())],
-            "msg": PATTERN_MISMATCH
-            if item.get("type") == "string_pattern_mismatch"
-            else str(item.get("msg", "")),
-        }
-        for item in error.errors()
-    ]
+def answer(
+    problem: Problem,
+    *,
+    headers: Mapping[str, str] | None = None,
+    errors: Sequence[Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> JSONResponse:
+    """The response of a declared kind of problem."""
+    return problem_response(
+        problem.status,
+        problem.detail,
+        code=problem.code,
+        params=params,
+        headers=headers,
+        errors=errors,
+        extra=extra,
+    )
 
 
 async def _on_problem(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ProblemError)
     return problem_response(
-        error.status, error.detail, title=error.title, headers=error.headers, errors=error.errors
+        error.status,
+        error.detail,
+        code=error.code,
+        params=error.params,
+        title=error.title,
+        headers=error.headers,
+        errors=error.errors,
     )
 
 
 async def _on_validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    return problem_response(422, "The request is not valid.", errors=_validation_errors(error))
+    return answer(INVALID_REQUEST, errors=field_errors(error.errors()))
 
 
 async def _on_http(_: Request, error: Exception) -> JSONResponse:
+    """Starlette's own 404/405 (and the body limit's 413) with our code and words."""
     assert isinstance(error, StarletteHTTPException)
-    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
-    return problem_response(error.status_code, detail, headers=error.headers)
+    status, general = error.status_code, for_status(error.status_code)
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(status).phrase
+    if general is not None and detail == HTTPStatus(status).phrase:
+        detail = general.detail
+    params = getattr(error, "params", None)
+    return problem_response(status, detail, params=params, headers=error.headers)
 
 
 async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
     if is_transient(error):
         return _unavailable(request, error)
     log.exception("unhandled error", method=request.method, path=request.url.path)
-    return problem_response(500, "Something went wrong on our side; it has been logged.")
+    return answer(INTERNAL_ERROR)
 
 
 def _unavailable(request: Request, error: Exception) -> JSONResponse:
@@ -139,11 +195,7 @@ def _unavailable(request: Request, error: Exception) -> JSONResponse:
     if outage.ongoing and outage.quiet_for() > QUIET:
         outage.recovered()
     outage.failed(error)
-    return problem_response(
-        503,
-        "A service this request needs is unavailable right now; retry shortly.",
-        headers={"Retry-After": OUTAGE_RETRY_AFTER},
-    )
+    return answer(UNAVAILABLE, headers={"Retry-After": OUTAGE_RETRY_AFTER})
 
 
 class UnexpectedErrors:
