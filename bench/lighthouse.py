@@ -38,23 +38,10 @@ from typing import Any
 import httpx
 from tests.browser.lighthouse import BAR, CATEGORIES, Page, Scores, audit, missing
 from tests.e2e.api import PASSWORD, bearer, unique_email
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.stack import Stack, running_stack, seed_searchable
 
 OWNED = ("Hades", "Celeste", "Stardew Valley")
 TIMINGS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time")
-
-
-def seed(stack: Stack, games: int) -> None:
-    """The demo catalog, seeded and searchable."""
-    result = stack.cli("seed", "--games", str(games), timeout=600)
-    if result.returncode != 0:
-        raise SystemExit(f"seed failed:\n{result.stdout}\n{result.stderr}")
-    deadline = time.monotonic() + 60
-    with httpx.Client(base_url=stack.gateway_url, timeout=5) as http:
-        while http.get("/jogos/busca").json()["total"] < games:
-            if time.monotonic() > deadline:
-                raise SystemExit("the indexer did not index the demo catalog in 60 s")
-            time.sleep(0.1)
 
 
 def game_id(http: httpx.Client, title: str) -> str:
@@ -132,7 +119,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="bench-lighthouse-") as tmp,
         running_stack(Path(tmp), saga=not args.smoke) as stack,
     ):
-        seed(stack, args.games)
+        seed_searchable(stack, args.games)
         account = None if args.smoke else player(stack)
         results = audit(stack.gateway_url, pages(stack, args.smoke), account, args.preset)
     print(json.dumps(report(results, args.preset)))

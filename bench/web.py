@@ -38,8 +38,7 @@ import tempfile
 import time
 from typing import Any
 
-import httpx
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.stack import Stack, running_stack, seed_searchable
 
 CHROMIUM = "/usr/bin/chromium"
 FIRST_LOAD_CEILING = 250_000  # bytes
@@ -67,16 +66,11 @@ def seeded_stack(root: Path, games: int) -> Any:
     """The running stack, its catalog seeded and searchable."""
     manager = running_stack(root)
     stack: Stack = manager.__enter__()
-    result = stack.cli("seed", "--games", str(games), timeout=600)
-    if result.returncode != 0:
+    try:
+        seed_searchable(stack, games)
+    except RuntimeError as error:
         manager.__exit__(None, None, None)
-        raise SystemExit(f"seed failed:\n{result.stdout}\n{result.stderr}")
-    deadline = time.monotonic() + 60
-    with httpx.Client(base_url=stack.gateway_url, timeout=5) as http:
-        while http.get("/jogos/busca").json()["total"] < games:
-            if time.monotonic() > deadline:
-                raise SystemExit("the indexer did not index the demo catalog in 60 s")
-            time.sleep(0.1)
+        raise SystemExit(str(error)) from error
     return manager, stack
 
 

@@ -354,3 +354,17 @@ def running_stack(
         codes = _stop(stack)
     failed = {name: code for name, code in codes.items() if code != 0}
     assert not failed, f"processes did not exit cleanly on SIGTERM: {failed}\n{stack.tails()}"
+
+
+def seed_searchable(stack: Stack, games: int, within: float = 60.0) -> None:
+    """``gamestore seed --games N`` on the stack, then wait until search finds them all; a
+    :class:`RuntimeError` saying which step failed otherwise (benches and fixtures alike)."""
+    result = stack.cli("seed", "--games", str(games), timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"seed failed:\n{result.stdout}\n{result.stderr}")
+    deadline = time.monotonic() + within
+    with httpx.Client(base_url=stack.gateway_url, timeout=5) as http:
+        while http.get("/jogos/busca").json()["total"] < games:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the indexer did not index the demo catalog in {within:g} s")
+            time.sleep(0.1)
