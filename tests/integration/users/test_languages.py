@@ -106,3 +106,14 @@ async def test_malformed_json_has_a_code_and_a_translated_message(api: UsersApi)
     assert [(e["code"], e["msg"]) for e in problem["errors"]] == [
         ("json_invalid", "O corpo não é um JSON válido.")
     ]
+
+
+async def test_a_problem_says_its_language_and_that_it_varies_by_the_asked_one(
+    api: UsersApi,
+) -> None:
+    body = {"name": "Ana", "email": "ana-at-example", "password": "abcdefgh"}
+    for headers, language in (({}, "pt-BR"), (EN, "en")):
+        response = await api.client.post("/users", json=body, headers=headers)
+        _problem(response, 422)
+        assert response.headers["content-language"] == language
+        assert "accept-language" in response.headers["vary"].lower()

@@ -36,7 +36,7 @@ from gamestore.platform.http.codes import (
     code_for_status,
     for_status,
 )
-from gamestore.platform.i18n import translate
+from gamestore.platform.i18n import current_language, translate
 from gamestore.platform.logs import get_logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -127,9 +127,13 @@ def problem_response(
     if errors is not None:
         body["errors"] = list(errors)
     body |= dict(extra or {})
-    return JSONResponse(
+    response = JSONResponse(
         body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
     )
+    # the detail is in the request's language: say which, and that caches must key on it
+    response.headers["Content-Language"] = current_language().replace("_", "-")
+    response.headers.add_vary_header("Accept-Language")
+    return response
 
 
 def answer(
