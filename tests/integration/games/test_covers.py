@@ -65,24 +65,28 @@ async def test_an_upload_to_an_unknown_game_is_404(api: GamesApi) -> None:
 async def test_a_declared_image_that_is_not_one_is_422(api: GamesApi) -> None:
     game = await api.create()
     body = problem(await _upload(api, game["id"], b"\x89PNG\r\n\x1a\n" + b"junk" * 500), 422)
-    assert "refused" in body["detail"]
-    problem(await _upload(api, game["id"], b""), 422)
+    assert body["code"] == "cover_unreadable"
+    assert "imagem legível" in body["detail"]  # in the caller's language (pt-BR by default)
+    assert problem(await _upload(api, game["id"], b""), 422)["code"] == "cover_unreadable"
 
 
 async def test_a_gif_sent_as_png_is_415(api: GamesApi) -> None:
     game = await api.create()
-    problem(await _upload(api, game["id"], image_bytes("GIF"), "image/png"), 415)
+    gif = problem(await _upload(api, game["id"], image_bytes("GIF"), "image/png"), 415)
+    assert gif["code"] == "cover_unsupported_type"
 
 
 async def test_a_decompression_bomb_is_413(api: GamesApi) -> None:
     game = await api.create()
     body = problem(await _upload(api, game["id"], png_header_claiming(50_000, 50_000)), 413)
-    assert "pixels" in body["detail"]
+    assert body["code"] == "cover_too_many_pixels"
+    assert "megapixels" in body["detail"]
 
 
 async def test_a_body_over_5_mib_is_413(api: GamesApi) -> None:
     game = await api.create()
-    problem(await _upload(api, game["id"], b"\0" * (MAX_BYTES + 1)), 413)
+    too_big = problem(await _upload(api, game["id"], b"\0" * (MAX_BYTES + 1)), 413)
+    assert too_big["code"] == "body_too_large"  # the route's wider limit, held by the platform
 
 
 async def test_a_body_over_1_mib_is_allowed_on_the_upload_only(api: GamesApi) -> None:
