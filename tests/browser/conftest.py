@@ -195,10 +195,13 @@ def open_app(page: Any, stack: Stack, hash_path: str = "#/jogos") -> None:
 
 
 def wait_view(page: Any, path: str) -> None:
-    """Waits until the router has drawn the view of ``path`` (e.g. ``/jogos``)."""
+    """Waits until the router has drawn the view of ``path`` (e.g. ``/jogos``) for the current
+    hash: after a move within the same path (a filter, a link to the same screen), the view
+    drawn for the previous hash does not count."""
     page.wait_for_function(
         "p => { const m = document.getElementById('conteudo');"
-        " return m.dataset.path === p && !m.hasAttribute('aria-busy'); }",
+        " return m.dataset.path === p && m.dataset.hash === location.hash"
+        " && !m.hasAttribute('aria-busy'); }",
         arg=path,
     )
 

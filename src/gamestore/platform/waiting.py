@@ -1,4 +1,4 @@
-"""Waiting for an :class:`asyncio.Event` with a time limit."""
+"""Waiting: for an :class:`asyncio.Event` with a time limit, and for the first of several things."""
 
 from __future__ import annotations
 
@@ -15,3 +15,14 @@ async def wait_event(event: asyncio.Event, seconds: float) -> bool:
         async with asyncio.timeout(seconds):
             await event.wait()
     return event.is_set()
+
+
+async def first_of(
+    *waits: asyncio.Future[object] | asyncio.Task[object], timeout: float | None = None
+) -> None:
+    """Wait until the first of ``waits`` is done (or ``timeout`` passes), then cancel the
+    rest. A caller that must keep one of them running passes it wrapped in
+    :func:`asyncio.shield`."""
+    _, pending = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()

@@ -55,7 +55,9 @@ function moved() {
 
 /** Replaces the current history entry's hash without drawing again (search-as-you-type). */
 export function remember(hash) {
-  if (location.hash !== hash) history.replaceState(null, '', hash);
+  if (location.hash === hash) return;
+  history.replaceState(null, '', hash);
+  document.getElementById('conteudo').dataset.hash = hash;
 }
 
 export function loginHash() {
@@ -108,6 +110,7 @@ async function draw(route, path, query) {
 function settle(main) {
   main.removeAttribute('aria-busy');
   main.dataset.path = where().path;
+  main.dataset.hash = location.hash;  // what was drawn: a same-path move is told apart
   const heading = main.querySelector('h1');
   document.title = heading ? `${heading.textContent} · GameStore` : 'GameStore';
   if (!first && heading) {
