@@ -10,17 +10,15 @@ worker and the webhook function) serialise on the stream itself::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
-from gamestore.payments.domain import (
-    PAYMENT_ANOMALY,
-    PAYMENT_DEAD_LETTERED,
-    PAYMENT_FAILED,
-    PAYMENT_SUCCEEDED,
-    Payment,
-    PaymentNotFound,
-    fold,
-    stream_of,
+from gamestore.payments.domain import Payment, PaymentNotFound, fold, stream_of
+from gamestore.payments.events import (
+    PaymentAnomalyRecorded,
+    PaymentDeadLettered,
+    PaymentFailed,
+    PaymentSucceeded,
 )
 from gamestore.platform.eventstore import EventStore, NewEvent, RecordedEvent, WrongExpectedVersion
 from gamestore.platform.logs import get_logger
@@ -28,13 +26,14 @@ from gamestore.platform.metrics import PAYMENT_ANOMALIES, PAYMENTS
 
 log = get_logger("payments")
 Decision = Callable[[Payment], Sequence[NewEvent]]
+T = TypeVar("T")
 ATTEMPTS = 10  # races lost in a row before giving up (each one means someone else progressed)
 
 
 OUTCOMES = {
-    PAYMENT_SUCCEEDED: "succeeded",
-    PAYMENT_FAILED: "failed",
-    PAYMENT_DEAD_LETTERED: "dead_lettered",
+    PaymentSucceeded.TYPE: "succeeded",
+    PaymentFailed.TYPE: "failed",
+    PaymentDeadLettered.TYPE: "dead_lettered",
 }
 
 
@@ -44,8 +43,20 @@ def count_outcomes(recorded: list[RecordedEvent]) -> None:
     for event in recorded:
         if event.type in OUTCOMES:
             PAYMENTS.labels(OUTCOMES[event.type]).inc()
-        elif event.type == PAYMENT_ANOMALY:
+        elif event.type == PaymentAnomalyRecorded.TYPE:
             PAYMENT_ANOMALIES.labels(str(event.data.get("reason", "unknown"))[:40]).inc()
+
+
+async def retrying_lost_races(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt`` (which reads a stream and appends at the version it read) again each
+    time another writer appended first, up to :data:`ATTEMPTS` times in all: every payment
+    write that decides on folded state goes through here."""
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return await attempt()
+        except WrongExpectedVersion:
+            continue
+    return await attempt()
 
 
 class Payments:
@@ -68,12 +79,7 @@ class Payments:
     async def change(self, payment_id: str, decide: Decision) -> Payment:
         """Fold, ``decide``, append what it returned at the folded version; retried when another
         writer appended in between. Returns the payment as it is after the change."""
-        for _ in range(ATTEMPTS - 1):
-            try:
-                return await self._change_once(payment_id, decide)
-            except WrongExpectedVersion:
-                continue
-        return await self._change_once(payment_id, decide)
+        return await retrying_lost_races(lambda: self._change_once(payment_id, decide))
 
     async def _change_once(self, payment_id: str, decide: Decision) -> Payment:
         events = await self._store.read_stream(stream_of(payment_id))

@@ -18,26 +18,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from gamestore.platform.eventstore import NewEvent, RecordedEvent
-
-PAYMENT_REQUESTED = "PaymentRequested"
-PAYMENT_ATTEMPTED = "PaymentAttempted"
-PAYMENT_PROCESSING = "PaymentProcessing"
-PAYMENT_SUCCEEDED = "PaymentSucceeded"
-PAYMENT_FAILED = "PaymentFailed"
-PAYMENT_DEAD_LETTERED = "PaymentDeadLettered"
-PAYMENT_ANOMALY = "PaymentAnomalyRecorded"
-PAYMENT_REOPENED = "PaymentReopened"
-PAYMENT_EVENTS = (
-    PAYMENT_REQUESTED,
-    PAYMENT_ATTEMPTED,
-    PAYMENT_PROCESSING,
-    PAYMENT_SUCCEEDED,
-    PAYMENT_FAILED,
-    PAYMENT_DEAD_LETTERED,
-    PAYMENT_ANOMALY,
-    PAYMENT_REOPENED,
+from gamestore.payments.events import (
+    PaymentAnomalyRecorded,
+    PaymentAttempted,
+    PaymentDeadLettered,
+    PaymentFailed,
+    PaymentProcessing,
+    PaymentReopened,
+    PaymentRequested,
+    PaymentSucceeded,
 )
+from gamestore.platform.eventstore import NewEvent, RecordedEvent
 
 Status = Literal["pending", "processing", "succeeded", "failed"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
@@ -162,14 +153,15 @@ def requested(data: Mapping[str, Any], causation_id: str | None = None) -> NewEv
     """``PaymentRequested`` for a new payment (``data`` per ADR 008, payment method included),
     with an id derived from the payment: staged twice, stored once."""
     keys = ("payment_id", "order_id", "user_id", "game_id", "game_title")
-    body: dict[str, Any] = {key: str(data[key]) for key in keys}
-    body |= {
-        "amount_cents": int(data["amount_cents"]),
-        "currency": str(data["currency"]),
-        "payment_method": str(data["payment_method"]),
-    }
-    event_id = derived_id(body["payment_id"], "requested")
-    return NewEvent(PAYMENT_REQUESTED, body, event_id, causation_id=causation_id)
+    event = PaymentRequested(
+        **{key: str(data[key]) for key in keys},
+        amount_cents=int(data["amount_cents"]),
+        currency=str(data["currency"]),
+        payment_method=str(data["payment_method"]),
+    )
+    return event.new_event(
+        event_id=derived_id(event.payment_id, "requested"), causation_id=causation_id
+    )
 
 
 def fold(events: Iterable[RecordedEvent]) -> Payment | None:
@@ -181,53 +173,81 @@ def fold(events: Iterable[RecordedEvent]) -> Payment | None:
 
 
 def evolve(payment: Payment | None, event: RecordedEvent) -> Payment:
-    """The payment after one more event of its stream."""
+    """The payment after one more event of its stream (read through its contract)."""
     at = event.occurred_at
     if payment is None:
-        if event.type != PAYMENT_REQUESTED:
-            raise ValueError(f"a payment stream must start with {PAYMENT_REQUESTED}")
-        return _started(event)
-    data = event.data
+        if event.type != PaymentRequested.TYPE:
+            raise ValueError(f"a payment stream must start with {PaymentRequested.TYPE}")
+        return _started(event, PaymentRequested.parse(event))
     step = replace(
         payment, version=event.version, updated_at=at, history=(*payment.history, (event.type, at))
     )
-    if (charge := data.get("charge_id")) and event.type in _RECORDING_CHARGES:
-        step = replace(step, charges=step.charges | {str(charge)})
-    if event.type == PAYMENT_ATTEMPTED:
-        status: Status = "processing" if not payment.terminal else payment.status
-        return replace(step, attempts=payment.attempts + 1, status=status)
-    if event.type == PAYMENT_PROCESSING:
-        return replace(step, status="processing", charge_id=data.get("charge_id"))
-    if event.type == PAYMENT_SUCCEEDED:
-        charge_id = data.get("charge_id")
-        return replace(step, status="succeeded", charge_id=charge_id, failure_reason=None)
-    if event.type == PAYMENT_FAILED:
-        return replace(step, status="failed", failure_reason=str(data.get("reason")))
-    if event.type == PAYMENT_DEAD_LETTERED:
-        return replace(step, dead_lettered=True)
-    if event.type == PAYMENT_REOPENED:
-        epoch = payment.epoch + 1
-        return replace(
-            step, status="pending", failure_reason=None, dead_lettered=False, epoch=epoch
-        )
-    return step  # PaymentAnomalyRecorded and unknown additions change no state
+    contract = _CHANGING.get(event.type)
+    if contract is None:
+        return step  # PaymentAnomalyRecorded and unknown additions change no state
+    return _applied(payment, step, contract.parse(event))
 
 
-# events whose charge id the PSP gave the worker (a webhook's outcome only counts once reconciled)
-_RECORDING_CHARGES = frozenset({PAYMENT_ATTEMPTED, PAYMENT_PROCESSING})
+def _applied(payment: Payment, step: Payment, event: _Changing) -> Payment:
+    """``step`` (the payment with its version and history moved on) changed by ``event``."""
+    match event:
+        case PaymentAttempted(charge_id=charge_id):
+            status: Status = "processing" if not payment.terminal else payment.status
+            step = replace(step, attempts=payment.attempts + 1, status=status)
+            return _recording(step, charge_id)
+        case PaymentProcessing(charge_id=charge_id):
+            return _recording(replace(step, status="processing", charge_id=charge_id), charge_id)
+        case PaymentSucceeded(charge_id=charge_id):
+            return replace(step, status="succeeded", charge_id=charge_id, failure_reason=None)
+        case PaymentFailed(reason=reason):
+            return replace(step, status="failed", failure_reason=str(reason))
+        case PaymentDeadLettered():
+            return replace(step, dead_lettered=True)
+        case PaymentReopened():
+            epoch = payment.epoch + 1
+            return replace(
+                step, status="pending", failure_reason=None, dead_lettered=False, epoch=epoch
+            )
+    return step
 
 
-def _started(event: RecordedEvent) -> Payment:
-    data = event.data
+_Changing = (
+    PaymentAttempted
+    | PaymentProcessing
+    | PaymentSucceeded
+    | PaymentFailed
+    | PaymentDeadLettered
+    | PaymentReopened
+)
+_CHANGING: dict[str, type[_Changing]] = {
+    contract.TYPE: contract
+    for contract in (
+        PaymentAttempted,
+        PaymentProcessing,
+        PaymentSucceeded,
+        PaymentFailed,
+        PaymentDeadLettered,
+        PaymentReopened,
+    )
+}
+
+
+def _recording(payment: Payment, charge_id: str | None) -> Payment:
+    """The charge id the PSP gave the worker, kept (a webhook's outcome only counts once
+    reconciled, so only attempts and processing record one)."""
+    return replace(payment, charges=payment.charges | {charge_id}) if charge_id else payment
+
+
+def _started(event: RecordedEvent, data: PaymentRequested) -> Payment:
     return Payment(
-        id=str(data["payment_id"]),
-        order_id=str(data["order_id"]),
-        user_id=str(data["user_id"]),
-        game_id=str(data["game_id"]),
-        game_title=str(data.get("game_title", "")),
-        amount_cents=int(data["amount_cents"]),
-        currency=str(data["currency"]),
-        payment_method=str(data["payment_method"]),
+        id=data.payment_id,
+        order_id=data.order_id,
+        user_id=data.user_id,
+        game_id=data.game_id,
+        game_title=data.game_title,
+        amount_cents=data.amount_cents,
+        currency=data.currency,
+        payment_method=data.payment_method,
         status="pending",
         version=event.version,
         created_at=event.occurred_at,
@@ -269,22 +289,22 @@ def decide_outcome(payment: Payment, outcome: Outcome) -> list[NewEvent]:
 
 def _anomaly(payment: Payment, outcome: Outcome, event_id: uuid.UUID, why: str) -> NewEvent:
     ignored = "succeeded" if outcome.succeeded else f"failed:{outcome.reason}"
-    anomaly = {
-        "payment_id": payment.id,
-        "kept": payment.status,
-        "ignored": ignored,
-        "source": outcome.source,
-        "reason": why,
-        "charge_id": outcome.charge_id,
-    }
-    return NewEvent(PAYMENT_ANOMALY, anomaly, event_id=event_id)
+    anomaly = PaymentAnomalyRecorded(
+        payment_id=payment.id,
+        kept=payment.status,
+        ignored=ignored,
+        source=outcome.source,
+        reason=why,
+        charge_id=outcome.charge_id,
+    )
+    return anomaly.new_event(event_id=event_id)
 
 
 def _outcome_event(payment: Payment, outcome: Outcome, event_id: uuid.UUID) -> NewEvent:
-    data = payment.ids() | {"charge_id": outcome.charge_id, "source": outcome.source}
+    said = payment.ids() | {"charge_id": outcome.charge_id, "source": outcome.source}
     if outcome.succeeded:
-        return NewEvent(PAYMENT_SUCCEEDED, data, event_id=event_id)
-    return NewEvent(PAYMENT_FAILED, data | {"reason": outcome.reason}, event_id=event_id)
+        return PaymentSucceeded(**said).new_event(event_id=event_id)
+    return PaymentFailed(**said, reason=outcome.reason).new_event(event_id=event_id)
 
 
 def decide_attempt(
@@ -296,22 +316,24 @@ def decide_attempt(
 ) -> list[NewEvent]:
     """Record one PSP call (``outcome`` ∈ succeeded, declined, processing, transient) and the
     charge it answered with: the charge a later webhook must be about."""
-    data: dict[str, Any] = {"payment_id": payment.id, "attempt": attempt, "outcome": outcome}
-    if error:
-        data["error"] = error[:500]
-    if charge_id:
-        data["charge_id"] = charge_id
+    attempted = PaymentAttempted(
+        payment_id=payment.id,
+        attempt=attempt,
+        outcome=outcome,
+        error=error[:500] if error else None,
+        charge_id=charge_id or None,
+    )
     cause = f"attempt:{payment.epoch}:{attempt}"
-    return [NewEvent(PAYMENT_ATTEMPTED, data, event_id=derived_id(payment.id, cause))]
+    return [attempted.new_event(event_id=derived_id(payment.id, cause))]
 
 
 def decide_processing(payment: Payment, charge_id: str) -> list[NewEvent]:
     """The PSP accepted the charge and will answer by webhook (``pm_card_async``)."""
     if payment.terminal or payment.charge_id == charge_id:
         return []
-    data = {"payment_id": payment.id, "charge_id": charge_id}
+    processing = PaymentProcessing(payment_id=payment.id, charge_id=charge_id)
     cause = f"processing:{payment.epoch}:{charge_id}"
-    return [NewEvent(PAYMENT_PROCESSING, data, event_id=derived_id(payment.id, cause))]
+    return [processing.new_event(event_id=derived_id(payment.id, cause))]
 
 
 def decide_dead_letter(payment: Payment, attempts: int, error: str) -> list[NewEvent]:
@@ -320,10 +342,9 @@ def decide_dead_letter(payment: Payment, attempts: int, error: str) -> list[NewE
     if payment.dead_lettered:
         return []
     cause = f"dead-letter:{payment.epoch}"
-    data = {"payment_id": payment.id, "order_id": payment.order_id, "attempts": attempts}
-    dead = NewEvent(
-        PAYMENT_DEAD_LETTERED, data | {"error": error[:500]}, event_id=derived_id(payment.id, cause)
-    )
+    dead = PaymentDeadLettered(
+        payment_id=payment.id, order_id=payment.order_id, attempts=attempts, error=error[:500]
+    ).new_event(event_id=derived_id(payment.id, cause))
     if payment.terminal:
         return [dead]
     failure = Outcome(False, "worker", f"{cause}:failed", reason=PROCESSING_ERROR)
@@ -336,6 +357,6 @@ def decide_reopen(payment: Payment) -> list[NewEvent]:
     is still its current one)."""
     if not (payment.dead_lettered and payment.failure_reason == PROCESSING_ERROR):
         return []
-    data = {"payment_id": payment.id, "order_id": payment.order_id}
+    reopened = PaymentReopened(payment_id=payment.id, order_id=payment.order_id)
     cause = f"reopen:{payment.epoch}"
-    return [NewEvent(PAYMENT_REOPENED, data, event_id=derived_id(payment.id, cause))]
+    return [reopened.new_event(event_id=derived_id(payment.id, cause))]

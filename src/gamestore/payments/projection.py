@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.payments.domain import PAYMENT_SUCCEEDED, Payment, fold
+from gamestore.payments.domain import Payment, fold
+from gamestore.payments.events import PaymentSucceeded
 from gamestore.payments.tables import payment_orders, payments_view
 from gamestore.platform.auth import Principal
 from gamestore.platform.db import Upsert, read_only
@@ -92,7 +93,7 @@ class PaymentsView:
         """The bus handler: the rows of a page's payments in ONE transaction, each payment's
         stream folded once (its newest state serves every event of it in the page)."""
         newest = {event.stream_id: event for event in events}  # per payment, its last event
-        succeeded = {event.stream_id for event in events if event.type == PAYMENT_SUCCEEDED}
+        succeeded = {event.stream_id for event in events if event.type == PaymentSucceeded.TYPE}
         folded = [(e, fold(await self._store.read_stream(s))) for s, e in newest.items()]
         async with self._engine.begin() as conn:
             for event, payment in folded:

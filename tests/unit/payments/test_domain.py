@@ -10,11 +10,6 @@ import pytest
 
 from gamestore.payments.domain import (
     AMOUNT_MISMATCH,
-    PAYMENT_ANOMALY,
-    PAYMENT_DEAD_LETTERED,
-    PAYMENT_FAILED,
-    PAYMENT_REOPENED,
-    PAYMENT_SUCCEEDED,
     PROCESSING_ERROR,
     UNKNOWN_CHARGE,
     ChargeFacts,
@@ -29,6 +24,13 @@ from gamestore.payments.domain import (
     fold,
     requested,
     stream_of,
+)
+from gamestore.payments.events import (
+    PaymentAnomalyRecorded,
+    PaymentDeadLettered,
+    PaymentFailed,
+    PaymentReopened,
+    PaymentSucceeded,
 )
 from gamestore.platform.eventstore import NewEvent, RecordedEvent
 
@@ -90,7 +92,7 @@ def test_an_empty_stream_is_no_payment() -> None:
 
 def test_a_stream_must_start_with_the_request() -> None:
     with pytest.raises(ValueError):
-        fold(record([NewEvent(PAYMENT_SUCCEEDED, {"payment_id": PAYMENT_ID})]))
+        fold(record([NewEvent(PaymentSucceeded.TYPE, {"payment_id": PAYMENT_ID})]))
 
 
 def test_a_requested_payment_is_pending_and_public_hides_the_method(
@@ -115,7 +117,7 @@ def test_attempts_and_processing_fold(started: list[RecordedEvent]) -> None:
 
 def test_success_then_same_success_appends_nothing(started: list[RecordedEvent]) -> None:
     decided = decide_outcome(folded(started), SUCCESS)
-    assert [e.type for e in decided] == [PAYMENT_SUCCEEDED]
+    assert [e.type for e in decided] == [PaymentSucceeded.TYPE]
     assert decided[0].event_id == derived_id(PAYMENT_ID, SUCCESS.cause)
     assert decided[0].data["source"] == "worker" and decided[0].data["charge_id"] == "ch_1"
     stream = then(started, decided)
@@ -126,7 +128,7 @@ def test_success_then_same_success_appends_nothing(started: list[RecordedEvent])
 
 def test_failure_records_its_reason(started: list[RecordedEvent]) -> None:
     decided = decide_outcome(folded(started), DECLINE)
-    assert [e.type for e in decided] == [PAYMENT_FAILED]
+    assert [e.type for e in decided] == [PaymentFailed.TYPE]
     payment = folded(then(started, decided))
     assert (payment.status, payment.failure_reason) == ("failed", "card_declined")
 
@@ -136,7 +138,7 @@ def test_first_terminal_outcome_wins_a_contradiction_is_an_anomaly(
 ) -> None:
     stream = then(started, decide_outcome(folded(started), SUCCESS))
     anomaly = decide_outcome(folded(stream), DECLINE)
-    assert [e.type for e in anomaly] == [PAYMENT_ANOMALY]
+    assert [e.type for e in anomaly] == [PaymentAnomalyRecorded.TYPE]
     assert anomaly[0].data == {
         "payment_id": PAYMENT_ID,
         "kept": "succeeded",
@@ -154,7 +156,7 @@ def test_a_success_after_a_failure_is_an_anomaly_too(started: list[RecordedEvent
     stream = then(started, decide_outcome(folded(started), DECLINE))
     anomaly = decide_outcome(folded(stream), SUCCESS)
     assert [(e.type, e.data["kept"], e.data["ignored"]) for e in anomaly] == [
-        (PAYMENT_ANOMALY, "failed", "succeeded")
+        (PaymentAnomalyRecorded.TYPE, "failed", "succeeded")
     ]
 
 
@@ -174,7 +176,7 @@ def test_attempt_errors_are_truncated(started: list[RecordedEvent]) -> None:
 
 def test_dead_letter_fails_with_processing_error_once(started: list[RecordedEvent]) -> None:
     decided = decide_dead_letter(folded(started), 5, "psp down")
-    assert [e.type for e in decided] == [PAYMENT_DEAD_LETTERED, PAYMENT_FAILED]
+    assert [e.type for e in decided] == [PaymentDeadLettered.TYPE, PaymentFailed.TYPE]
     stream = then(started, decided)
     payment = folded(stream)
     assert (payment.status, payment.failure_reason, payment.dead_lettered) == (
@@ -188,7 +190,7 @@ def test_dead_letter_fails_with_processing_error_once(started: list[RecordedEven
 def test_dead_letter_after_an_outcome_keeps_the_outcome(started: list[RecordedEvent]) -> None:
     stream = then(started, decide_outcome(folded(started), SUCCESS))
     decided = decide_dead_letter(folded(stream), 5, "late")
-    assert [e.type for e in decided] == [PAYMENT_DEAD_LETTERED]
+    assert [e.type for e in decided] == [PaymentDeadLettered.TYPE]
     assert folded(then(stream, decided)).status == "succeeded"
 
 
@@ -198,7 +200,7 @@ def test_reopen_only_a_dead_lettered_processing_error(started: list[RecordedEven
     assert decide_reopen(folded(declined)) == []
     dead = then(started, decide_dead_letter(folded(started), 5, "psp down"))
     reopened = decide_reopen(folded(dead))
-    assert [e.type for e in reopened] == [PAYMENT_REOPENED]
+    assert [e.type for e in reopened] == [PaymentReopened.TYPE]
     payment = folded(then(dead, reopened))
     assert (payment.status, payment.failure_reason, payment.epoch) == ("pending", None, 1)
     assert not payment.dead_lettered and not payment.terminal
@@ -211,7 +213,7 @@ def test_a_reopened_payment_gets_fresh_ids_for_its_new_epoch(started: list[Recor
     after = decide_attempt(folded(reopened), 1, "transient")
     assert before[0].event_id != after[0].event_id
     second_dead = decide_dead_letter(folded(reopened), 5, "again")
-    assert [e.type for e in second_dead] == [PAYMENT_DEAD_LETTERED, PAYMENT_FAILED]
+    assert [e.type for e in second_dead] == [PaymentDeadLettered.TYPE, PaymentFailed.TYPE]
 
 
 def test_unknown_event_types_change_nothing_but_the_version(
@@ -247,7 +249,7 @@ def test_an_unreconciled_outcome_is_an_anomaly_that_changes_nothing(
 ) -> None:
     forged = Outcome(True, "webhook", "webhook:wh_x", charge_id="ch_x", anomaly=AMOUNT_MISMATCH)
     [anomaly] = decide_outcome(folded(started), forged)
-    assert anomaly.type == PAYMENT_ANOMALY
+    assert anomaly.type == PaymentAnomalyRecorded.TYPE
     assert anomaly.data["reason"] == AMOUNT_MISMATCH and anomaly.data["charge_id"] == "ch_x"
     assert anomaly.data["kept"] == "pending" and anomaly.data["ignored"] == "succeeded"
     stream = then(started, [anomaly])
