@@ -32,12 +32,17 @@ from urllib.parse import quote
 
 import aiohttp
 
+from gamestore.payments.psp_wire import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    REQUEST_ID,
+    ChargeRequest,
+)
 from gamestore.platform import tracing
 from gamestore.platform.config import Settings
 from gamestore.platform.faults import TransientError
 from gamestore.platform.logs import current_correlation
 from gamestore.platform.metrics import PSP_ERRORS, PSP_REQUEST_DURATION
-from gamestore.psp.wire import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REQUEST_ID, ChargeRequest
 
 Kind = Literal["succeeded", "declined", "processing", "transient", "unavailable", "rejected"]
 PROCESSING_ERROR = "processing_error"

@@ -6,7 +6,10 @@ databases and the event store, ``embedded`` or ``amqp://...`` for the bus and th
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -68,6 +71,11 @@ class Settings(BaseSettings):
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
     # the PSP's secret API key (``sk_…``); unset, the one kept under <data_dir>/keys/
     psp_api_key: SecretStr | None = None
+    # the PSP's webhook signing secrets, comma-separated (rotation: list the new one and the old
+    # one until the PSP signs with the new one only); unset, ``psp_webhook_secret``; unset too,
+    # the one kept under <data_dir>/keys/ (shared with the embedded PSP simulator)
+    psp_webhook_secrets: SecretStr | None = None
+    psp_webhook_secret: SecretStr | None = None
     # how long the PSP may stay unavailable (5xx, 429, timeouts, refused) for one payment before
     # it is dead-lettered: unavailability is waited out, never counted as an attempt
     payment_psp_outage_budget_seconds: float = Field(default=1200.0, gt=0)
@@ -107,14 +115,38 @@ class Settings(BaseSettings):
         key the embedded PSP simulator keeps under the data dir)."""
         if self.psp_api_key is not None and self.psp_api_key.get_secret_value():
             return self.psp_api_key.get_secret_value()
-        from gamestore.psp.wire import api_key
-
-        return api_key(self.data_dir)
+        return kept_secret(self.data_dir / "keys" / "psp_api_key", _new_api_key)
 
     def database_url(self, service: str) -> str:
         """A service's own database: ``GAMESTORE_<SERVICE>_DB_URL`` or an SQLite file."""
         configured = os.environ.get(f"GAMESTORE_{service.upper()}_DB_URL")
         return configured or sqlite_url(self.data_dir / f"{service}.db")
+
+
+def kept_secret(path: Path, new: Callable[[], str]) -> str:
+    """The secret kept at ``path``, created (mode 0600) with ``new()`` if absent.
+
+    In the embedded default a secret is shared by two processes through its file (the PSP
+    simulator and the payments side each read it); whichever starts first writes it. The file
+    appears atomically (written aside, then hard-linked into place), so a concurrent reader
+    never sees a half-written secret and both sides end with the same one."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as file:
+                file.write(new() + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(aside, path)
+        finally:
+            aside.unlink(missing_ok=True)
+    return path.read_text(encoding="ascii").strip()
+
+
+def _new_api_key() -> str:
+    """A secret API key in the PSP's format (``sk_test_`` + 32 random bytes, URL-safe)."""
+    return "sk_test_" + secrets.token_urlsafe(32)
 
 
 def sqlite_url(path: Path) -> str:
