@@ -94,13 +94,13 @@ REGISTRY: tuple[ProcessSpec, ...] = (
     ),
     ProcessSpec(
         name="payment-worker",
-        target="gamestore.payments.worker_bootstrap:main",
+        target="gamestore.payments.bootstrap:worker_main",
         port=_port_of("payment-worker"),
         ops="payment-worker",
     ),
     ProcessSpec(
         name="webhook-function",
-        target="gamestore.payments.webhook_function:main",
+        target="gamestore.payments.bootstrap:webhook_function_main",
         port=_port_of("webhook-function"),
         ops="webhook-function",
     ),

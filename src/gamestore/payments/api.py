@@ -8,15 +8,13 @@ projection, which follows the stream within moments.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gamestore.payments.aggregate import Payments
-from gamestore.payments.orders import Orders, visible_payment
-from gamestore.payments.projection import PaymentsView
+from gamestore.payments.orders import visible_payment
+from gamestore.payments.repository import PaymentsRepo
 from gamestore.payments.schemas import (
     PaymentIn,
     PaymentPage,
@@ -24,20 +22,14 @@ from gamestore.payments.schemas import (
     PaymentStarted,
     PaymentSummary,
 )
+from gamestore.payments.state import PaymentsDep
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
-from gamestore.platform.http.state import app_state
-from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
+from gamestore.platform.idempotency import Finish, IdempotencyKey, Stored
 
 router = APIRouter(tags=["payments"])
 ROUTE = "POST /pagamento"
-
-
-OrdersDep = Annotated[Orders, Depends(app_state("orders"))]
-PaymentsDep = Annotated[Payments, Depends(app_state("payments"))]
-ViewDep = Annotated[PaymentsView, Depends(app_state("payments_view"))]
-KeysDep = Annotated[Idempotency, Depends(app_state("idempotency"))]
 
 
 @router.post(
@@ -46,8 +38,7 @@ KeysDep = Annotated[Idempotency, Depends(app_state("idempotency"))]
 async def start_payment(
     body: PaymentIn,
     user: CurrentUser,
-    orders: OrdersDep,
-    keys: KeysDep,
+    state: PaymentsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -56,13 +47,14 @@ async def start_payment(
     202 with the new payment, which the payment worker charges shortly. 404 for an order that
     is not the caller's; 409 when it is paid already or its current payment has no outcome yet.
     With `Idempotency-Key`, a retry with the same key and body gets the first answer again."""
+    keys = state.idempotency
     keyed = keys.request(idempotency_key, user.user_id, ROUTE, body.model_dump(mode="json"))
 
     async def run(finish: Finish) -> Stored:
-        async def store_answer(conn: AsyncConnection, answer: dict[str, Any]) -> None:
-            await finish(conn, 202, answer)  # stored in the payment's own transaction
+        async def store_answer(repo: PaymentsRepo, answer: dict[str, Any]) -> None:
+            await repo.keep_answer(finish, 202, answer)  # in the payment's own unit of work
 
-        answer = await orders.start_payment(
+        answer = await state.orders.start_payment(
             user, str(body.order_id), body.payment_method, before_commit=store_answer
         )
         return Stored(202, answer)
@@ -75,28 +67,28 @@ def _public(payment_json: dict[str, object]) -> PaymentPublic:
 
 
 @router.get("/pagamento/{payment_id}", response_model=PaymentPublic)
-async def get_payment(payment_id: str, user: CurrentUser, payments: PaymentsDep) -> PaymentPublic:
+async def get_payment(payment_id: str, user: CurrentUser, state: PaymentsDep) -> PaymentPublic:
     """One payment, folded from its events: status, failure reason, attempts and history.
     The owner or an admin; 404 for anyone else."""
-    return _public((await visible_payment(payments, user, payment_id)).public())
+    return _public((await visible_payment(state.payments, user, payment_id)).public())
 
 
 @router.post("/pagamento/{payment_id}", response_model=PaymentPublic)
-async def query_payment(payment_id: str, user: CurrentUser, payments: PaymentsDep) -> PaymentPublic:
+async def query_payment(payment_id: str, user: CurrentUser, state: PaymentsDep) -> PaymentPublic:
     """The same as `GET /pagamento/{id}` (the status query the original design names)."""
-    return _public((await visible_payment(payments, user, payment_id)).public())
+    return _public((await visible_payment(state.payments, user, payment_id)).public())
 
 
 @router.get("/pagamento", response_model=PaymentPage)
 async def list_payments(
     user: CurrentUser,
-    view: ViewDep,
+    state: PaymentsDep,
     order_id: uuid.UUID | None = None,
     page: PageNumber = 1,
     size: PageSize = 20,
 ) -> PaymentPage:
     """The caller's payments (an admin's: everyone's), newest first; `order_id` narrows them
     to one order."""
-    found = await view.page(user, str(order_id) if order_id else None, page, size)
+    found = await state.view.page(user, str(order_id) if order_id else None, page, size)
     items = [PaymentSummary.model_validate(item) for item in found.items]
     return PaymentPage(items=items, total=found.total, page=page, size=size)

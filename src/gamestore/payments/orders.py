@@ -1,7 +1,8 @@
 """What payments knows of each order, and the use cases that start its payments.
 
-- :func:`record_order` applies ``OrderCreated`` (under the consumer's inbox claim): the order's
-  row in ``payment_orders`` and its first payment's ``PaymentRequested`` (outbox) commit together.
+- :func:`order_created_consumer` applies pages of ``OrderCreated`` in one unit of work: for each
+  event, the consumer's inbox claim, the order's row in ``payment_orders`` and its first
+  ``PaymentRequested`` (outbox) commit together.
 - :meth:`Orders.start_payment` is ``POST /pagamento``: a new payment for an unpaid order whose
   current payment is terminal. The swap of ``current_payment_id`` is a compare-and-set in the
   same transaction as the new ``PaymentRequested``, so of two concurrent retries one wins and the
@@ -11,13 +12,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
-
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import (
@@ -27,19 +24,20 @@ from gamestore.payments.domain import (
     requested,
     stream_of,
 )
-from gamestore.payments.tables import outbox, payment_orders
+from gamestore.payments.repository import PaymentOrder, PaymentsRepo
 from gamestore.platform.auth import Principal
-from gamestore.platform.db import Upsert, read_only
+from gamestore.platform.bus.model import BatchHandler
+from gamestore.platform.clock import utcnow
+from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
-from gamestore.platform.logs import get_logger
-from gamestore.platform.outbox import no_wake
+from gamestore.platform.ids import canonical_uuid
+from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.uow import Transaction, UnitOfWork
 
-_REMEMBER = Upsert(
-    payment_orders, lambda insert: insert.on_conflict_do_nothing(index_elements=["order_id"])
-)
 log = get_logger("payments")
 ORDER_CREATED = "OrderCreated"
-BeforeCommit = Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]]
+CONSUMER = "payments"  # the inbox's name for the OrderCreated consumer
+BeforeCommit = Callable[[PaymentsRepo, dict[str, Any]], Awaitable[None]]
 
 
 class OrderNotFound(PaymentError):
@@ -54,63 +52,67 @@ class PaymentInFlight(PaymentError):
     """The order's current payment has no outcome yet (or another retry just started one)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentOrder:
-    """A row of ``payment_orders``."""
-
-    order_id: str
-    user_id: str
-    game_id: str
-    game_title: str
-    amount_cents: int
-    currency: str
-    current_payment_id: str
-    paid: bool
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def record_order(conn: AsyncConnection, event: RecordedEvent) -> bool:
-    """Apply ``OrderCreated`` on ``conn``: the order row and its first ``PaymentRequested``.
-    False (and nothing written) when the order is known already."""
+def ordered(event: RecordedEvent) -> PaymentOrder:
+    """The order an ``OrderCreated`` describes (read as it always was: the games service's
+    contract is its own); :class:`PoisonEvent` when it lacks what a payment needs."""
     data = event.data
-    now = _now()
-    payment_id = str(data["payment_id"])
-    row: dict[str, Any] = {
-        "order_id": str(data["order_id"]),
-        "user_id": str(data["user_id"]),
-        "game_id": str(data["game_id"]),
-        "game_title": str(data.get("game_title", "")),
-        "amount_cents": int(data["amount_cents"]),
-        "currency": str(data["currency"]),
-        "current_payment_id": payment_id,
-        "paid": False,
-        "created_at": now,
-        "updated_at": now,
-    }
-    if (await _REMEMBER.execute(conn, row)).rowcount != 1:
-        log.warning("order already known; nothing requested", order_id=row["order_id"])
+    try:
+        return PaymentOrder(
+            order_id=str(data["order_id"]),
+            user_id=str(data["user_id"]),
+            game_id=str(data["game_id"]),
+            game_title=str(data["game_title"]),
+            amount_cents=int(data["amount_cents"]),
+            currency=str(data["currency"]),
+            current_payment_id=str(data["payment_id"]),
+            paid=False,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise PoisonEvent(f"OrderCreated without a payable order: {error!r}") from None
+
+
+async def record_order(tx: Transaction[PaymentsRepo], event: RecordedEvent) -> bool:
+    """Apply ``OrderCreated`` in ``tx``: the order row and its first ``PaymentRequested``.
+    False (and nothing written) when the order is known already."""
+    order = ordered(event)
+    if not await tx.repo.remember_order(order, utcnow()):
+        log.warning("order already known; nothing requested", order_id=order.order_id)
         return False
-    first = requested(data, causation_id=str(event.event_id))
-    await outbox.add(conn, stream_of(payment_id), [first], NO_STREAM)
-    log.info("payment requested", order_id=row["order_id"], payment_id=payment_id)
+    first = requested(_payment_data(order, order.current_payment_id, _method(event.data)))
+    first = replace(first, causation_id=str(event.event_id), correlation_id=event.correlation_id)
+    tx.emit(stream_of(order.current_payment_id), first, NO_STREAM)
+    log.info("payment requested", order_id=order.order_id, payment_id=order.current_payment_id)
     return True
 
 
-def canonical(identifier: str) -> str | None:
-    """The canonical form of a UUID string, or None when it is not one."""
+def _method(data: Mapping[str, Any]) -> str:
     try:
-        return str(uuid.UUID(identifier))
-    except ValueError:
-        return None
+        return str(data["payment_method"])
+    except KeyError:
+        raise PoisonEvent("OrderCreated without a payment method") from None
+
+
+def order_created_consumer(uow: UnitOfWork[PaymentsRepo]) -> BatchHandler:
+    """The bus handler of ``OrderCreated`` pages: one unit of work per page, each event claimed
+    in the inbox then applied; a redelivered event finds its claim and is skipped, and any
+    event failing rolls the page back (the bus then retries it event by event)."""
+
+    async def handle(events: list[RecordedEvent]) -> None:
+        async with uow() as tx:
+            for event in events:
+                with correlation(event.correlation_id):
+                    if not await tx.repo.claim(CONSUMER, event.event_id):
+                        log.info("event already handled", consumer=CONSUMER, event_type=event.type)
+                        continue
+                    await record_order(tx, event)
+
+    return handle
 
 
 async def visible_payment(payments: Payments, caller: Principal, payment_id: str) -> Payment:
     """The payment folded from its stream, if the caller owns it or is an admin;
     :class:`PaymentNotFound` otherwise (another user's payment does not exist for them)."""
-    key = canonical(payment_id)
+    key = canonical_uuid(payment_id)
     payment = await payments.load(key) if key is not None else None
     if payment is None or not (caller.is_admin or payment.user_id == caller.user_id):
         raise PaymentNotFound(payment_id)
@@ -120,33 +122,20 @@ async def visible_payment(payments: Payments, caller: Principal, payment_id: str
 class Orders:
     """The order view and ``POST /pagamento``."""
 
-    def __init__(
-        self, engine: AsyncEngine, payments: Payments, *, on_commit: Callable[[], None] = no_wake
-    ) -> None:
-        self._engine = engine
+    def __init__(self, uow: UnitOfWork[PaymentsRepo], payments: Payments) -> None:
+        self._uow = uow
         self._payments = payments
-        self._on_commit = on_commit  # wakes the outbox relay
 
     async def owned(self, user: Principal, order_id: str) -> PaymentOrder:
         """The caller's order; :class:`OrderNotFound` for unknown ids and others' orders."""
-        key = canonical(order_id)
-        row = None
+        key = canonical_uuid(order_id)
+        order = None
         if key is not None:
-            async with read_only(self._engine) as conn:
-                query = select(payment_orders).where(payment_orders.c.order_id == key)
-                row = (await conn.execute(query)).first()
-        if row is None or row.user_id != user.user_id:
+            async with self._uow.read() as repo:
+                order = await repo.order(key)
+        if order is None or order.user_id != user.user_id:
             raise OrderNotFound(order_id)
-        return PaymentOrder(
-            row.order_id,
-            row.user_id,
-            row.game_id,
-            row.game_title,
-            row.amount_cents,
-            row.currency,
-            row.current_payment_id,
-            bool(row.paid),
-        )
+        return order
 
     async def start_payment(
         self,
@@ -158,19 +147,18 @@ class Orders:
         """A new payment of the caller's unpaid order: ``{payment_id, order_id, status}``.
 
         :class:`OrderNotFound`, :class:`OrderPaid`, :class:`PaymentInFlight` as the contract
-        says. ``before_commit(conn, answer)`` runs inside the transaction (Idempotency-Key)."""
+        says. ``before_commit(repo, answer)`` runs inside the unit of work (Idempotency-Key)."""
         order = await self.owned(user, order_id)
         await self._check_retryable(order)
         payment_id = str(uuid.uuid4())
         answer = {"payment_id": payment_id, "order_id": order.order_id, "status": "pending"}
         data = _payment_data(order, payment_id, payment_method)
-        async with self._engine.begin() as conn:
-            if not await _swap_current(conn, order, payment_id):
+        async with self._uow() as tx:
+            if not await tx.repo.swap_current(order, payment_id, utcnow()):
                 raise PaymentInFlight(order.order_id)
-            await outbox.add(conn, stream_of(payment_id), [requested(data)], NO_STREAM)
+            tx.emit(stream_of(payment_id), requested(data), NO_STREAM)
             if before_commit is not None:
-                await before_commit(conn, answer)
-        self._on_commit()
+                await before_commit(tx.repo, answer)
         log.info(
             "payment restarted",
             order_id=order.order_id,
@@ -200,16 +188,3 @@ def _payment_data(order: PaymentOrder, payment_id: str, payment_method: str) -> 
         "currency": order.currency,
         "payment_method": payment_method,
     }
-
-
-async def _swap_current(conn: AsyncConnection, order: PaymentOrder, payment_id: str) -> bool:
-    """Compare-and-set of the order's current payment; False when another writer won."""
-    c = payment_orders.c
-    statement = (
-        update(payment_orders)
-        .where(c.order_id == order.order_id)
-        .where(c.current_payment_id == order.current_payment_id)
-        .where(c.paid.is_(False))
-        .values(current_payment_id=payment_id, updated_at=_now())
-    )
-    return (await conn.execute(statement)).rowcount == 1

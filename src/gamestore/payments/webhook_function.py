@@ -1,4 +1,5 @@
-"""The ``webhook-function`` process: stored PSP webhooks → the Payment aggregate.
+"""The ``webhook-function`` handler: stored PSP webhooks → the Payment aggregate
+(its process is ``payments.bootstrap.webhook_function_main``).
 
 It consumes ``PspWebhookReceived`` in the bus group ``webhook-function`` and applies each one
 with the rule the payment worker shares: the first terminal outcome wins, the same one again
@@ -17,14 +18,11 @@ changes nothing. A PSP that cannot answer the lookup is an outage: the bus retri
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import (
-    PAYMENT_ANOMALY,
     UNKNOWN_CHARGE,
     ChargeFacts,
     Outcome,
@@ -32,14 +30,10 @@ from gamestore.payments.domain import (
     PaymentNotFound,
     decide_outcome,
 )
-from gamestore.payments.psp_client import LedgerCharge, PspClient
-from gamestore.payments.webhooks import PSP_WEBHOOK_RECEIVED
-from gamestore.platform.bus import connect_bus
-from gamestore.platform.config import Settings
-from gamestore.platform.eventstore import NewEvent, RecordedEvent, connect
-from gamestore.platform.health import depend_on
+from gamestore.payments.events import PaymentAnomalyRecorded
+from gamestore.payments.psp_client import LedgerCharge
+from gamestore.platform.eventstore import NewEvent, RecordedEvent
 from gamestore.platform.logs import get_logger
-from gamestore.platform.service import watching_bus
 
 log = get_logger("webhook-function")
 GROUP = "webhook-function"
@@ -147,26 +141,4 @@ async def already_applied(payments: Payments, data: Mapping[str, Any]) -> bool:
 def _classify(decided: list[NewEvent]) -> Applied:
     if not decided:
         return "duplicate"
-    return "anomaly" if decided[0].type == PAYMENT_ANOMALY else "applied"
-
-
-async def main(settings: Settings, stop: asyncio.Event) -> None:
-    """The ``webhook-function`` process: follow the bus until ``stop``."""
-    async with contextlib.AsyncExitStack() as stack:
-        store = await connect(settings.event_store_url)
-        stack.push_async_callback(store.close)
-        bus = await connect_bus(settings.bus_url, store)
-        stack.push_async_callback(bus.close)
-        psp = PspClient.configured(settings)
-        await psp.start()
-        stack.push_async_callback(psp.close)
-        depend_on(stack, event_store=store.head, psp=psp.ping)
-        stack.enter_context(watching_bus(settings, bus))
-        handler = WebhookFunction(Payments(store), psp)
-        log.info("webhook function consuming", group=GROUP)
-
-        async def handle(event: RecordedEvent) -> None:
-            await handler.handle(event)
-
-        await bus.consume(GROUP, [PSP_WEBHOOK_RECEIVED], handle, stop=stop)
-    log.info("webhook function stopped")
+    return "anomaly" if decided[0].type == PaymentAnomalyRecorded.TYPE else "applied"

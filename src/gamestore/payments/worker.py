@@ -35,12 +35,7 @@ the outcome's derived event id makes its append happen once. No line logs the pa
 from __future__ import annotations
 
 import time
-import uuid
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from gamestore.payments import tables
 from gamestore.payments.aggregate import Decision, Payments
 from gamestore.payments.domain import (
     PROCESSING_ERROR,
@@ -54,11 +49,14 @@ from gamestore.payments.domain import (
     decide_reopen,
 )
 from gamestore.payments.psp_client import ChargeResult, LedgerCharge, PspClient
+from gamestore.payments.psp_wire import ChargeRequest
+from gamestore.payments.repository import PaymentsRepo
 from gamestore.platform.eventstore import NewEvent
 from gamestore.platform.faults import TransientError, is_transient
+from gamestore.platform.ids import canonical_uuid
 from gamestore.platform.logs import get_logger
 from gamestore.platform.queue import Message, PermanentError, RetriesExhausted, describe
-from gamestore.psp.wire import ChargeRequest
+from gamestore.platform.uow import UnitOfWork
 
 log = get_logger("payment-worker")
 QUEUE = "payments"
@@ -76,6 +74,7 @@ class PspUnavailable(TransientError):
 
 
 def charge_request(payment: Payment) -> ChargeRequest:
+    """The PSP charge of ``payment``: its amount, its card, a description the player knows."""
     return ChargeRequest(
         payment_id=payment.id,
         amount_cents=payment.amount_cents,
@@ -88,10 +87,10 @@ def charge_request(payment: Payment) -> ChargeRequest:
 def payment_id_of(message: Message) -> str:
     """The payment a message names; a malformed message can never succeed (dead-lettered)."""
     value = message.body.get("payment_id")
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise PermanentError(f"message without a valid payment_id: {str(value)[:64]!r}") from None
+    payment_id = canonical_uuid(str(value))
+    if payment_id is None:
+        raise PermanentError(f"message without a valid payment_id: {str(value)[:64]!r}")
+    return payment_id
 
 
 def _nothing(payment: Payment) -> list[NewEvent]:
@@ -104,14 +103,14 @@ class PaymentWorker:
     def __init__(
         self,
         payments: Payments,
-        engine: AsyncEngine,
+        uow: UnitOfWork[PaymentsRepo],
         psp: PspClient,
         *,
         max_attempts: int,
         outage_budget: float = 1200.0,
     ) -> None:
         self._payments = payments
-        self._engine = engine
+        self._uow = uow  # the payments database: the order a re-open checks
         self._psp = psp
         self._max_attempts = max_attempts
         self._outage_budget = outage_budget
@@ -185,12 +184,9 @@ class PaymentWorker:
 
     async def _reopen(self, payment: Payment) -> Payment | None:
         """Re-open a replayed dead letter if its order still waits for this very payment."""
-        async with self._engine.begin() as conn:  # holds the order row until the append is done
-            query = select(tables.payment_orders).where(
-                tables.payment_orders.c.order_id == payment.order_id
-            )
-            order = (await conn.execute(query.with_for_update())).mappings().first()
-            if order is None or order["paid"] or order["current_payment_id"] != payment.id:
+        async with self._uow() as tx:  # holds the order row until the append is done
+            order = await tx.repo.order(payment.order_id, lock=True)
+            if order is None or order.paid or order.current_payment_id != payment.id:
                 log.info("replay of a superseded/paid payment ignored", payment_id=payment.id)
                 return None
             reopened = await self._payments.change(payment.id, decide_reopen)

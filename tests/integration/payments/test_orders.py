@@ -7,7 +7,8 @@ import uuid
 
 from sqlalchemy import func, select
 
-from gamestore.payments.domain import PAYMENT_REQUESTED, derived_id
+from gamestore.payments.domain import derived_id
+from gamestore.payments.events import PaymentRequested
 from gamestore.payments.tables import payment_orders, payments_view
 from gamestore.platform.eventstore import ANY, NewEvent
 from tests.integration.payments.support import PaymentsApi
@@ -31,7 +32,7 @@ async def test_order_created_twice_gives_one_row_and_one_payment_requested(
     data = event.data
     assert await _count(api, payment_orders, order_id=data["order_id"]) == 1
     stream = await api.stream(data["payment_id"])
-    assert [e.type for e in stream] == [PAYMENT_REQUESTED]
+    assert [e.type for e in stream] == [PaymentRequested.TYPE]
     requested = stream[0]
     assert requested.event_id == derived_id(data["payment_id"], "requested")
     assert requested.correlation_id == event.correlation_id

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from gamestore.payments.domain import PAYMENT_REQUESTED, Outcome, decide_outcome
+from gamestore.payments.domain import Outcome, decide_outcome
+from gamestore.payments.events import PaymentRequested
 from tests.integration.games.support import problem
 from tests.integration.payments.support import PaymentsApi, sqlite_only
 
@@ -89,7 +90,7 @@ async def test_after_a_failure_a_new_payment_starts(api: PaymentsApi) -> None:
     assert started["order_id"] == data["order_id"] and started["status"] == "pending"
     assert started["payment_id"] != data["payment_id"]
     [event] = await api.stream(started["payment_id"], 1)
-    assert event.type == PAYMENT_REQUESTED
+    assert event.type == PaymentRequested.TYPE
     assert event.data["payment_method"] == "pm_card_chargeDeclinedInsufficientFunds"
     assert event.data["amount_cents"] == 4990 and event.data["user_id"] == USER
     assert event.correlation_id == response.headers["x-request-id"]
@@ -103,7 +104,7 @@ async def test_twenty_concurrent_retries_start_one_payment(api: PaymentsApi) -> 
     assert codes == [202] + [409] * 19, [r.text for r in responses]
     winner = next(r.json() for r in responses if r.status_code == 202)
     await api.stream(winner["payment_id"], 1)
-    requested = await api.service.store.read_all(0, 1000, types=[PAYMENT_REQUESTED])
+    requested = await api.service.store.read_all(0, 1000, types=[PaymentRequested.TYPE])
     assert sorted(e.data["payment_id"] for e in requested) == sorted(
         [data["payment_id"], winner["payment_id"]]
     )
@@ -121,7 +122,7 @@ async def test_idempotency_key_replays_the_first_answer(api: PaymentsApi) -> Non
     assert again.headers.get("idempotent-replayed") == "true"
     problem(await api.pay(USER, data["order_id"], "pm_card_async", key=key), 422)
     await api.stream(again.json()["payment_id"], 1)
-    requested = await api.service.store.read_all(0, 1000, types=[PAYMENT_REQUESTED])
+    requested = await api.service.store.read_all(0, 1000, types=[PaymentRequested.TYPE])
     assert len(requested) == 2
 
 

@@ -13,19 +13,22 @@ from typing import Any
 import pytest
 
 from gamestore.payments.aggregate import Payments
+from gamestore.payments.bootstrap import webhook_function_main
 from gamestore.payments.domain import (
     AMOUNT_MISMATCH,
-    PAYMENT_ANOMALY,
-    PAYMENT_FAILED,
-    PAYMENT_SUCCEEDED,
     UNKNOWN_CHARGE,
     decide_attempt,
     decide_processing,
     derived_id,
 )
+from gamestore.payments.events import (
+    PaymentAnomalyRecorded,
+    PaymentFailed,
+    PaymentSucceeded,
+    PspWebhookReceived,
+)
 from gamestore.payments.psp_client import LedgerCharge
-from gamestore.payments.webhook_function import WebhookFunction, main
-from gamestore.payments.webhooks import PSP_WEBHOOK_RECEIVED
+from gamestore.payments.webhook_function import WebhookFunction
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NO_STREAM, NewEvent, RecordedEvent
 from gamestore.platform.faults import TransientError
@@ -75,7 +78,7 @@ async def webhook_event(
     } | data
     if code:
         body["failure_code"] = code
-    event = NewEvent(PSP_WEBHOOK_RECEIVED, body)
+    event = NewEvent(PspWebhookReceived.TYPE, body)
     [recorded] = await api.service.store.append(f"webhook-{webhook_id}", [event], NO_STREAM)
     return recorded
 
@@ -112,7 +115,7 @@ async def test_a_success_webhook_succeeds_the_payment_once(
     results = await asyncio.gather(*(function.handle(event) for _ in range(4)))
     assert set(results) == {"duplicate"}
     stream = await api.stream(data["payment_id"])
-    assert [e.type for e in stream] == ["PaymentRequested", PAYMENT_SUCCEEDED]
+    assert [e.type for e in stream] == ["PaymentRequested", PaymentSucceeded.TYPE]
     succeeded = stream[1]
     assert succeeded.event_id == derived_id(
         data["payment_id"], f"webhook:{event.data['webhook_id']}"
@@ -130,7 +133,7 @@ async def test_a_failure_webhook_fails_it_with_the_code(
     assert await function.handle(event) == "applied"
     payment = await api.payments.get(data["payment_id"])
     assert (payment.status, payment.failure_reason) == ("failed", "insufficient_funds")
-    assert (await api.stream(data["payment_id"]))[-1].type == PAYMENT_FAILED
+    assert (await api.stream(data["payment_id"]))[-1].type == PaymentFailed.TYPE
 
 
 async def test_a_contradiction_is_an_anomaly_recorded_once(
@@ -143,7 +146,11 @@ async def test_a_contradiction_is_an_anomaly_recorded_once(
     assert await function.handle(event) == "anomaly"
     await function.handle(event)  # redelivered: the derived id stores nothing new
     stream = await api.stream(data["payment_id"])
-    assert [e.type for e in stream] == ["PaymentRequested", PAYMENT_FAILED, PAYMENT_ANOMALY]
+    assert [e.type for e in stream] == [
+        "PaymentRequested",
+        PaymentFailed.TYPE,
+        PaymentAnomalyRecorded.TYPE,
+    ]
     assert stream[-1].data["kept"] == "failed" and stream[-1].data["ignored"] == "succeeded"
     assert (await api.payments.get(data["payment_id"])).status == "failed"
 
@@ -175,7 +182,7 @@ async def test_the_process_applies_endpoint_webhooks_through_the_bus(
     response = await api.webhook(body, "msg_via_bus")
     assert response.status_code == 204
     stop = asyncio.Event()
-    process = asyncio.create_task(main(settings, stop))
+    process = asyncio.create_task(webhook_function_main(settings, stop))
     try:
         deadline = time.monotonic() + 15
         while (await api.payments.get(data["payment_id"])).status != "succeeded":
@@ -184,7 +191,9 @@ async def test_the_process_applies_endpoint_webhooks_through_the_bus(
     finally:
         stop.set()
         await process
-    [succeeded] = [e for e in await api.stream(data["payment_id"]) if e.type == PAYMENT_SUCCEEDED]
+    [succeeded] = [
+        e for e in await api.stream(data["payment_id"]) if e.type == PaymentSucceeded.TYPE
+    ]
     assert succeeded.data["source"] == "webhook"
 
 
@@ -192,8 +201,8 @@ async def anomaly_only(api: PaymentsApi, payment_id: str, reason: str) -> None:
     """The payment's stream holds the request, maybe the worker's record, and one anomaly with
     ``reason``: it is still waiting, nothing was paid."""
     stream = await api.stream(payment_id)
-    assert stream[-1].type == PAYMENT_ANOMALY and stream[-1].data["reason"] == reason
-    assert PAYMENT_SUCCEEDED not in [e.type for e in stream]
+    assert stream[-1].type == PaymentAnomalyRecorded.TYPE and stream[-1].data["reason"] == reason
+    assert PaymentSucceeded.TYPE not in [e.type for e in stream]
     assert (await api.payments.get(payment_id)).status in ("pending", "processing")
 
 

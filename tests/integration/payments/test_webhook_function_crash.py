@@ -14,14 +14,13 @@ from pathlib import Path
 
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import (
-    PAYMENT_SUCCEEDED,
     decide_attempt,
     decide_processing,
     fold,
     requested,
     stream_of,
 )
-from gamestore.payments.webhooks import PSP_WEBHOOK_RECEIVED
+from gamestore.payments.events import PaymentSucceeded, PspWebhookReceived
 from gamestore.platform.config import sqlite_url
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent, connect
 
@@ -29,8 +28,8 @@ WEBHOOKS = 80
 CHILD = (
     "import asyncio;"
     "from gamestore.platform.config import Settings;"
-    "from gamestore.payments.webhook_function import main;"
-    "asyncio.run(main(Settings(), asyncio.Event()))"
+    "from gamestore.payments.bootstrap import webhook_function_main;"
+    "asyncio.run(webhook_function_main(Settings(), asyncio.Event()))"
 )
 
 
@@ -57,7 +56,7 @@ async def _payment_with_webhook(store: EventStore) -> str:
     hook: dict[str, object] = {"webhook_id": webhook_id, "type": "charge.succeeded"}
     hook |= {"payment_id": payment_id, "charge_id": charge_id, "amount_cents": 4990}
     hook |= {"currency": "BRL"}
-    event = NewEvent(PSP_WEBHOOK_RECEIVED, hook)
+    event = NewEvent(PspWebhookReceived.TYPE, hook)
     await store.append(f"webhook-{webhook_id}", [event], NO_STREAM)
     return payment_id
 
@@ -74,7 +73,7 @@ def _start(tmp_path: Path, events_url: str) -> subprocess.Popen[bytes]:
 
 async def _succeeded(store: EventStore) -> int:
     """How many payments have succeeded (each may only once)."""
-    return len(await store.read_all(0, 10_000, types=[PAYMENT_SUCCEEDED]))
+    return len(await store.read_all(0, 10_000, types=[PaymentSucceeded.TYPE]))
 
 
 async def _wait_for(store: EventStore, count: int) -> int:
@@ -110,7 +109,7 @@ async def test_a_killed_webhook_function_resumes_without_loss_or_duplicates(
         for payment_id in payment_ids:
             stream = await store.read_stream(stream_of(payment_id))
             assert [e.type for e in stream] == [
-                "PaymentRequested", "PaymentAttempted", "PaymentProcessing", PAYMENT_SUCCEEDED,
+                "PaymentRequested", "PaymentAttempted", "PaymentProcessing", PaymentSucceeded.TYPE,
             ]  # fmt: skip
             assert (await payments.get(payment_id)).status == "succeeded"
     finally:

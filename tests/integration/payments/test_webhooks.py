@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from gamestore.payments.bootstrap import build
 from gamestore.payments.domain import decide_attempt
 from gamestore.payments.tables import webhooks
-from gamestore.payments.webhooks import configured_secrets
+from gamestore.payments.webhook_settings import configured_secrets
 from gamestore.platform.config import Settings
 from tests.integration.games.support import Issuer, problem
 from tests.integration.payments.support import (
@@ -180,13 +180,17 @@ async def test_secrets_from_the_environment_or_the_data_dir(
 ) -> None:
     monkeypatch.delenv("GAMESTORE_PSP_WEBHOOK_SECRETS", raising=False)
     monkeypatch.delenv("GAMESTORE_PSP_WEBHOOK_SECRET", raising=False)
-    stored = configured_secrets(settings)
-    assert len(stored) == 1 and stored == configured_secrets(settings)
+
+    def configured() -> list[str]:  # Settings read the environment when they are built
+        return configured_secrets(Settings(data_dir=settings.data_dir))
+
+    stored = configured()
+    assert len(stored) == 1 and stored == configured()
     assert (settings.data_dir / "keys" / "psp_webhook_secret").exists()
     monkeypatch.setenv("GAMESTORE_PSP_WEBHOOK_SECRET", "whsec_c2luZ2xl")
-    assert configured_secrets(settings) == ["whsec_c2luZ2xl"]
+    assert configured() == ["whsec_c2luZ2xl"]
     monkeypatch.setenv("GAMESTORE_PSP_WEBHOOK_SECRETS", " whsec_bmV3 , whsec_b2xk ,")
-    assert configured_secrets(settings) == ["whsec_bmV3", "whsec_b2xk"]
+    assert configured() == ["whsec_bmV3", "whsec_b2xk"]
 
 
 @sqlite_only

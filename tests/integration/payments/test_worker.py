@@ -23,15 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamestore.migrations import upgrade
 from gamestore.payments import tables
 from gamestore.payments.aggregate import Payments
+from gamestore.payments.bootstrap import unit_of_work, worker_main
 from gamestore.payments.domain import Payment, requested, stream_of
 from gamestore.payments.psp_client import ChargeResult
 from gamestore.payments.worker import QUEUE, PaymentWorker
-from gamestore.payments.worker_bootstrap import main
 from gamestore.platform.config import Settings
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import NO_STREAM, EventStore, RecordedEvent, connect
 from gamestore.platform.logs import TextFormatter, correlation
 from gamestore.platform.queue import Message, PermanentError, WorkQueue, open_work_queue
+from gamestore.platform.uow import NO_RELAY
 from gamestore.psp.server import serve
 from gamestore.psp.settings import PspSettings
 from tests.integration.psp.support import eventually
@@ -163,7 +164,7 @@ class Rig:
     async def worker(self) -> AsyncIterator[None]:
         """The worker's ``main`` running in this process until the block ends."""
         stop = asyncio.Event()
-        task = asyncio.create_task(main(self.settings, stop))
+        task = asyncio.create_task(worker_main(self.settings, stop))
         try:
             yield
         finally:
@@ -296,9 +297,9 @@ async def test_a_psp_answer_of_another_amount_is_an_anomaly_never_a_payment(rig:
     pid = await rig.request(VISA)
     worker = PaymentWorker(
         Payments(rig.store),
-        rig.engine,
-        MisreportingPsp(),
-        max_attempts=MAX_ATTEMPTS,  # type: ignore[arg-type]
+        unit_of_work(rig.engine, wake=NO_RELAY),
+        MisreportingPsp(),  # type: ignore[arg-type]
+        max_attempts=MAX_ATTEMPTS,
     )
     message = Message(pid, QUEUE, {"payment_id": pid}, 1, f"corr-{pid}", datetime.now(UTC))
     with pytest.raises(PermanentError, match="not the payment's 5990 BRL"):

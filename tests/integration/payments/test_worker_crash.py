@@ -43,7 +43,7 @@ CHILD = (
     "from gamestore.cli.serve import serve_process\n"
     "from gamestore.platform.config import Settings\n"
     "from gamestore.processes import ProcessSpec\n"
-    "spec = ProcessSpec('payment-worker', 'gamestore.payments.worker_bootstrap:main')\n"
+    "spec = ProcessSpec('payment-worker', 'gamestore.payments.bootstrap:worker_main')\n"
     "sys.exit(serve_process(spec, Settings()))\n"
 )
 FORWARDED = ("Idempotency-Key", "X-Request-ID", "Content-Type", "Authorization")

@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from gamestore.payments.aggregate import Payments
+from gamestore.payments.bootstrap import unit_of_work
 from gamestore.payments.domain import PROCESSING_ERROR
 from gamestore.payments.psp_client import PspClient
 from gamestore.payments.worker import QUEUE, PaymentWorker, PspUnavailable, charge_request
 from gamestore.platform.eventstore import EventStore, NewEvent
 from gamestore.platform.faults import retry_after_of
 from gamestore.platform.queue import RetryPolicy
+from gamestore.platform.uow import NO_RELAY
 from tests.integration.payments.test_worker import (
     PROCESSING_ERROR_CARD,
     PSP_KEY,
@@ -67,7 +69,9 @@ async def test_a_dead_letter_waits_until_its_events_can_be_written(rig: Rig) -> 
     pid = await rig.request(PROCESSING_ERROR_CARD)
     psp = PspClient(str(rig.psp.base_url), api_key=PSP_KEY)
     await psp.start()
-    worker = PaymentWorker(Payments(store), rig.engine, psp, max_attempts=1)  # type: ignore[arg-type]
+    worker = PaymentWorker(
+        Payments(store), unit_of_work(rig.engine, wake=NO_RELAY), psp, max_attempts=1
+    )
     stop = asyncio.Event()
     store.down = True  # from the first PSP answer on, nothing can be recorded
     consuming = asyncio.create_task(
