@@ -35,7 +35,7 @@ def started() -> Payment:
 def test_payment_requested_is_the_order_and_the_method_with_a_derived_id() -> None:
     event = requested(REQUEST, causation_id="cause-1")
     assert (event.type, dict(event.data)) == ("PaymentRequested", REQUEST)
-    assert event.event_id == derived_id(REQUEST["payment_id"], "requested")
+    assert event.event_id == derived_id(str(REQUEST["payment_id"]), "requested")
     assert event.causation_id == "cause-1"
     assert PaymentRequested.parse(event.data).payload() == REQUEST
 

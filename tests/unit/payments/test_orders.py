@@ -11,7 +11,7 @@ import pytest
 
 from gamestore.payments.domain import derived_id, stream_of
 from gamestore.payments.orders import CONSUMER, order_created_consumer
-from gamestore.payments.repository import InMemoryPaymentsRepo
+from gamestore.payments.repository import InMemoryPaymentsRepo, PaymentsRepo
 from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.uow import FakeUnitOfWork
@@ -20,7 +20,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def order_created(**overrides: Any) -> RecordedEvent:
-    data = {"order_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4()),
+    data: dict[str, Any] = {"order_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4()),
             "user_id": str(uuid.uuid4()), "game_id": str(uuid.uuid4()), "game_title": "Hades",
             "amount_cents": 5990, "currency": "BRL", "payment_method": "pm_card_visa",
             "status": "pending"} | overrides  # fmt: skip
@@ -29,12 +29,14 @@ def order_created(**overrides: Any) -> RecordedEvent:
     )
 
 
-def fake() -> FakeUnitOfWork[InMemoryPaymentsRepo]:
-    return FakeUnitOfWork(repo=InMemoryPaymentsRepo())
+def fake() -> tuple[FakeUnitOfWork[PaymentsRepo], InMemoryPaymentsRepo]:
+    """A unit of work for the use case, and its in-memory repository for the assertions."""
+    repo = InMemoryPaymentsRepo()
+    return FakeUnitOfWork[PaymentsRepo](repo=repo), repo
 
 
 async def test_order_created_keeps_the_order_and_requests_its_payment() -> None:
-    uow = fake()
+    uow, repo = fake()
     event = order_created()
     await order_created_consumer(uow)([event])
     payment_id = event.data["payment_id"]
@@ -47,23 +49,23 @@ async def test_order_created_keeps_the_order_and_requests_its_payment() -> None:
     assert dict(requested.data) == {k: event.data[k] for k in (
         "payment_id", "order_id", "user_id", "game_id", "game_title", "amount_cents",
         "currency", "payment_method")}  # fmt: skip
-    order = uow.repo.orders[event.data["order_id"]]
+    order = repo.orders[event.data["order_id"]]
     assert (order.current_payment_id, order.paid) == (payment_id, False)
     assert uow.wakes == 1
 
 
 async def test_a_redelivered_order_created_emits_nothing() -> None:
-    uow = fake()
+    uow, repo = fake()
     event = order_created()
     handle = order_created_consumer(uow)
     await handle([event])
     await handle([event])  # the same event again: its inbox claim is found
     assert uow.types() == ["PaymentRequested"] and uow.wakes == 1
-    assert (CONSUMER, event.event_id) in uow.repo.claims
+    assert (CONSUMER, event.event_id) in repo.claims
 
 
 async def test_a_second_order_created_for_a_known_order_emits_nothing() -> None:
-    uow = fake()
+    uow, _ = fake()
     first = order_created()
     again = order_created(order_id=first.data["order_id"])  # another event, the same order
     await order_created_consumer(uow)([first, again])
@@ -72,7 +74,7 @@ async def test_a_second_order_created_for_a_known_order_emits_nothing() -> None:
 
 
 async def test_an_order_created_without_what_a_payment_needs_is_poison() -> None:
-    uow = fake()
+    uow, _ = fake()
     broken = order_created()
     del broken.data["amount_cents"]
     with pytest.raises(PoisonEvent):
