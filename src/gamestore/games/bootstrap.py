@@ -29,6 +29,7 @@ from gamestore.games.orders_api import router as orders_router
 from gamestore.games.saga import EVENT_TYPES, GROUP, PurchaseSaga
 from gamestore.games.search import SearchIndex, open_search
 from gamestore.games.search_api import router as search_router
+from gamestore.games.sql_repository import games_unit_of_work
 from gamestore.games.tables import idempotency_keys, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
@@ -99,14 +100,14 @@ async def build(
     """
     async with contextlib.AsyncExitStack() as stack:
         storage = await stack.enter_async_context(service_storage(settings, "games", outbox.table))
-        wake = storage.relay.wake
-        catalog = Catalog(storage.engine, on_commit=wake)
+        uow = games_unit_of_work(storage.engine, wake=storage.relay.wake)
+        catalog = Catalog(uow)
         files = open_cover_storage(settings.covers_url, settings.data_dir)
         stack.push_async_callback(files.close)
         covers = Covers(catalog, files)
-        libraries = Libraries(storage.engine)
-        orders = Orders(storage.engine, on_commit=wake)
-        saga = PurchaseSaga(storage.engine, on_commit=wake)
+        libraries = Libraries(uow)
+        orders = Orders(uow)
+        saga = PurchaseSaga(uow)
         search = await open_search(settings.search_url, settings.data_dir)
         stack.push_async_callback(search.close)
         depend_on(stack, search=search.ping)
