@@ -97,7 +97,7 @@ async def build(
         catalog = Catalog(uow)
         files = open_cover_storage(settings.covers_url, settings.data_dir)
         stack.push_async_callback(files.close)
-        covers = Covers(catalog, files)
+        covers = Covers(uow, files)
         libraries = Libraries(uow)
         orders = Orders(uow)
         saga = PurchaseSaga(uow)

@@ -28,7 +28,6 @@ from gamestore.games.domain import (
     new_game,
     replaced,
     stream_of,
-    with_cover,
 )
 from gamestore.games.events import GameCreated, GameDeleted, GameUpdated
 from gamestore.games.repository import GamesRepository
@@ -42,7 +41,7 @@ T = TypeVar("T")
 ATTEMPTS = 5  # a write without If-Match retries a lost race this many times
 
 
-async def _retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T:
+async def retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T:
     """Run ``attempt``; a lost race is retried unless the caller pinned a version (If-Match),
     in which case the other writer's change makes the caller's version stale."""
     for _ in range(ATTEMPTS - 1):
@@ -119,7 +118,7 @@ class Catalog:
         :class:`TitleTaken` if another listed game has the new title."""
         game_id = canonical_id(game_id)
         try:
-            game, changed = await _retrying(
+            game, changed = await retrying(
                 if_match, lambda: self._replace_once(game_id, fields, if_match)
             )
         except IntegrityError as error:
@@ -146,36 +145,10 @@ class Catalog:
             tx.emit(stream_of(game_id), GameUpdated.of(game), current.version)
         return game, True
 
-    async def set_cover(
-        self, game_id: str, cover: UploadedCover | None
-    ) -> tuple[Game, UploadedCover | None]:
-        """The game with ``cover`` as its upload (None: back to generated artwork), version
-        + 1 and a ``GameUpdated``, and the cover it replaced; no change, no new version."""
-        game_id = canonical_id(game_id)
-        game, previous = await _retrying(None, lambda: self._set_cover_once(game_id, cover))
-        if game.cover != previous:
-            log.info("game cover changed", game_id=game_id, version=game.version)
-        return game, previous
-
-    async def _set_cover_once(
-        self, game_id: str, cover: UploadedCover | None
-    ) -> tuple[Game, UploadedCover | None]:
-        async with self._uow() as tx:
-            current = await tx.repo.listed_game(game_id)
-            if current is None:
-                raise GameNotFound(game_id)
-            if current.cover == cover:
-                return current, current.cover
-            game = with_cover(current, cover, utcnow())
-            if not await tx.repo.save_game(game, current.version):
-                raise VersionConflict(game_id)
-            tx.emit(stream_of(game_id), GameUpdated.of(game), current.version)
-        return game, current.cover
-
     async def delist(self, game_id: str) -> None:
         """Take a listed game off the catalog (version + 1); owners keep it in their library."""
         game_id = canonical_id(game_id)
-        game = await _retrying(None, lambda: self._delist_once(game_id))
+        game = await retrying(None, lambda: self._delist_once(game_id))
         log.info("game delisted", game_id=game_id, version=game.version)
 
     async def _delist_once(self, game_id: str) -> Game:

@@ -97,7 +97,7 @@ async def test_a_delisting_emits_game_deleted_and_the_game_is_gone_from_the_cata
 async def test_a_cover_upload_emits_game_updated_with_the_new_cover(tmp_path: Path) -> None:
     uow = memory_uow()
     catalog = Catalog(uow)
-    covers = Covers(catalog, open_cover_storage(None, tmp_path))
+    covers = Covers(uow, open_cover_storage(None, tmp_path))
     game = await catalog.create(FIELDS)
     covered = await covers.upload(game.id, image_bytes("PNG"))
     emitted = uow.committed[-1]
