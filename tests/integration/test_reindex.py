@@ -21,7 +21,8 @@ import pytest
 
 from gamestore.cli.reindex import rebuild
 from gamestore.games.demo import demo_games
-from gamestore.games.domain import Game, game_created, game_deleted, game_updated, stream_of
+from gamestore.games.domain import Game, stream_of
+from gamestore.games.events import GameCreated, GameDeleted, GameUpdated
 from gamestore.games.indexer import PURCHASE, document_of
 from gamestore.games.search import SearchIndex, SearchQuery
 from gamestore.games.search.embedded import EmbeddedSearch
@@ -50,15 +51,17 @@ async def history(store: EventStore, games: int = 60) -> list[Game]:
     """Games created, some updated twice, some deleted, purchases of a few: in the store."""
     created = [Game(str(uuid.uuid4()), fields, 1, NOW, NOW) for fields in demo_games(games, seed=5)]
     for game in created:
-        await store.append(stream_of(game.id), [game_created(game)], NO_STREAM)
+        await store.append(stream_of(game.id), [GameCreated.of(game).new_event()], NO_STREAM)
     for game in created[::7]:
         for version in (2, 3):
             fields = replace(game.fields, title=f"{game.title} v{version}", price_cents=version)
-            event = game_updated(replace(game, fields=fields, version=version))
+            event = GameUpdated.of(replace(game, fields=fields, version=version)).new_event()
             await store.append(stream_of(game.id), [event], version - 1)
     for game in created[3::10]:
         deleted = replace(game, version=4 if game in created[::7] else 2, deleted_at=NOW)
-        await store.append(stream_of(game.id), [game_deleted(deleted)], deleted.version - 1)
+        await store.append(
+            stream_of(game.id), [GameDeleted.of(deleted).new_event()], deleted.version - 1
+        )
     for n, game in enumerate(created[:12]):
         for _ in range(n + 1):  # distinct counts: the popular order has no ties
             await purchase(store, game.id)
@@ -187,7 +190,7 @@ async def test_events_appended_during_the_rebuild_are_in_the_new_index(
 
     async def handled_while_writing() -> int:
         if not await store.read_stream(stream_of(target.id), from_version=2):
-            await store.append(stream_of(target.id), [game_updated(target)], 1)
+            await store.append(stream_of(target.id), [GameUpdated.of(target).new_event()], 1)
         return await store.head()
 
     try:

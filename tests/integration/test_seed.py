@@ -14,10 +14,12 @@ from gamestore.games.catalog import Catalog
 from gamestore.games.demo import curated_games, demo_catalog, demo_games
 from gamestore.games.domain import GameExists
 from gamestore.games.schemas import GameIn
+from gamestore.games.sql_repository import games_unit_of_work
 from gamestore.games.tables import outbox
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import connect
 from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.uow import NO_RELAY
 
 runner = CliRunner()
 WITCHER_AND_HADES = {"curated:the-witcher-3", "curated:hades"}
@@ -94,7 +96,7 @@ async def test_a_renamed_or_delisted_demo_game_is_not_seeded_again(
     try:
         assert (await seed_catalog(engine, 6, seed=2)).created == 6
         witcher, hades = (g for g in demo_catalog(6, seed=2) if g.key in WITCHER_AND_HADES)
-        catalog = Catalog(engine)
+        catalog = Catalog(games_unit_of_work(engine, wake=NO_RELAY))
         renamed = replace(witcher.fields, title="The Witcher 3: Wild Hunt (GOTY)")
         await catalog.replace(witcher.id, renamed)
         await catalog.delist(hades.id)

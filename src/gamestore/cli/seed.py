@@ -23,11 +23,13 @@ from gamestore.cli.common import console
 from gamestore.games.catalog import Catalog
 from gamestore.games.demo import demo_catalog
 from gamestore.games.domain import GameExists, TitleTaken
+from gamestore.games.sql_repository import games_unit_of_work
 from gamestore.games.tables import games
 from gamestore.migrations import open_database
 from gamestore.platform.config import Settings
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import without_own_relay
+from gamestore.platform.uow import NO_RELAY
 
 log = get_logger("seed")
 
@@ -55,7 +57,7 @@ async def seed_catalog(
 ) -> SeedReport:
     """Create ``count`` demo games (deterministic for ``seed``), skipping those created before
     (by id, whatever happened to them since) and titles already listed."""
-    catalog = Catalog(engine)
+    catalog = Catalog(games_unit_of_work(engine, wake=NO_RELAY))  # the games process relays
     task = progress.add_task("Seeding games", total=count) if progress else None
     created = skipped = 0
     for game in demo_catalog(count, seed):

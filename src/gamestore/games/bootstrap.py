@@ -29,12 +29,15 @@ from gamestore.games.orders_api import router as orders_router
 from gamestore.games.saga import EVENT_TYPES, GROUP, PurchaseSaga
 from gamestore.games.search import SearchIndex, open_search
 from gamestore.games.search_api import router as search_router
+from gamestore.games.sql_repository import games_unit_of_work
+from gamestore.games.state import GamesState
 from gamestore.games.tables import idempotency_keys, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.health import depend_on
 from gamestore.platform.http import create_app
+from gamestore.platform.http.state import install
 from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
@@ -63,15 +66,7 @@ class GamesService:
     saga: PurchaseSaga
 
 
-def _app(
-    verifier: TokenVerifier,
-    catalog: Catalog,
-    covers: Covers,
-    libraries: Libraries,
-    search: SearchIndex,
-    orders: Orders,
-    keys: Idempotency,
-) -> FastAPI:
+def _app(verifier: TokenVerifier, state: GamesState) -> FastAPI:
     # the search and purchase routes first: /jogos/busca and /jogos/compra are not game ids
     routers = [search_router, orders_router, router, covers_router]
     app = create_app(
@@ -79,12 +74,11 @@ def _app(
     )
     install_error_handlers(app)
     app.state.verifier = verifier
-    app.state.catalog = catalog
-    app.state.covers = covers
-    app.state.libraries = libraries
-    app.state.search = search  # read only: the indexer process writes it
-    app.state.orders = orders
-    app.state.idempotency = keys
+    install(app, state)
+    # search_api.py still reads these by name (app_state); they go once it asks for GamesState
+    app.state.catalog = state.catalog
+    app.state.libraries = state.libraries
+    app.state.search = state.search
     return app
 
 
@@ -99,27 +93,20 @@ async def build(
     """
     async with contextlib.AsyncExitStack() as stack:
         storage = await stack.enter_async_context(service_storage(settings, "games", outbox.table))
-        wake = storage.relay.wake
-        catalog = Catalog(storage.engine, on_commit=wake)
+        uow = games_unit_of_work(storage.engine, wake=storage.relay.wake)
+        catalog = Catalog(uow)
         files = open_cover_storage(settings.covers_url, settings.data_dir)
         stack.push_async_callback(files.close)
-        covers = Covers(catalog, files)
-        libraries = Libraries(storage.engine)
-        orders = Orders(storage.engine, on_commit=wake)
-        saga = PurchaseSaga(storage.engine, on_commit=wake)
+        covers = Covers(uow, files)
+        libraries = Libraries(uow)
+        orders = Orders(uow)
+        saga = PurchaseSaga(uow)
         search = await open_search(settings.search_url, settings.data_dir)
         stack.push_async_callback(search.close)
         depend_on(stack, search=search.ping)
         keys = Idempotency(storage.engine, idempotency_keys)
-        app = _app(
-            verifier or users_jwks_verifier(storage.revocations),
-            catalog,
-            covers,
-            libraries,
-            search,
-            orders,
-            keys,
-        )
+        state = GamesState(catalog, covers, libraries, orders, keys, search)
+        app = _app(verifier or users_jwks_verifier(storage.revocations), state)
         if consume:
             consumers = [Consumer.pages(GROUP, EVENT_TYPES, saga.handle_batch)]
             await stack.enter_async_context(consuming(settings, storage.store, consumers))

@@ -9,13 +9,10 @@ relay loudly instead of publishing a wrong history.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.games import repository as repo
 from gamestore.games.covers.urls import UploadedCover
 from gamestore.games.domain import (
     Game,
@@ -28,30 +25,23 @@ from gamestore.games.domain import (
     canonical_id,
     check_precondition,
     delisted,
-    game_created,
-    game_deleted,
-    game_updated,
     new_game,
     replaced,
     stream_of,
-    with_cover,
 )
-from gamestore.games.tables import outbox
-from gamestore.platform.db import read_only
+from gamestore.games.events import GameCreated, GameDeleted, GameUpdated
+from gamestore.games.repository import GamesRepository
+from gamestore.platform.clock import utcnow
 from gamestore.platform.eventstore import NO_STREAM
 from gamestore.platform.logs import get_logger
-from gamestore.platform.outbox import no_wake
+from gamestore.platform.uow import UnitOfWork
 
 log = get_logger("games")
 T = TypeVar("T")
 ATTEMPTS = 5  # a write without If-Match retries a lost race this many times
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def _retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T:
+async def retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T:
     """Run ``attempt``; a lost race is retried unless the caller pinned a version (If-Match),
     in which case the other writer's change makes the caller's version stale."""
     for _ in range(ATTEMPTS - 1):
@@ -64,41 +54,39 @@ async def _retrying(if_match: IfMatch, attempt: Callable[[], Awaitable[T]]) -> T
 
 
 class Catalog:
-    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = no_wake) -> None:
-        self._engine = engine
-        self._on_commit = on_commit  # wakes the outbox relay
+    def __init__(self, uow: UnitOfWork[GamesRepository]) -> None:
+        self._uow = uow
 
     async def create(self, fields: GameFields, game_id: str | None = None) -> Game:
         """A new listed game; :class:`TitleTaken` if a listed game has this title.
 
         ``game_id`` gives the game a chosen id (the demo catalog's stable ids):
         :class:`GameExists` if any game, even a delisted one, ever had it."""
-        game = new_game(fields, _now(), game_id)
+        game = new_game(fields, utcnow(), game_id)
         try:
-            async with self._engine.begin() as conn:
-                if game_id is not None and await repo.game_exists(conn, game.id):
+            async with self._uow() as tx:
+                if game_id is not None and await tx.repo.game_exists(game.id):
                     raise GameExists(game.id)
-                if await repo.title_in_use(conn, fields.title):
+                if await tx.repo.title_in_use(fields.title):
                     raise TitleTaken(fields.title)
-                await repo.insert_game(conn, game)
-                await outbox.add(conn, stream_of(game.id), [game_created(game)], NO_STREAM)
+                await tx.repo.insert_game(game)
+                tx.emit(stream_of(game.id), GameCreated.of(game), NO_STREAM)
         except IntegrityError as error:  # a concurrent creation won a unique index
             if game_id is not None and await self._exists(game.id):
                 raise GameExists(game.id) from error
             raise TitleTaken(fields.title) from error
-        self._on_commit()
         log.info("game created", game_id=game.id, version=game.version)
         return game
 
     async def _exists(self, game_id: str) -> bool:
-        async with read_only(self._engine) as conn:
-            return await repo.game_exists(conn, game_id)
+        async with self._uow.read() as repo:
+            return await repo.game_exists(game_id)
 
     async def get(self, game_id: str) -> Game:
         """A listed game; :class:`GameNotFound` for unknown, delisted or malformed ids."""
         game_id = canonical_id(game_id)
-        async with read_only(self._engine) as conn:
-            game = await repo.listed_game(conn, game_id)
+        async with self._uow.read() as repo:
+            game = await repo.listed_game(game_id)
         if game is None:
             raise GameNotFound(game_id)
         return game
@@ -107,8 +95,8 @@ class Catalog:
         """A game listed or delisted (what a library may show); :class:`GameNotFound` for
         unknown or malformed ids."""
         game_id = canonical_id(game_id)
-        async with read_only(self._engine) as conn:
-            game = await repo.game_by_id(conn, game_id)
+        async with self._uow.read() as repo:
+            game = await repo.game_by_id(game_id)
         if game is None:
             raise GameNotFound(game_id)
         return game
@@ -116,89 +104,60 @@ class Catalog:
     async def page(self, page: int, size: int, title: str | None = None) -> tuple[list[Game], int]:
         """Listed games in title order (only titles containing ``title``, if given), and how
         many there are."""
-        async with read_only(self._engine) as conn:
-            return await repo.page_of_games(conn, page, size, title)
+        async with self._uow.read() as repo:
+            return await repo.page_of_games(page, size, title)
 
     async def uploaded_covers(self, game_ids: list[str]) -> dict[str, UploadedCover]:
         """The uploaded covers of the games among ``game_ids`` that have one (search results
         read covers here, so the search index's documents stay as they are)."""
-        async with read_only(self._engine) as conn:
-            return await repo.uploaded_covers(conn, game_ids)
+        async with self._uow.read() as repo:
+            return await repo.uploaded_covers(game_ids)
 
     async def replace(self, game_id: str, fields: GameFields, if_match: IfMatch = None) -> Game:
         """Every field replaced, version + 1; :class:`PreconditionFailed` on a stale If-Match,
         :class:`TitleTaken` if another listed game has the new title."""
         game_id = canonical_id(game_id)
         try:
-            game, changed = await _retrying(
+            game, changed = await retrying(
                 if_match, lambda: self._replace_once(game_id, fields, if_match)
             )
         except IntegrityError as error:
             raise TitleTaken(fields.title) from error
         if changed:
-            self._on_commit()
             log.info("game updated", game_id=game_id, version=game.version)
         return game
 
     async def _replace_once(
         self, game_id: str, fields: GameFields, if_match: IfMatch
     ) -> tuple[Game, bool]:
-        async with self._engine.begin() as conn:
-            current = await repo.listed_game(conn, game_id)
+        async with self._uow() as tx:
+            current = await tx.repo.listed_game(game_id)
             if current is None:
                 raise GameNotFound(game_id)
             check_precondition(if_match, current.version)
             if current.fields == fields:
                 return current, False  # nothing changes: no new version, no event
-            if await repo.title_in_use(conn, fields.title, except_id=game_id):
+            if await tx.repo.title_in_use(fields.title, except_id=game_id):
                 raise TitleTaken(fields.title)
-            game = replaced(current, fields, _now())
-            if not await repo.save_game(conn, game, current.version):
+            game = replaced(current, fields, utcnow())
+            if not await tx.repo.save_game(game, current.version):
                 raise VersionConflict(game_id)
-            await outbox.add(conn, stream_of(game_id), [game_updated(game)], current.version)
+            tx.emit(stream_of(game_id), GameUpdated.of(game), current.version)
         return game, True
-
-    async def set_cover(
-        self, game_id: str, cover: UploadedCover | None
-    ) -> tuple[Game, UploadedCover | None]:
-        """The game with ``cover`` as its upload (None: back to generated artwork), version
-        + 1 and a ``GameUpdated``, and the cover it replaced; no change, no new version."""
-        game_id = canonical_id(game_id)
-        game, previous = await _retrying(None, lambda: self._set_cover_once(game_id, cover))
-        if game.cover != previous:
-            self._on_commit()
-            log.info("game cover changed", game_id=game_id, version=game.version)
-        return game, previous
-
-    async def _set_cover_once(
-        self, game_id: str, cover: UploadedCover | None
-    ) -> tuple[Game, UploadedCover | None]:
-        async with self._engine.begin() as conn:
-            current = await repo.listed_game(conn, game_id)
-            if current is None:
-                raise GameNotFound(game_id)
-            if current.cover == cover:
-                return current, current.cover
-            game = with_cover(current, cover, _now())
-            if not await repo.save_game(conn, game, current.version):
-                raise VersionConflict(game_id)
-            await outbox.add(conn, stream_of(game_id), [game_updated(game)], current.version)
-        return game, current.cover
 
     async def delist(self, game_id: str) -> None:
         """Take a listed game off the catalog (version + 1); owners keep it in their library."""
         game_id = canonical_id(game_id)
-        game = await _retrying(None, lambda: self._delist_once(game_id))
-        self._on_commit()
+        game = await retrying(None, lambda: self._delist_once(game_id))
         log.info("game delisted", game_id=game_id, version=game.version)
 
     async def _delist_once(self, game_id: str) -> Game:
-        async with self._engine.begin() as conn:
-            current = await repo.listed_game(conn, game_id)
+        async with self._uow() as tx:
+            current = await tx.repo.listed_game(game_id)
             if current is None:
                 raise GameNotFound(game_id)
-            game = delisted(current, _now())
-            if not await repo.save_game(conn, game, current.version):
+            game = delisted(current, utcnow())
+            if not await tx.repo.save_game(game, current.version):
                 raise VersionConflict(game_id)
-            await outbox.add(conn, stream_of(game_id), [game_deleted(game)], current.version)
+            tx.emit(stream_of(game_id), GameDeleted.of(game), current.version)
         return game

@@ -1,4 +1,4 @@
-"""The rules of the catalog, free of I/O: games, titles, versions and preconditions, events."""
+"""The rules of the catalog, free of I/O: games, titles, versions and preconditions, orders."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from gamestore.games.covers.urls import UploadedCover, cover_public
-from gamestore.platform.eventstore import NewEvent
+from gamestore.platform.ids import canonical_uuid
 
 TITLE_MAX = 200
 CURRENCY = "BRL"
@@ -74,7 +74,7 @@ class Game:
         return self.deleted_at is None
 
     def public(self) -> dict[str, object]:
-        """The game document clients and events see, JSON-ready."""
+        """The game document clients see, JSON-ready (events build their own: events.py)."""
         f = self.fields
         return {
             "id": self.id,
@@ -122,10 +122,10 @@ def normalize_title(title: str) -> str:
 
 def canonical_id(text: str) -> str:
     """A game id in its one spelling; anything that is not a UUID names no game."""
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        raise GameNotFound(text[:64]) from None
+    canonical = canonical_uuid(text)
+    if canonical is None:
+        raise GameNotFound(text[:64])
+    return canonical
 
 
 # If-Match (RFC 9110 §13.1.1): "*" or a list of strong entity tags; ours are "<version>".
@@ -162,19 +162,6 @@ def stream_of(game_id: str) -> str:
 
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def game_created(game: Game) -> NewEvent:
-    return NewEvent("GameCreated", game.public())
-
-
-def game_updated(game: Game) -> NewEvent:
-    return NewEvent("GameUpdated", game.public())
-
-
-def game_deleted(game: Game) -> NewEvent:
-    deleted_at = rfc3339(game.deleted_at or game.updated_at)
-    return NewEvent("GameDeleted", {**game.public(), "deleted_at": deleted_at})
 
 
 # --- orders (the games side of the purchase saga, docs/adr/008-purchase-saga.md) ---
@@ -271,14 +258,3 @@ def new_order(user_id: str, game: Game, payment_method: str, now: datetime) -> O
         created_at=now,
         updated_at=now,
     )
-
-
-def order_created(order: Order) -> NewEvent:
-    data = {
-        **order.ids(),
-        "game_title": order.game_title,
-        "amount_cents": order.amount_cents,
-        "currency": order.currency,
-        "payment_method": order.payment_method,
-    }
-    return NewEvent("OrderCreated", data)

@@ -9,12 +9,10 @@ insert wins, the others answer with the winner's order id.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gamestore.games import repository as repo
 from gamestore.games.domain import (
     AlreadyOwned,
     GameNotFound,
@@ -23,33 +21,28 @@ from gamestore.games.domain import (
     PurchaseInProgress,
     canonical_id,
     new_order,
-    order_created,
 )
-from gamestore.games.tables import outbox
-from gamestore.platform.db import read_only
+from gamestore.games.events import OrderCreated
+from gamestore.games.repository import GamesRepository
+from gamestore.platform.clock import utcnow
 from gamestore.platform.eventstore import NO_STREAM
 from gamestore.platform.logs import get_logger
-from gamestore.platform.outbox import no_wake
+from gamestore.platform.uow import UnitOfWork
 
 log = get_logger("games")
 BeforeCommit = Callable[[AsyncConnection, Order], Awaitable[None]]
 
 
-async def _no_hook(conn: AsyncConnection, order: Order) -> None:
-    return None
-
-
 class Orders:
-    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = no_wake) -> None:
-        self._engine = engine
-        self._on_commit = on_commit  # wakes the outbox relay
+    def __init__(self, uow: UnitOfWork[GamesRepository]) -> None:
+        self._uow = uow
 
     async def place(
         self,
         user_id: str,
         game_id: str,
         payment_method: str,
-        before_commit: BeforeCommit = _no_hook,
+        before_commit: BeforeCommit | None = None,
     ) -> Order:
         """A pending order for a listed game at its current price, and its ``OrderCreated``.
 
@@ -63,7 +56,6 @@ class Orders:
             order = await self._place_once(user_id, game_id, payment_method, before_commit)
         except IntegrityError as error:  # a concurrent purchase won the one-order index
             raise PurchaseInProgress(await self._open_order_id(user_id, game_id)) from error
-        self._on_commit()
         log.info(
             "order placed",
             order_id=order.id,
@@ -74,25 +66,31 @@ class Orders:
         return order
 
     async def _place_once(
-        self, user_id: str, game_id: str, payment_method: str, before_commit: BeforeCommit
+        self,
+        user_id: str,
+        game_id: str,
+        payment_method: str,
+        before_commit: BeforeCommit | None,
     ) -> Order:
-        async with self._engine.begin() as conn:
-            game = await repo.listed_game(conn, game_id)
+        async with self._uow() as tx:
+            game = await tx.repo.listed_game(game_id)
             if game is None:
                 raise GameNotFound(game_id)
-            if await repo.owns(conn, user_id, game_id):
+            if await tx.repo.owns(user_id, game_id):
                 raise AlreadyOwned(game_id)
-            if (open_order := await repo.open_order_of(conn, user_id, game_id)) is not None:
+            if (open_order := await tx.repo.open_order_of(user_id, game_id)) is not None:
                 raise PurchaseInProgress(open_order.id)
-            order = new_order(user_id, game, payment_method, datetime.now(UTC))
-            await repo.insert_order(conn, order)
-            await outbox.add(conn, order.stream, [order_created(order)], NO_STREAM)
-            await before_commit(conn, order)
+            order = new_order(user_id, game, payment_method, utcnow())
+            await tx.repo.insert_order(order)
+            tx.emit(order.stream, OrderCreated.of(order), NO_STREAM)
+            if before_commit is not None:
+                hook = before_commit
+                await tx.repo.on_connection(lambda conn: hook(conn, order))
         return order
 
     async def _open_order_id(self, user_id: str, game_id: str) -> str:
-        async with read_only(self._engine) as conn:
-            order = await repo.open_order_of(conn, user_id, game_id)
+        async with self._uow.read() as repo:
+            order = await repo.open_order_of(user_id, game_id)
         if order is None:  # the winner completed in between: the game is owned now
             raise AlreadyOwned(game_id)
         return order.id
@@ -104,13 +102,13 @@ class Orders:
             order_id = canonical_id(order_id)
         except GameNotFound:
             raise OrderNotFound(order_id[:64]) from None
-        async with read_only(self._engine) as conn:
-            order = await repo.order_by_id(conn, order_id)
+        async with self._uow.read() as repo:
+            order = await repo.order_by_id(order_id)
         if order is None or (order.user_id != user_id and not admin):
             raise OrderNotFound(order_id)
         return order
 
     async def page(self, user_id: str, page: int, size: int) -> tuple[list[Order], int]:
         """The player's orders, newest first, and how many there are."""
-        async with read_only(self._engine) as conn:
-            return await repo.page_of_orders(conn, user_id, page, size)
+        async with self._uow.read() as repo:
+            return await repo.page_of_orders(user_id, page, size)

@@ -15,16 +15,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gamestore.games.domain import Order
-from gamestore.games.orders import Orders
 from gamestore.games.schemas import OrderPage, OrderPublic, PurchaseAccepted, PurchaseIn
+from gamestore.games.state import GamesState
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http import ProblemError
 from gamestore.platform.http.codes import define
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
-from gamestore.platform.http.state import app_state
+from gamestore.platform.http.state import state_of
 from gamestore.platform.i18n import N_
-from gamestore.platform.idempotency import Finish, Idempotency, IdempotencyKey, Stored
+from gamestore.platform.idempotency import Finish, IdempotencyKey, Stored
 
 router = APIRouter(tags=["orders"])
 PURCHASE_ROUTE = "POST /jogos/compra"
@@ -35,8 +35,7 @@ OTHERS_ORDERS = define(
 )
 
 
-OrdersDep = Annotated[Orders, Depends(app_state("orders"))]
-KeysDep = Annotated[Idempotency, Depends(app_state("idempotency"))]
+GamesDep = Annotated[GamesState, Depends(state_of(GamesState))]
 
 
 def _accepted(order: Order) -> dict[str, Any]:
@@ -60,15 +59,14 @@ def _accepted(order: Order) -> dict[str, Any]:
 async def purchase(
     body: PurchaseIn,
     principal: CurrentUser,
-    orders: OrdersDep,
-    keys: KeysDep,
+    state: GamesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Buy a game: creates the order (`pending_payment`) and names its first payment; the
     payment runs asynchronously. 404 unknown or delisted game, 409 already owned or a purchase
     of it already open (the problem carries its `order_id`). With `Idempotency-Key`, a retry
     with the same body gets the first answer again; a different body is a 422."""
-    keyed = keys.request(
+    keyed = state.idempotency.request(
         idempotency_key, principal.user_id, PURCHASE_ROUTE, body.model_dump(mode="json")
     )
 
@@ -76,12 +74,12 @@ async def purchase(
         async def store_answer(conn: AsyncConnection, order: Order) -> None:
             await finish(conn, ACCEPTED, _accepted(order))
 
-        order = await orders.place(
+        order = await state.orders.place(
             principal.user_id, body.game_id, body.payment_method, store_answer
         )
         return Stored(ACCEPTED, _accepted(order))
 
-    stored = await keys.run(keyed, run)
+    stored = await state.idempotency.run(keyed, run)
     response = stored.respond()
     response.headers["Location"] = f"/pedidos/{stored.body['order_id']}"
     return response
@@ -90,7 +88,7 @@ async def purchase(
 @router.get("/pedidos", response_model=OrderPage, responses=problems(403))
 async def list_orders(
     principal: CurrentUser,
-    orders: OrdersDep,
+    state: GamesDep,
     page: PageNumber = 1,
     size: PageSize = 20,
     user_id: Annotated[
@@ -101,13 +99,13 @@ async def list_orders(
     owner = principal.user_id if user_id is None else user_id
     if owner != principal.user_id and not principal.is_admin:
         raise ProblemError.of(OTHERS_ORDERS)
-    items, total = await orders.page(owner, page, size)
+    items, total = await state.orders.page(owner, page, size)
     public = [OrderPublic.model_validate(o.public()) for o in items]
     return OrderPage(items=public, total=total, page=page, size=size)
 
 
 @router.get("/pedidos/{order_id}", response_model=OrderPublic)
-async def get_order(order_id: str, principal: CurrentUser, orders: OrdersDep) -> OrderPublic:
+async def get_order(order_id: str, principal: CurrentUser, state: GamesDep) -> OrderPublic:
     """One order, for the player who placed it or an admin; 404 for anyone else."""
-    order = await orders.get(order_id, principal.user_id, admin=principal.is_admin)
+    order = await state.orders.get(order_id, principal.user_id, admin=principal.is_admin)
     return OrderPublic.model_validate(order.public())

@@ -12,12 +12,13 @@ Consumer group ``games`` on the bus:
   with the reason, and ``OrderFailed``. The failure is remembered either way, so a
   ``PaymentRequested`` delivered after its own failure still ends failed.
 
-Each event is applied in a transaction of the games database with its inbox claim, the order
-and library rows and the outgoing events (outbox); the bus hands over pages of events, and a page
-is ONE transaction (events in order, each claimed then applied). A redelivery finds its claim and
-changes nothing; a reordered delivery meets an order whose state already says what to do; a
-poison event fails its page, which the bus then redelivers one event at a time. The decisions
-are plain functions (``on_*``), the handler only loads, decides and writes.
+Each event is applied in a unit of work of the games database with its inbox claim, the order
+and library rows and the outgoing events (outbox); the bus hands over pages of events, and a
+page is ONE unit of work (events in order, each claimed then applied; the relay woken once).
+A redelivery finds its claim and changes nothing; a reordered delivery meets an order whose
+state already says what to do; a poison event fails its page, which the bus then redelivers
+one event at a time. The decisions are plain functions (``on_*``), the handler only loads,
+decides and writes.
 """
 
 from __future__ import annotations
@@ -25,27 +26,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from gamestore.games import repository as repo
 from gamestore.games.domain import COMPLETED, FAILED, PENDING, Order
-from gamestore.games.tables import outbox
+from gamestore.games.events import OrderCompleted, OrderFailed, PurchaseCompleted
+from gamestore.games.repository import GamesRepository
+from gamestore.platform.clock import utcnow
+from gamestore.platform.events import Event, PoisonEvent
 from gamestore.platform.eventstore import ANY, NewEvent, RecordedEvent
-from gamestore.platform.inbox import idempotent_batch
-from gamestore.platform.logs import get_logger
-from gamestore.platform.outbox import no_wake
+from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.uow import Transaction, UnitOfWork
 
 log = get_logger("games")
 GROUP = "games"
 EVENT_TYPES = ("PaymentRequested", "PaymentSucceeded", "PaymentFailed")
 _IDS = uuid.UUID("5d0c7c61-6a53-4c8e-9a55-4f1f6d2f0b7e")  # namespace of derived event ids
-
-
-class PoisonEvent(ValueError):
-    """A payment event without usable ids (the bus retries, then dead-letters it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +55,12 @@ class Step:
     purchase: NewEvent | None = None  # on library-{user_id}, with the library grant
 
 
-def _caused(cause: RecordedEvent, type_: str, data: dict[str, Any]) -> NewEvent:
-    """An event caused by ``cause``, with an id derived from it (a replay derives the same)."""
-    event_id = uuid.uuid5(_IDS, f"{cause.event_id}/{type_}")
-    return NewEvent(type_, data, event_id, cause.correlation_id, str(cause.event_id))
+def _caused(cause: RecordedEvent, event: Event) -> NewEvent:
+    """``event`` caused by ``cause``, with an id derived from it (a replay derives the same)."""
+    event_id = uuid.uuid5(_IDS, f"{cause.event_id}/{event.TYPE}")
+    return NewEvent(
+        event.TYPE, event.payload(), event_id, cause.correlation_id, str(cause.event_id)
+    )
 
 
 def on_payment_requested(
@@ -93,8 +91,8 @@ def on_payment_succeeded(
         version=order.version + 1,
         updated_at=now,
     )
-    purchase = _caused(cause, "PurchaseCompleted", _purchase_data(done))
-    completed = _caused(cause, "OrderCompleted", done.ids())
+    purchase = _caused(cause, PurchaseCompleted.of(done))
+    completed = _caused(cause, OrderCompleted.of(done))
     return Step(done, "order completed", True, completed, purchase)
 
 
@@ -118,17 +116,8 @@ def _failed(
         version=order.version + 1,
         updated_at=now,
     )
-    event = _caused(cause, "OrderFailed", {**failed.ids(), "reason": reason})
+    event = _caused(cause, OrderFailed.of(failed, reason))
     return Step(failed, "order failed", True, event)
-
-
-def _purchase_data(order: Order) -> dict[str, Any]:
-    return {
-        **order.ids(),
-        "game_title": order.game_title,
-        "amount_cents": order.amount_cents,
-        "currency": order.currency,
-    }
 
 
 def _text(data: dict[str, Any], name: str) -> str:
@@ -141,14 +130,14 @@ def _text(data: dict[str, Any], name: str) -> str:
         raise PoisonEvent(f"{name} is not a UUID: {value[:64]!r}") from None
 
 
-Apply = Callable[[AsyncConnection, Order, str, RecordedEvent], Awaitable[Step]]
+Apply = Callable[[GamesRepository, Order, str, RecordedEvent], Awaitable[Step]]
 
 
 class PurchaseSaga:
     """The bus handler of group ``games``."""
 
-    def __init__(self, engine: AsyncEngine, *, on_commit: Callable[[], None] = no_wake) -> None:
-        self._batch = idempotent_batch(engine, GROUP, self.apply, on_commit=on_commit)
+    def __init__(self, uow: UnitOfWork[GamesRepository]) -> None:
+        self._uow = uow
         self._apply: dict[str, Apply] = {
             "PaymentRequested": self._requested,
             "PaymentSucceeded": self._succeeded,
@@ -157,59 +146,67 @@ class PurchaseSaga:
 
     async def handle(self, event: RecordedEvent) -> None:
         """Apply one payment event, exactly once (a page of one: see :meth:`handle_batch`)."""
-        await self._batch([event])
+        await self.handle_batch([event])
 
     async def handle_batch(self, events: list[RecordedEvent]) -> None:
-        """The bus handler: a page of payment events in ONE games transaction, in order, each
-        claimed in the inbox then applied; the relay is woken once after the commit."""
-        await self._batch(events)
+        """The bus handler: a page of payment events in ONE unit of work, in order, each
+        claimed in the inbox then applied (a redelivered event finds its claim and is
+        skipped); any event raising rolls the whole page back, and the bus then retries it
+        event by event. The relay is woken once, after the commit."""
+        async with self._uow() as tx:
+            for event in events:
+                with correlation(event.correlation_id):
+                    if not await tx.repo.claim(GROUP, event.event_id):
+                        log.info("event already handled", consumer=GROUP, event_type=event.type)
+                        continue
+                    await self.apply(tx, event)
 
-    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
-        """Apply one claimed payment event on ``conn`` (other types are ignored);
+    async def apply(self, tx: Transaction[GamesRepository], event: RecordedEvent) -> None:
+        """Apply one claimed payment event in ``tx`` (other types are ignored);
         :class:`PoisonEvent` when it carries no usable ids."""
         apply = self._apply.get(event.type)
         if apply is None:
             return
         order_id, payment_id = _text(event.data, "order_id"), _text(event.data, "payment_id")
         fields = {"event_type": event.type, "order_id": order_id, "payment_id": payment_id}
-        order = await repo.order_by_id(conn, order_id, lock=True)
+        order = await tx.repo.order_by_id(order_id, lock=True)
         if order is None:
             log.warning("payment event for an unknown order ignored", **fields)
             return
-        step = await apply(conn, order, payment_id, event)
-        await self._write(conn, order, step)
+        step = await apply(tx.repo, order, payment_id, event)
+        await _write(tx, order, step)
         log.info(step.note, **fields, status=step.order.status)
 
-    async def _write(self, conn: AsyncConnection, before: Order, step: Step) -> None:
-        if not step.changed:
-            return
-        await repo.save_order(conn, step.order)
-        if step.order_event is not None:
-            await outbox.add(conn, step.order.stream, [step.order_event], before.version)
-        if step.purchase is not None:
-            order = step.order
-            added = await repo.add_to_library(
-                conn, order.user_id, order.game_id, order.id, order.updated_at
-            )
-            if added:
-                await outbox.add(conn, f"library-{order.user_id}", [step.purchase], ANY)
-            else:
-                log.warning("game already in the library", order_id=order.id)
-
     async def _requested(
-        self, conn: AsyncConnection, order: Order, payment_id: str, event: RecordedEvent
+        self, repo: GamesRepository, order: Order, payment_id: str, event: RecordedEvent
     ) -> Step:
-        reason = await repo.failed_payment_reason(conn, payment_id)
-        return on_payment_requested(order, payment_id, reason, datetime.now(UTC), event)
+        reason = await repo.failed_payment_reason(payment_id)
+        return on_payment_requested(order, payment_id, reason, utcnow(), event)
 
     async def _succeeded(
-        self, conn: AsyncConnection, order: Order, payment_id: str, event: RecordedEvent
+        self, repo: GamesRepository, order: Order, payment_id: str, event: RecordedEvent
     ) -> Step:
-        return on_payment_succeeded(order, payment_id, datetime.now(UTC), event)
+        return on_payment_succeeded(order, payment_id, utcnow(), event)
 
     async def _failed(
-        self, conn: AsyncConnection, order: Order, payment_id: str, event: RecordedEvent
+        self, repo: GamesRepository, order: Order, payment_id: str, event: RecordedEvent
     ) -> Step:
         reason = str(event.data.get("reason") or "payment_failed")[:100]
-        await repo.record_failed_payment(conn, payment_id, order.id, reason)
-        return on_payment_failed(order, payment_id, reason, datetime.now(UTC), event)
+        await repo.record_failed_payment(payment_id, order.id, reason)
+        return on_payment_failed(order, payment_id, reason, utcnow(), event)
+
+
+async def _write(tx: Transaction[GamesRepository], before: Order, step: Step) -> None:
+    """The step's order, its event (expecting the version read) and the library grant with
+    its ``PurchaseCompleted`` (a library stream holds independent facts: ``ANY``)."""
+    if not step.changed:
+        return
+    order = step.order
+    await tx.repo.save_order(order)
+    if step.order_event is not None:
+        tx.emit(order.stream, step.order_event, before.version)
+    if step.purchase is not None:
+        if await tx.repo.add_to_library(order.user_id, order.game_id, order.id, order.updated_at):
+            tx.emit(f"library-{order.user_id}", step.purchase, ANY)
+        else:
+            log.warning("game already in the library", order_id=order.id)

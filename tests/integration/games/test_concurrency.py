@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from gamestore.games import repository as repo
 from gamestore.games.domain import replaced
+from gamestore.games.sql_repository import SqlGames
 from tests.integration.games.support import GamesApi, game_body, problem
 from tests.integration.games.test_events import stream_of
 
@@ -85,9 +85,10 @@ async def test_the_update_writes_only_over_the_version_it_read(api: GamesApi) ->
     game = await api.create()
     engine = api.service.engine
     async with engine.begin() as conn:
-        current = await repo.listed_game(conn, game["id"])
+        repo = SqlGames(conn)
+        current = await repo.listed_game(game["id"])
         assert current is not None
         newer = replaced(current, current.fields, datetime.now(UTC))
-        assert await repo.save_game(conn, newer, previous_version=1)
-        assert not await repo.save_game(conn, replaced(newer, current.fields, newer.updated_at), 1)
+        assert await repo.save_game(newer, previous_version=1)
+        assert not await repo.save_game(replaced(newer, current.fields, newer.updated_at), 1)
     assert (await api.client.get(f"/jogos/{game['id']}")).json()["version"] == 2

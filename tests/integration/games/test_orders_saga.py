@@ -13,12 +13,13 @@ import httpx
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from gamestore.games import repository as repo
 from gamestore.games.bootstrap import GamesService, build
 from gamestore.games.domain import new_order
-from gamestore.games.saga import EVENT_TYPES, GROUP, PoisonEvent
+from gamestore.games.saga import EVENT_TYPES, GROUP
+from gamestore.games.sql_repository import SqlGames
 from gamestore.platform.bus import EventBus
 from gamestore.platform.config import Settings
+from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NewEvent, RecordedEvent
 from tests.integration.bus.support import eventually
 from tests.integration.bus.test_inbox import consuming_pages
@@ -227,7 +228,7 @@ async def test_a_purchase_racing_the_completion_of_the_same_game_loses(api: Game
     late = new_order(user, game, "pm_card_visa", datetime.now(UTC))
     with pytest.raises(IntegrityError):
         async with api.service.engine.begin() as conn:
-            await repo.insert_order(conn, late)  # past the checks, as the racing request was
+            await SqlGames(conn).insert_order(late)  # past the checks, as the racing request was
     refused = await buy(api, placed["game_id"], buyer(api, user))
     assert refused.status_code == 409, refused.text
 

@@ -13,13 +13,11 @@ from gamestore.games.domain import (
     Game,
     GameFields,
     delisted,
-    game_created,
-    game_deleted,
-    game_updated,
     new_game,
     replaced,
     stream_of,
 )
+from gamestore.games.events import GameCreated, GameDeleted, GameUpdated
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent
 
 T = TypeVar("T")
@@ -47,20 +45,20 @@ def now() -> datetime:
 async def create(store: EventStore, title: str, **overrides: object) -> Game:
     """Append GameCreated for a new game, as the games service would."""
     game = new_game(fields(title, **overrides), now())
-    await store.append(stream_of(game.id), [game_created(game)], NO_STREAM)
+    await store.append(stream_of(game.id), [GameCreated.of(game).new_event()], NO_STREAM)
     return game
 
 
 async def rename(store: EventStore, game: Game, title: str) -> Game:
     """Append GameUpdated with a new title (version + 1)."""
     changed = replaced(game, replace(game.fields, title=title), now())
-    await store.append(stream_of(game.id), [game_updated(changed)], game.version)
+    await store.append(stream_of(game.id), [GameUpdated.of(changed).new_event()], game.version)
     return changed
 
 
 async def delete(store: EventStore, game: Game) -> Game:
     gone = delisted(game, now())
-    await store.append(stream_of(game.id), [game_deleted(gone)], game.version)
+    await store.append(stream_of(game.id), [GameDeleted.of(gone).new_event()], game.version)
     return gone
 
 

@@ -15,13 +15,12 @@ from gamestore.games.domain import (
     check_precondition,
     delisted,
     etag,
-    game_created,
-    game_deleted,
     new_game,
     normalize_title,
     parse_if_match,
     replaced,
 )
+from gamestore.games.events import GameCreated, GameDeleted
 
 FIELDS = GameFields(
     title="Pokémon Red",
@@ -81,12 +80,12 @@ def test_preconditions() -> None:
 def test_every_change_is_the_next_version_and_its_event_carries_it() -> None:
     game = new_game(FIELDS, NOW)
     assert game.version == 1 and game.listed
-    assert game_created(game).data["version"] == 1
+    assert GameCreated.of(game).new_event().data["version"] == 1
     updated = replaced(game, FIELDS, NOW)
     assert updated.version == 2 and updated.created_at == game.created_at
     gone = delisted(updated, NOW)
     assert gone.version == 3 and not gone.listed
-    event = game_deleted(gone)
+    event = GameDeleted.of(gone).new_event()
     assert (event.type, event.data["version"], event.data["deleted_at"]) == (
         "GameDeleted",
         3,

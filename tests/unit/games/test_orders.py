@@ -15,8 +15,8 @@ from gamestore.games.domain import (
     GameFields,
     Order,
     new_order,
-    order_created,
 )
+from gamestore.games.events import OrderCreated
 from gamestore.games.saga import on_payment_failed, on_payment_requested, on_payment_succeeded
 from gamestore.platform.eventstore import RecordedEvent
 
@@ -43,7 +43,7 @@ def test_a_new_order_is_pending_at_the_games_price_with_its_first_payment() -> N
     assert (o.status, o.version, o.amount_cents, o.currency) == (PENDING, 1, 3699, "BRL")
     assert (o.game_id, o.game_title) == (g.id, "Celeste")
     assert uuid.UUID(o.payment_id) and uuid.UUID(o.id) and o.payment_id != o.id
-    event = order_created(o)
+    event = OrderCreated.of(o).new_event()
     assert event.type == "OrderCreated"
     assert event.data["payment_method"] == "pm_card_async"
     assert set(event.data) == {

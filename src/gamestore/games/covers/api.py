@@ -20,15 +20,16 @@ from gamestore.games.covers.images import (
     TooManyPixels,
     UnsupportedFormat,
 )
-from gamestore.games.covers.service import CoverNotFound, Covers
+from gamestore.games.covers.service import CoverNotFound
 from gamestore.games.domain import etag
 from gamestore.games.schemas import GamePublic
+from gamestore.games.state import GamesState
 from gamestore.platform.auth import AdminUser
 from gamestore.platform.http import ProblemError
 from gamestore.platform.http.codes import Problem, define
 from gamestore.platform.http.middleware import LargerBody
 from gamestore.platform.http.openapi import problems
-from gamestore.platform.http.state import app_state
+from gamestore.platform.http.state import state_of
 from gamestore.platform.i18n import N_
 
 COVER_TOO_MANY_PIXELS = define(
@@ -42,7 +43,7 @@ COVER_UNREADABLE = define(
 )
 COVER_FILE_NOT_FOUND = define(404, "cover_file_not_found", N_("No such cover file."))
 router = APIRouter()
-CoversDep = Annotated[Covers, Depends(app_state("covers"))]
+GamesDep = Annotated[GamesState, Depends(state_of(GamesState))]
 UPLOAD_PATH = "/jogos/{game_id}/capa"
 UPLOAD_BODY = LargerBody("PUT", re.compile(r"/jogos/[^/]+/capa"), MAX_BYTES)
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -69,7 +70,7 @@ _IMAGE_BODY: dict[str, Any] = {
     openapi_extra=_IMAGE_BODY,
 )
 async def upload_cover(
-    game_id: str, request: Request, _: AdminUser, covers: CoversDep, response: Response
+    game_id: str, request: Request, _: AdminUser, state: GamesDep, response: Response
 ) -> GamePublic:
     """Set a game's cover (admin only). The type is read from the bytes, not from
     `Content-Type`: 415 unless JPEG, PNG or WebP; 422 for a corrupt file; 413 over 5 MiB or
@@ -78,7 +79,7 @@ async def upload_cover(
     The game's version goes up by one."""
     data = await request.body()  # at most MAX_BYTES: the body limit's wider allowance
     try:
-        game = await covers.upload(game_id, data)
+        game = await state.covers.upload(game_id, data)
     except CoverRejected as error:
         raise _refused(error) from error
     response.headers["ETag"] = etag(game.version)
@@ -96,10 +97,10 @@ def _refused(error: CoverRejected) -> ProblemError:
 
 
 @router.delete(UPLOAD_PATH, status_code=204, tags=["covers"])
-async def delete_cover(game_id: str, _: AdminUser, covers: CoversDep) -> Response:
+async def delete_cover(game_id: str, _: AdminUser, state: GamesDep) -> Response:
     """Remove a game's uploaded cover (admin only): it shows its generated artwork again.
     Removing a cover the game does not have changes nothing."""
-    await covers.remove(game_id)
+    await state.covers.remove(game_id)
     return Response(status_code=204)
 
 
@@ -111,13 +112,13 @@ async def delete_cover(game_id: str, _: AdminUser, covers: CoversDep) -> Respons
 async def cover_file(
     game_id: str,
     name: str,
-    covers: CoversDep,
+    state: GamesDep,
     if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> Response:
     """One file of a game's cover, as named in its `cover` object. Cached for a year
     (the URL names the content); 304 for a matching `If-None-Match`; 404 when absent."""
     try:
-        found = await covers.file(game_id, name)
+        found = await state.covers.file(game_id, name)
     except CoverNotFound as error:
         raise ProblemError.of(COVER_FILE_NOT_FOUND) from error
     cache = IMMUTABLE if found.current else REVALIDATE
