@@ -27,20 +27,24 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from gamestore.games.domain import COMPLETED, FAILED, PENDING, Order
 from gamestore.games.events import OrderCompleted, OrderFailed, PurchaseCompleted
 from gamestore.games.repository import GamesRepository
+from gamestore.payments.events import PaymentFailed, PaymentRequested, PaymentSucceeded
 from gamestore.platform.clock import utcnow
 from gamestore.platform.events import Event, PoisonEvent
 from gamestore.platform.eventstore import ANY, NewEvent, RecordedEvent
+from gamestore.platform.ids import canonical_uuid
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.uow import Transaction, UnitOfWork
 
 log = get_logger("games")
 GROUP = "games"
-EVENT_TYPES = ("PaymentRequested", "PaymentSucceeded", "PaymentFailed")
+PAYMENT_EVENTS: dict[str, type[PaymentRequested | PaymentSucceeded | PaymentFailed]] = {
+    contract.TYPE: contract for contract in (PaymentRequested, PaymentSucceeded, PaymentFailed)
+}
+EVENT_TYPES = tuple(PAYMENT_EVENTS)
 _IDS = uuid.UUID("5d0c7c61-6a53-4c8e-9a55-4f1f6d2f0b7e")  # namespace of derived event ids
 
 
@@ -120,14 +124,11 @@ def _failed(
     return Step(failed, "order failed", True, event)
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str):
-        raise PoisonEvent(f"the event carries no {name}")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise PoisonEvent(f"{name} is not a UUID: {value[:64]!r}") from None
+def _uuid(value: str, name: str) -> str:
+    canonical = canonical_uuid(value)
+    if canonical is None:
+        raise PoisonEvent(f"{name} is not a UUID: {value[:64]!r}")
+    return canonical
 
 
 Apply = Callable[[GamesRepository, Order, str, RecordedEvent], Awaitable[Step]]
@@ -139,9 +140,9 @@ class PurchaseSaga:
     def __init__(self, uow: UnitOfWork[GamesRepository]) -> None:
         self._uow = uow
         self._apply: dict[str, Apply] = {
-            "PaymentRequested": self._requested,
-            "PaymentSucceeded": self._succeeded,
-            "PaymentFailed": self._failed,
+            PaymentRequested.TYPE: self._requested,
+            PaymentSucceeded.TYPE: self._succeeded,
+            PaymentFailed.TYPE: self._failed,
         }
 
     async def handle(self, event: RecordedEvent) -> None:
@@ -164,10 +165,12 @@ class PurchaseSaga:
     async def apply(self, tx: Transaction[GamesRepository], event: RecordedEvent) -> None:
         """Apply one claimed payment event in ``tx`` (other types are ignored);
         :class:`PoisonEvent` when it carries no usable ids."""
-        apply = self._apply.get(event.type)
-        if apply is None:
+        apply, contract = self._apply.get(event.type), PAYMENT_EVENTS.get(event.type)
+        if apply is None or contract is None:
             return
-        order_id, payment_id = _text(event.data, "order_id"), _text(event.data, "payment_id")
+        payment = contract.parse(event)
+        order_id = _uuid(payment.order_id, "order_id")
+        payment_id = _uuid(payment.payment_id, "payment_id")
         fields = {"event_type": event.type, "order_id": order_id, "payment_id": payment_id}
         order = await tx.repo.order_by_id(order_id, lock=True)
         if order is None:
@@ -191,7 +194,7 @@ class PurchaseSaga:
     async def _failed(
         self, repo: GamesRepository, order: Order, payment_id: str, event: RecordedEvent
     ) -> Step:
-        reason = str(event.data.get("reason") or "payment_failed")[:100]
+        reason = (PaymentFailed.parse(event).reason or "payment_failed")[:100]
         await repo.record_failed_payment(payment_id, order.id, reason)
         return on_payment_failed(order, payment_id, reason, utcnow(), event)
 

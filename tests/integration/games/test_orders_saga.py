@@ -25,13 +25,14 @@ from tests.integration.bus.support import eventually
 from tests.integration.bus.test_inbox import consuming_pages
 from tests.integration.games.support import GamesApi, Issuer, problem
 from tests.integration.games.test_orders import buy, buyer, order_stream
+from tests.unit.games.support import payment_payload
 
 DEADLINE = 10.0
 
 
 def payment_event(type_: str, order: dict[str, Any], payment_id: str, **extra: Any) -> Any:
     """A payment event as the bus delivers it (a new event id each call)."""
-    data = {"payment_id": payment_id, "order_id": order["order_id"], **extra}
+    data = payment_payload(type_, payment_id=payment_id, order_id=order["order_id"], **extra)
     return RecordedEvent(
         position=1,
         event_id=uuid.uuid4(),
@@ -205,8 +206,8 @@ async def test_the_process_consumes_payment_events_from_the_bus(
         async with httpx.AsyncClient(transport=transport, base_url="http://games") as client:
             api = GamesApi(client, service, issuer)
             placed = await place(api, user)
-            data = {"payment_id": placed["payment_id"], "order_id": placed["order_id"]}
-            event = NewEvent("PaymentSucceeded", data)
+            ids = {"payment_id": placed["payment_id"], "order_id": placed["order_id"]}
+            event = NewEvent("PaymentSucceeded", payment_payload("PaymentSucceeded", **ids))
             await service.store.append(f"payment-{placed['payment_id']}", [event])
             deadline = time.monotonic() + DEADLINE
             while (await order_of(api, placed["order_id"]))["status"] != "completed":
@@ -273,7 +274,11 @@ async def test_a_poison_event_in_a_page_is_dead_lettered_and_the_rest_applied(
     store = api.service.store
     poison = NewEvent("PaymentSucceeded", {"payment_id": "x", "order_id": "nope"})
     good = [
-        NewEvent("PaymentSucceeded", {k: p[k] for k in ("payment_id", "order_id")}) for p in placed
+        NewEvent(
+            "PaymentSucceeded",
+            payment_payload("PaymentSucceeded", payment_id=p["payment_id"], order_id=p["order_id"]),
+        )
+        for p in placed
     ]
     for event in (good[0], poison, good[1]):  # appended before the consumer starts: one page
         await store.append(f"payment-{uuid.uuid4()}", [event])
