@@ -8,10 +8,12 @@ payloads are the ones ADR 008 lists: never the password hash, and times as RFC 3
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from gamestore.platform.events import Event
-from gamestore.users.domain import User
+
+if TYPE_CHECKING:  # a consumer importing the contracts does not load the users domain
+    from gamestore.users.domain import User
 
 
 def rfc3339(moment: datetime) -> str:
