@@ -1,7 +1,8 @@
 """The notifier's database behind one port: its notifications and its inbox.
 
 :class:`NotificationRepository` is what the notifier's use cases need; :class:`SqlNotifications`
-answers it on a unit of work's connection (the tests keep an in-memory one for unit tests).
+answers it on a unit of work's connection; the notifier's unit tests run on an in-memory one
+(``tests/unit/notifications``) that passes the same contract test.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The users database behind one port: accounts and refresh tokens.
 
 :class:`UserRepository` is what the use cases need; :class:`SqlUsers` answers it on a unit of
-work's connection, :class:`InMemoryUsers` in memory for the use cases' unit tests (held to the
-same rules: one live account per case-insensitive email, a deleted account frees its email).
+work's connection. The use cases' unit tests run on an in-memory one (``tests/unit/users``)
+held to the same rules — one live account per case-insensitive email, a deleted account frees
+its email, a token is consumed once — by a contract test both adapters pass.
 """
 
 from __future__ import annotations
