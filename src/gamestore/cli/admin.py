@@ -22,9 +22,11 @@ from gamestore.platform.field_errors import field_errors
 from gamestore.platform.i18n import language_from_environment, use_language
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.outbox import OutboxRelay
+from gamestore.platform.uow import NO_RELAY, SqlUnitOfWork, UnitOfWork
 from gamestore.users.accounts import Accounts, AdminGrant
 from gamestore.users.domain import PasswordRequired
 from gamestore.users.passwords import passwords_for
+from gamestore.users.repository import SqlUsers, UserRepository
 from gamestore.users.schemas import Email, Name, NewPassword
 from gamestore.users.tables import outbox
 
@@ -35,10 +37,12 @@ log = get_logger("admin")
 async def make_admin(
     settings: Settings, request: AdminRequest, *, reset_password: bool = False
 ) -> AdminGrant:
-    """Create or promote the admin in the users database, then try to relay its event."""
+    """Create or promote the admin in the users database, then try to relay its event (the
+    command runs no relay of its own: it relays once, by hand, below)."""
     engine = await open_database(settings, "users")
     try:
-        accounts = Accounts(engine, passwords_for(settings))
+        uow: UnitOfWork[UserRepository] = SqlUnitOfWork(engine, outbox, SqlUsers, wake=NO_RELAY)
+        accounts = Accounts(uow, passwords_for(settings))
         grant = await accounts.make_admin(
             str(request.email), request.name, request.password, reset_password=reset_password
         )

@@ -6,6 +6,7 @@ token itself, so a request that bypasses the gateway gets no further.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 from gamestore.notifications.notifier import Notifier
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.http.params import PageNumber, PageSize
-from gamestore.platform.http.state import app_state
+from gamestore.platform.http.state import state_of
 
 router = APIRouter()
 
@@ -34,19 +35,26 @@ class NotificationPage(BaseModel):
     size: int
 
 
-NotifierDep = Annotated[Notifier, Depends(app_state("notifier"))]
+@dataclass(frozen=True)
+class NotificationsState:
+    """What the notifier's routes use, installed on the app by ``bootstrap``."""
+
+    notifier: Notifier
+
+
+StateDep = Annotated[NotificationsState, Depends(state_of(NotificationsState))]
 
 
 @router.get("/notificacoes", response_model=NotificationPage, tags=["notifications"])
 async def my_notifications(
     principal: CurrentUser,
-    notifier: NotifierDep,
+    state: StateDep,
     page: PageNumber = 1,
     size: PageSize = 20,
 ) -> NotificationPage:
     """The caller's notifications, newest first, a page at a time: a completed purchase, a
     refused payment (with the reason), the welcome after sign-up."""
-    found, total = await notifier.page(principal.user_id, page, size)
+    found, total = await state.notifier.page(principal.user_id, page, size)
     items = [
         NotificationPublic(id=n.id, type=n.type, message=n.message, created_at=n.created_at)
         for n in found

@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.notifications.api import router
+from gamestore.notifications.api import NotificationsState, router
 from gamestore.notifications.domain import EVENT_TYPES
 from gamestore.notifications.notifier import GROUP, Notifier
+from gamestore.notifications.repository import NotificationRepository, SqlNotifications
 from gamestore.notifications.tables import outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import create_app
+from gamestore.platform.http.state import install
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.platform.service import Consumer, serve_and_consume, service_storage
+from gamestore.platform.uow import SqlUnitOfWork, UnitOfWork
 
 log = get_logger("notifier")
 DESCRIPTION = "Players' notifications: purchases, refused payments, welcome messages."
@@ -44,7 +47,7 @@ class NotifierService:
 def _app(verifier: TokenVerifier, notifier: Notifier) -> FastAPI:
     app = create_app("GameStore notifier", [router], description=DESCRIPTION)
     app.state.verifier = verifier
-    app.state.notifier = notifier
+    install(app, NotificationsState(notifier))
     return app
 
 
@@ -57,7 +60,10 @@ async def build(
     ``verifier`` defaults to one that fetches the users service's JWKS.
     """
     async with service_storage(settings, "notifier", outbox.table) as storage:
-        notifier = Notifier(storage.engine, on_commit=storage.relay.wake)
+        uow: UnitOfWork[NotificationRepository] = SqlUnitOfWork(
+            storage.engine, outbox, SqlNotifications, wake=storage.relay.wake
+        )
+        notifier = Notifier(uow)
         app = _app(verifier or users_jwks_verifier(storage.revocations), notifier)
         yield NotifierService(app, storage.engine, storage.store, storage.relay, notifier)
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from gamestore.notifications.events import NotificationSent
+from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NewEvent, RecordedEvent
+from gamestore.platform.ids import canonical_uuid
+from gamestore.users.events import UserRegistered
 
 PURCHASE_COMPLETED = "purchase_completed"
 PAYMENT_FAILED = "payment_failed"
@@ -42,10 +46,6 @@ TEXT_MAX = 200  # a title or a name longer than this is cut (the catalog allows 
 _NAMESPACE = uuid.UUID("6f1d3c2e-8a47-5b7e-9c1f-2d4e6a8b0c13")
 
 
-class PoisonEvent(ValueError):
-    """An event the notifier can never turn into a notification (the bus dead-letters it)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Notification:
     id: str
@@ -59,17 +59,23 @@ class Notification:
 def notification_for(event: RecordedEvent, now: datetime) -> Notification | None:
     """The notification ``event`` causes (None for a type the notifier ignores).
 
-    :class:`PoisonEvent` when the event names no valid user to notify."""
+    :class:`PoisonEvent` when the event names no valid user to notify, or (a sign-up) does
+    not fit its producer's contract."""
     kind = KINDS.get(event.type)
     if kind is None:
         return None
-    cause = str(event.event_id)
+    user_id: object
+    if kind == WELCOME:
+        registered = UserRegistered.parse(event)
+        user_id, message = registered.user_id, welcome(registered.name)
+    else:
+        user_id, message = event.data.get("user_id"), message_for(kind, event.data)
     return Notification(
         id=str(uuid.uuid5(_NAMESPACE, f"notification:{notification_key(kind, event)}")),
-        user_id=user_of(event.data),
+        user_id=user_of(user_id),
         type=kind,
-        message=message_for(kind, event.data),
-        cause_event_id=cause,
+        message=message,
+        cause_event_id=str(event.event_id),
         created_at=now,
     )
 
@@ -84,27 +90,30 @@ def notification_key(kind: str, event: RecordedEvent) -> str:
     return f"{PAYMENT_FAILED}:{payment_id}:{_text(event.data.get('reason'))}"
 
 
-def user_of(data: Mapping[str, Any]) -> str:
+def user_of(value: object) -> str:
     """The event's ``user_id`` as a canonical UUID string; :class:`PoisonEvent` otherwise."""
-    value = data.get("user_id")
     if not value:
         raise PoisonEvent("the event carries no user_id")
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise PoisonEvent(f"user_id is not a UUID: {str(value)[:64]!r}") from None
+    user_id = canonical_uuid(str(value))
+    if user_id is None:
+        raise PoisonEvent(f"user_id is not a UUID: {str(value)[:64]!r}")
+    return user_id
 
 
 def message_for(kind: str, data: Mapping[str, Any]) -> str:
-    """The text of a notification of ``kind`` about an event carrying ``data``."""
+    """The text of a notification of a payment's or a purchase's ``kind`` about an event
+    carrying ``data`` (these producers' contracts are not parsed here yet)."""
     if kind == PURCHASE_COMPLETED:
         title = _text(data.get("game_title")) or "seu jogo"
         return f"Compra concluída: {title} já está na sua biblioteca."
-    if kind == PAYMENT_FAILED:
-        title = _text(data.get("game_title"))
-        about = f" ({title})" if title else ""
-        return f"Pagamento recusado: {reason_text(data.get('reason'))}{about}."
-    name = _text(data.get("name"))
+    title = _text(data.get("game_title"))
+    about = f" ({title})" if title else ""
+    return f"Pagamento recusado: {reason_text(data.get('reason'))}{about}."
+
+
+def welcome(name: str) -> str:
+    """The welcome after a sign-up, by name when there is one."""
+    name = _text(name)
     return f"Bem-vindo(a) à GameStore, {name}!" if name else "Bem-vindo(a) à GameStore!"
 
 
@@ -128,16 +137,15 @@ def stream_of(notification_id: str) -> str:
 
 
 def notification_sent(notification: Notification, cause: RecordedEvent) -> NewEvent:
-    """``NotificationSent``, caused by ``cause`` and under its correlation id."""
-    return NewEvent(
-        "NotificationSent",
-        {
-            "notification_id": notification.id,
-            "user_id": notification.user_id,
-            "type": notification.type,
-            "cause_event_id": notification.cause_event_id,
-        },
+    """``NotificationSent``, caused by ``cause`` and under its correlation id; its id is
+    derived from the cause, so a redelivery derives the same one."""
+    sent = NotificationSent(
+        notification_id=notification.id,
+        user_id=notification.user_id,
+        type=notification.type,
+        cause_event_id=notification.cause_event_id,
+    ).new_event(
         event_id=uuid.uuid5(_NAMESPACE, f"NotificationSent:{notification.cause_event_id}"),
-        correlation_id=cause.correlation_id,
         causation_id=str(cause.event_id),
     )
+    return replace(sent, correlation_id=cause.correlation_id)

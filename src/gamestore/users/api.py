@@ -6,6 +6,7 @@ that bypasses the gateway gets no further) and then checks the account still exi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -21,9 +22,10 @@ from gamestore.platform.auth import (
 from gamestore.platform.http import ProblemError
 from gamestore.platform.http.openapi import problems
 from gamestore.platform.http.params import PageNumber, PageSize
-from gamestore.platform.http.state import app_state
+from gamestore.platform.http.state import state_of
 from gamestore.users.accounts import Accounts
 from gamestore.users.domain import Caller, User
+from gamestore.users.keys import KeyRing
 from gamestore.users.schemas import (
     Login,
     RefreshRequest,
@@ -38,8 +40,28 @@ from gamestore.users.sessions import Sessions, Tokens
 router = APIRouter()
 
 
-AccountsDep = Annotated[Accounts, Depends(app_state("accounts"))]
-SessionsDep = Annotated[Sessions, Depends(app_state("sessions"))]
+@dataclass(frozen=True)
+class UsersState:
+    """What the users routes use, installed on the app by ``bootstrap``."""
+
+    accounts: Accounts
+    sessions: Sessions
+    keys: KeyRing
+
+
+StateDep = Annotated[UsersState, Depends(state_of(UsersState))]
+
+
+async def _accounts(state: StateDep) -> Accounts:
+    return state.accounts
+
+
+async def _sessions(state: StateDep) -> Sessions:
+    return state.sessions
+
+
+AccountsDep = Annotated[Accounts, Depends(_accounts)]
+SessionsDep = Annotated[Sessions, Depends(_sessions)]
 
 
 async def _account(principal: CurrentUser, accounts: AccountsDep) -> User:
@@ -168,8 +190,6 @@ async def logout(body: RefreshRequest, sessions: SessionsDep) -> Response:
 
 
 @router.get("/.well-known/jwks.json", tags=["login"])
-async def jwks(request: Request) -> JSONResponse:
+async def jwks(state: StateDep) -> JSONResponse:
     """The public keys that verify access tokens (Ed25519, `alg: EdDSA`), by `kid`."""
-    return JSONResponse(
-        request.app.state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"}
-    )
+    return JSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -19,15 +19,18 @@ from gamestore.platform.auth import StaticKeys, TokenVerifier
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.http import create_app, serve
+from gamestore.platform.http.state import install
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
 from gamestore.platform.revocation import Revocations
 from gamestore.platform.service import service_address, service_storage
+from gamestore.platform.uow import SqlUnitOfWork, UnitOfWork
 from gamestore.users.accounts import Accounts
-from gamestore.users.api import router
+from gamestore.users.api import UsersState, router
 from gamestore.users.errors import install_error_handlers
 from gamestore.users.keys import KeyRing, load_key_ring
 from gamestore.users.passwords import Passwords, passwords_for
+from gamestore.users.repository import SqlUsers, UserRepository
 from gamestore.users.sessions import Sessions
 from gamestore.users.tables import outbox
 from gamestore.users.throttle import LoginThrottle, connect_throttle
@@ -54,14 +57,12 @@ def _app(
     app = create_app("GameStore users", [router], description=DESCRIPTION)
     install_error_handlers(app)
     app.state.verifier = TokenVerifier(StaticKeys(keys.jwks()), revocations=revocations)
-    app.state.keys = keys
-    app.state.accounts = accounts
-    app.state.sessions = sessions
+    install(app, UsersState(accounts, sessions, keys))
     return app
 
 
 def _sessions(
-    engine: AsyncEngine,
+    uow: UnitOfWork[UserRepository],
     settings: Settings,
     passwords: Passwords,
     keys: KeyRing,
@@ -69,7 +70,7 @@ def _sessions(
     clients: LoginThrottle,
 ) -> Sessions:
     return Sessions(
-        engine,
+        uow,
         passwords,
         AccessTokens(keys, settings.access_token_ttl_seconds),
         throttle,
@@ -95,8 +96,11 @@ async def build(settings: Settings) -> AsyncIterator[UsersService]:
         )  # fmt: skip
         stack.push_async_callback(clients.close)
         passwords = passwords_for(settings)
-        accounts = Accounts(storage.engine, passwords, on_commit=storage.relay.wake)
-        sessions = _sessions(storage.engine, settings, passwords, keys, throttle, clients)
+        uow: UnitOfWork[UserRepository] = SqlUnitOfWork(
+            storage.engine, outbox, SqlUsers, wake=storage.relay.wake
+        )
+        accounts = Accounts(uow, passwords)
+        sessions = _sessions(uow, settings, passwords, keys, throttle, clients)
         yield UsersService(
             _app(keys, accounts, sessions, storage.revocations),
             storage.engine,

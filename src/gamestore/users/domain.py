@@ -1,14 +1,13 @@
-"""The rules of accounts, free of I/O: names, emails, passwords, who may do what, events."""
+"""The rules of accounts, free of I/O: names, emails, passwords, who may do what."""
 
 from __future__ import annotations
 
 import itertools
 import unicodedata
-import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
-from gamestore.platform.eventstore import NewEvent
+from gamestore.platform.ids import canonical_uuid
 from gamestore.platform.text import (
     BIDI,
     CONTROL,
@@ -164,10 +163,10 @@ def check_email(email: str) -> str:
 
 def canonical_id(text: str) -> str:
     """A user id in its one spelling; anything that is not a UUID names no user."""
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        raise UserNotFound(text[:64]) from None
+    user_id = canonical_uuid(text)
+    if user_id is None:
+        raise UserNotFound(text[:64])
+    return user_id
 
 
 def may_see(caller: Caller, user_id: str) -> bool:
@@ -183,33 +182,6 @@ def check_role_change(caller: Caller, user: User, role: str | None) -> None:
 
 def stream_of(user_id: str) -> str:
     return f"user-{user_id}"
-
-
-def _state(user: User) -> dict[str, object]:
-    return {
-        "user_id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "role": user.role,
-    }
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def user_registered(user: User) -> NewEvent:
-    return NewEvent("UserRegistered", {**_state(user), "created_at": rfc3339(user.created_at)})
-
-
-def user_updated(user: User, changed: list[str]) -> NewEvent:
-    """``changed`` names the fields; a password change says so but carries nothing of it."""
-    data = {**_state(user), "changed": changed, "updated_at": rfc3339(user.updated_at)}
-    return NewEvent("UserUpdated", data)
-
-
-def user_deleted(user_id: str, deleted_at: datetime) -> NewEvent:
-    return NewEvent("UserDeleted", {"user_id": user_id, "deleted_at": rfc3339(deleted_at)})
 
 
 def apply_changes(

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from gamestore.platform.db import read_only
+from gamestore.platform.clock import utcnow
 from gamestore.platform.logs import get_logger
 from gamestore.platform.metrics import LOGINS
-from gamestore.users import repository as repo
+from gamestore.platform.uow import UnitOfWork
 from gamestore.users.domain import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -28,7 +24,7 @@ from gamestore.users.domain import (
     normalize_email,
 )
 from gamestore.users.passwords import Passwords
-from gamestore.users.tables import users
+from gamestore.users.repository import StoredRefreshToken, UserRepository
 from gamestore.users.throttle import LoginThrottle
 from gamestore.users.tokens import (
     AccessToken,
@@ -47,26 +43,25 @@ class Tokens:
     refresh_token: str
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _email_ref(email: str) -> str:
     """A stable, non-reversible reference to an email for the logs."""
     return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:12]
 
 
 class Sessions:
+    """Sessions change account state only (no event): each write is a unit of work that emits
+    nothing, so it wakes no relay."""
+
     def __init__(
         self,
-        engine: AsyncEngine,
+        uow: UnitOfWork[UserRepository],
         passwords: Passwords,
         access_tokens: AccessTokens,
         throttle: LoginThrottle,
         refresh_ttl: timedelta,
         clients: LoginThrottle | None = None,
     ) -> None:
-        self._engine = engine
+        self._uow = uow
         self._passwords = passwords
         self._access_tokens = access_tokens
         self._throttle = throttle  # per account and client
@@ -86,8 +81,8 @@ class Sessions:
             LOGINS.labels("throttled").inc()
             log.warning("login throttled", email_ref=_email_ref(email), retry_after=wait)
             raise TooManyAttempts(wait)
-        async with read_only(self._engine) as conn:
-            user = await repo.live_user_by_email(conn, email)
+        async with self._uow.read() as repo:
+            user = await repo.live_user_by_email(email)
         matched = await self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not matched:
             LOGINS.labels("failure").inc()
@@ -106,57 +101,53 @@ class Sessions:
         if not self._passwords.needs_rehash(user.password_hash):
             return
         new_hash = await self._passwords.hash(password)
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                users.update()
-                .where(users.c.id == user.id, users.c.password_hash == user.password_hash)
-                .values(password_hash=new_hash)
-            )
+        async with self._uow() as tx:
+            await tx.repo.rehash_password(user.id, user.password_hash, new_hash)
 
     async def _open_family(self, user: User) -> Tokens:
-        now = _now()
+        now = utcnow()
         refresh = new_refresh_token(None, now, self._refresh_ttl)
-        async with self._engine.begin() as conn:
-            await repo.insert_refresh_token(conn, user.id, refresh, now)
+        async with self._uow() as tx:
+            await tx.repo.insert_refresh_token(user.id, refresh, now)
         return Tokens(self._access_tokens.issue(user.id, user.role, now), refresh.token)
 
     async def refresh(self, token: str) -> Tokens:
         """The next pair of the family; the presented token is dead from now on."""
-        now = _now()
-        async with self._engine.begin() as conn:
-            rotated = await self._rotate(conn, hash_refresh_token(token), now)
+        now = utcnow()
+        async with self._uow() as tx:
+            rotated = await self._rotate(tx.repo, hash_refresh_token(token), now)
         if rotated is None:
             raise InvalidRefreshToken()
         user, refresh = rotated
         return Tokens(self._access_tokens.issue(user.id, user.role, now), refresh.token)
 
     async def _rotate(
-        self, conn: AsyncConnection, token_hash: str, now: datetime
+        self, repo: UserRepository, token_hash: str, now: datetime
     ) -> tuple[User, NewRefreshToken] | None:
         """Consume the token and add its successor; None (revocations kept) if it may not."""
-        row = await repo.refresh_token(conn, token_hash)
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+        stored = await repo.refresh_token(token_hash)
+        if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
             return None
-        user = await repo.live_user(conn, row.user_id)
-        if not await repo.mark_used(conn, token_hash, now) or user is None:
-            await self._revoke(conn, row, now, reused=user is not None)
+        user = await repo.live_user(stored.user_id)
+        if not await repo.mark_used(token_hash, now) or user is None:
+            await self._revoke(repo, stored, now, reused=user is not None)
             return None
-        successor = new_refresh_token(row.family_id, now, self._refresh_ttl)
-        await repo.insert_refresh_token(conn, user.id, successor, now)
+        successor = new_refresh_token(stored.family_id, now, self._refresh_ttl)
+        await repo.insert_refresh_token(user.id, successor, now)
         return user, successor
 
     async def _revoke(
-        self, conn: AsyncConnection, row: Row[Any], now: datetime, reused: bool
+        self, repo: UserRepository, stored: StoredRefreshToken, now: datetime, reused: bool
     ) -> None:
-        await repo.revoke_family(conn, row.family_id, now)
+        await repo.revoke_family(stored.family_id, now)
         if reused:
-            log.warning("refresh token reused; family revoked", user_id=row.user_id)
+            log.warning("refresh token reused; family revoked", user_id=stored.user_id)
 
     async def logout(self, token: str) -> None:
         """Revoke the token's family; unknown tokens are ignored (logout always succeeds)."""
-        now = _now()
-        async with self._engine.begin() as conn:
-            row = await repo.refresh_token(conn, hash_refresh_token(token))
-            if row is not None:
-                await repo.revoke_family(conn, row.family_id, now)
-                log.info("logout", user_id=row.user_id)
+        now = utcnow()
+        async with self._uow() as tx:
+            stored = await tx.repo.refresh_token(hash_refresh_token(token))
+            if stored is not None:
+                await tx.repo.revoke_family(stored.family_id, now)
+                log.info("logout", user_id=stored.user_id)

@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.notifications.tables import notifications
 from gamestore.platform.eventstore import ANY, EventStore, NewEvent, RecordedEvent
+from gamestore.users.events import UserRegistered
 
 T = TypeVar("T")
 
@@ -52,8 +54,12 @@ def payment_failed(user_id: str, reason: str, title: str = "Celeste") -> NewEven
 
 
 def user_registered(user_id: str, name: str = "Ana") -> NewEvent:
-    data = {"user_id": user_id, "name": name, "email": "ana@example.com", "role": "player"}
-    return NewEvent("UserRegistered", data, correlation_id=_request_id())
+    """A sign-up as the users service records it (its contract, a user id of any spelling)."""
+    registered = UserRegistered(
+        user_id=user_id, name=name, email="ana@example.com", role="player",
+        created_at="2026-01-02T03:04:05Z",
+    )  # fmt: skip
+    return replace(registered.new_event(), correlation_id=_request_id())
 
 
 async def record(store: EventStore, *events: NewEvent) -> list[RecordedEvent]:

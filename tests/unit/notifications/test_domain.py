@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,18 +13,25 @@ from gamestore.notifications.domain import (
     PAYMENT_FAILED,
     PURCHASE_COMPLETED,
     WELCOME,
-    PoisonEvent,
     notification_for,
     notification_sent,
     stream_of,
 )
+from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import RecordedEvent
 
 USER = str(uuid.uuid4())
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
+SIGN_UP = {"name": "Ana", "email": "ana@example.com", "role": "player",
+           "created_at": "2026-01-02T03:04:05Z"}  # fmt: skip
+"""The rest of a ``UserRegistered`` payload, as the users service stores it."""
+
+
 def recorded(event_type: str, **data: Any) -> RecordedEvent:
+    if event_type == "UserRegistered":
+        data = {**SIGN_UP, **data}
     return RecordedEvent(
         position=7,
         event_id=uuid.uuid4(),
@@ -95,7 +103,7 @@ def test_event_text_is_kept_on_one_bounded_line() -> None:
 @pytest.mark.parametrize("user_id", [None, "", "u-1", "x" * 400, 42])
 @pytest.mark.parametrize("event_type", ["PurchaseCompleted", "PaymentFailed", "UserRegistered"])
 def test_an_event_without_a_valid_user_is_poison(event_type: str, user_id: object) -> None:
-    data: dict[str, Any] = {"game_title": "Hades", "reason": "card_declined", "name": "Ana"}
+    data: dict[str, Any] = {"game_title": "Hades", "reason": "card_declined", **SIGN_UP}
     if user_id is not None:
         data["user_id"] = user_id
     with pytest.raises(PoisonEvent):
@@ -106,6 +114,12 @@ def test_user_ids_are_canonical() -> None:
     upper = str(uuid.uuid4()).upper()
     notification = notification_for(recorded("UserRegistered", user_id=upper, name="A"), NOW)
     assert notification is not None and notification.user_id == upper.lower()
+
+
+def test_a_sign_up_that_does_not_fit_its_contract_is_poison() -> None:
+    event = replace(recorded("UserRegistered", user_id=USER), data={"user_id": USER})
+    with pytest.raises(PoisonEvent, match="UserRegistered"):
+        notification_for(event, NOW)
 
 
 def test_other_event_types_cause_nothing() -> None:
