@@ -27,8 +27,6 @@ from gamestore.games.library import Libraries
 from gamestore.games.orders import Orders
 from gamestore.games.orders_api import router as orders_router
 from gamestore.games.saga import EVENT_TYPES, GROUP, PurchaseSaga
-from gamestore.games.search import SearchIndex, open_search
-from gamestore.games.search_api import router as search_router
 from gamestore.games.tables import idempotency_keys, outbox
 from gamestore.platform.auth import TokenVerifier, users_jwks_verifier
 from gamestore.platform.config import Settings
@@ -44,6 +42,8 @@ from gamestore.platform.service import (
     serve_and_consume,
     service_storage,
 )
+from gamestore.search.api import router as search_router
+from gamestore.search.index import SearchIndex, open_search
 
 log = get_logger("games")
 DESCRIPTION = "The game catalog (public reads, admin writes) and players' libraries."

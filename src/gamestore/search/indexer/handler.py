@@ -36,7 +36,6 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gamestore.games.search import GameDocument, SearchIndex, open_search
 from gamestore.migrations import open_database
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.bus.lease import close_leases, exclusively, leases_for
@@ -48,6 +47,7 @@ from gamestore.platform.inbox import claim, inbox_table
 from gamestore.platform.logs import get_logger
 from gamestore.platform.metrics import SEARCH_INDEX_UPDATED
 from gamestore.platform.service import watching_bus
+from gamestore.search.index import GameDocument, SearchIndex, open_search
 
 log = get_logger("indexer")
 

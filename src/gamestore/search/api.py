@@ -18,14 +18,6 @@ from gamestore.games.covers.urls import UploadedCover, cover_public
 from gamestore.games.domain import GameNotFound
 from gamestore.games.library import Libraries
 from gamestore.games.schemas import PRICE_MAX, CoverPublic
-from gamestore.games.search import InvalidQuery, SearchHit, SearchIndex, SearchQuery
-from gamestore.games.search.model import (
-    MAX_FILTER_CHARS,
-    MAX_PAGE_SIZE,
-    MAX_RESULT_WINDOW,
-    MAX_TEXT_CHARS,
-    Sort,
-)
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.field_errors import message
 from gamestore.platform.http import ProblemError
@@ -33,6 +25,14 @@ from gamestore.platform.http.codes import define
 from gamestore.platform.http.state import app_state
 from gamestore.platform.i18n import N_, translate
 from gamestore.platform.metrics import SEARCH_QUERY_DURATION
+from gamestore.search.index import InvalidQuery, SearchHit, SearchIndex, SearchQuery
+from gamestore.search.index.model import (
+    MAX_FILTER_CHARS,
+    MAX_PAGE_SIZE,
+    MAX_RESULT_WINDOW,
+    MAX_TEXT_CHARS,
+    Sort,
+)
 
 router = APIRouter()
 LIST_LIMIT = 100
