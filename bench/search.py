@@ -60,7 +60,8 @@ from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NO_STREAM, EventStore, connect
 from gamestore.search.index import SearchQuery
 from gamestore.search.index.embedded import EmbeddedSearch
-from gamestore.search.indexer.handler import EVENT_TYPES, GROUP, Indexer, open_indexer_database
+from gamestore.search.indexer.bootstrap import open_indexer_database
+from gamestore.search.indexer.handler import EVENT_TYPES, GROUP, Indexer
 
 ENGINE_P95_BAR_MS = 2.0
 API_P95_BAR_MS = 5.0

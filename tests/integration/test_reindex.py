@@ -25,7 +25,7 @@ from gamestore.games.domain import Game, game_created, game_deleted, game_update
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent, RecordedEvent, connect
 from gamestore.search.index import SearchIndex, SearchQuery
 from gamestore.search.index.embedded import EmbeddedSearch
-from gamestore.search.indexer.handler import PURCHASE, document_of
+from gamestore.search.indexer.documents import PURCHASE, document_of
 
 QUERIES = [
     SearchQuery("witcer"),

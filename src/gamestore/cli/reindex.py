@@ -41,7 +41,8 @@ from gamestore.platform.config import EMBEDDED, Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent, connect
 from gamestore.platform.logs import get_logger
 from gamestore.search.index import GameDocument, SearchIndex, open_search
-from gamestore.search.indexer.handler import GAME_EVENTS, GROUP, PURCHASE, document_of
+from gamestore.search.indexer.documents import GAME_EVENTS, PURCHASE, document_of
+from gamestore.search.indexer.handler import GROUP
 
 log = get_logger("reindex")
 PAGE = 5000

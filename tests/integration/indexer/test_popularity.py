@@ -12,15 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamestore.migrations import upgrade
 from gamestore.platform.bus import Backoff, connect_bus
 from gamestore.platform.db import create_engine
+from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent
 from gamestore.search.index import SearchIndex, SearchQuery, open_search
-from gamestore.search.indexer.handler import (
-    EVENT_TYPES,
-    GROUP,
-    Indexer,
-    PoisonEvent,
-    purchase_counts,
-)
+from gamestore.search.indexer.handler import EVENT_TYPES, GROUP, Indexer
+from gamestore.search.indexer.tables import purchase_counts
 from tests.integration.indexer.support import create, eventually, purchase
 
 
