@@ -33,6 +33,7 @@ from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import EventStore
 from gamestore.platform.health import depend_on
 from gamestore.platform.http import create_app
+from gamestore.platform.http.state import install
 from gamestore.platform.idempotency import Idempotency
 from gamestore.platform.logs import get_logger
 from gamestore.platform.outbox import OutboxRelay
@@ -44,6 +45,7 @@ from gamestore.platform.service import (
 )
 from gamestore.search.api import router as search_router
 from gamestore.search.index import SearchIndex, open_search
+from gamestore.search.state import SearchState
 
 log = get_logger("games")
 DESCRIPTION = "The game catalog (public reads, admin writes) and players' libraries."
@@ -82,7 +84,7 @@ def _app(
     app.state.catalog = catalog
     app.state.covers = covers
     app.state.libraries = libraries
-    app.state.search = search  # read only: the indexer process writes it
+    install(app, SearchState(search, catalog, libraries))  # read only: the indexer writes it
     app.state.orders = orders
     app.state.idempotency = keys
     return app
