@@ -6,8 +6,9 @@ freshness of an update. Everything in one process, in a temporary data directory
    creations through the catalog use case would take minutes and measure the games database,
    not search. The probe games of step 4 do go through the catalog.
 2. Indexing, events → searchable, two real paths into fresh embedded indexes:
-   - the ``indexer`` (``gamestore.games.indexer.Indexer`` on the embedded bus, consumer group
-     ``indexer``) over the first ``--indexer-events`` events, timed until the last is searchable;
+   - the ``indexer`` (``gamestore.search.indexer.handler.Indexer`` on the embedded bus,
+     consumer group ``indexer``) over the first ``--indexer-events`` events, timed until the
+     last is searchable;
    - ``gamestore reindex``'s rebuild (``gamestore.cli.reindex.rebuild``) over all of them,
      timed until swapped in. The indexer is then moved past what the rebuild covered.
 3. Queries: a fixed mix (typos, accents, prefixes, filters, every sort; facets always) as
@@ -52,14 +53,15 @@ from gamestore.cli.reindex import rebuild
 from gamestore.games.bootstrap import GamesService, build
 from gamestore.games.demo import demo_games
 from gamestore.games.domain import Game, GameFields, game_created, stream_of
-from gamestore.games.indexer import EVENT_TYPES, GROUP, Indexer, open_indexer_database
-from gamestore.games.search import SearchQuery
-from gamestore.games.search.embedded import EmbeddedSearch
 from gamestore.platform.auth import StaticKeys, TokenVerifier
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.bus.embedded import checkpoint_name
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NO_STREAM, EventStore, connect
+from gamestore.search.index import SearchQuery
+from gamestore.search.index.embedded import EmbeddedSearch
+from gamestore.search.indexer.bootstrap import open_indexer_database
+from gamestore.search.indexer.handler import EVENT_TYPES, GROUP, Indexer
 
 ENGINE_P95_BAR_MS = 2.0
 API_P95_BAR_MS = 5.0

@@ -84,7 +84,7 @@ REGISTRY: tuple[ProcessSpec, ...] = (
     ProcessSpec(name="games", target="gamestore.games.bootstrap:main", port=_port_of("games")),
     ProcessSpec(
         name="indexer",
-        target="gamestore.games.indexer:main",
+        target="gamestore.search.indexer.bootstrap:main",
         port=_port_of("indexer"),
         ops="indexer",
     ),

@@ -23,10 +23,10 @@ from gamestore.cli.reindex import rebuild
 from gamestore.games.demo import demo_games
 from gamestore.games.domain import Game, stream_of
 from gamestore.games.events import GameCreated, GameDeleted, GameUpdated
-from gamestore.games.indexer import PURCHASE, document_of
-from gamestore.games.search import SearchIndex, SearchQuery
-from gamestore.games.search.embedded import EmbeddedSearch
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent, RecordedEvent, connect
+from gamestore.search.index import SearchIndex, SearchQuery
+from gamestore.search.index.embedded import EmbeddedSearch
+from gamestore.search.indexer.documents import PURCHASE, document_of
 
 QUERIES = [
     SearchQuery("witcer"),

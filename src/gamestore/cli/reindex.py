@@ -36,12 +36,13 @@ from rich.progress import Progress
 
 from gamestore.cli.common import console
 from gamestore.cli.seed import progress_bar
-from gamestore.games.indexer import GAME_EVENTS, GROUP, PURCHASE, document_of
-from gamestore.games.search import GameDocument, SearchIndex, open_search
 from gamestore.platform.bus.embedded import checkpoint_name
 from gamestore.platform.config import EMBEDDED, Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent, connect
 from gamestore.platform.logs import get_logger
+from gamestore.search.index import GameDocument, SearchIndex, open_search
+from gamestore.search.indexer.documents import GAME_EVENTS, PURCHASE, document_of
+from gamestore.search.indexer.handler import GROUP
 
 log = get_logger("reindex")
 PAGE = 5000

@@ -27,8 +27,6 @@ from gamestore.games.library import Libraries
 from gamestore.games.orders import Orders
 from gamestore.games.orders_api import router as orders_router
 from gamestore.games.saga import EVENT_TYPES, GROUP, PurchaseSaga
-from gamestore.games.search import SearchIndex, open_search
-from gamestore.games.search_api import router as search_router
 from gamestore.games.sql_repository import games_unit_of_work
 from gamestore.games.state import GamesState
 from gamestore.games.tables import idempotency_keys, outbox
@@ -47,6 +45,9 @@ from gamestore.platform.service import (
     serve_and_consume,
     service_storage,
 )
+from gamestore.search.api import router as search_router
+from gamestore.search.index import SearchIndex, open_search
+from gamestore.search.state import SearchState
 
 log = get_logger("games")
 DESCRIPTION = "The game catalog (public reads, admin writes) and players' libraries."
@@ -66,7 +67,7 @@ class GamesService:
     saga: PurchaseSaga
 
 
-def _app(verifier: TokenVerifier, state: GamesState) -> FastAPI:
+def _app(verifier: TokenVerifier, state: GamesState, search: SearchIndex) -> FastAPI:
     # the search and purchase routes first: /jogos/busca and /jogos/compra are not game ids
     routers = [search_router, orders_router, router, covers_router]
     app = create_app(
@@ -75,10 +76,8 @@ def _app(verifier: TokenVerifier, state: GamesState) -> FastAPI:
     install_error_handlers(app)
     app.state.verifier = verifier
     install(app, state)
-    # search_api.py still reads these by name (app_state); they go once it asks for GamesState
-    app.state.catalog = state.catalog
-    app.state.libraries = state.libraries
-    app.state.search = state.search
+    # the search routes, served by this app: the index is read only (the indexer writes it)
+    install(app, SearchState(search, state.catalog, state.libraries))
     return app
 
 
@@ -105,8 +104,8 @@ async def build(
         stack.push_async_callback(search.close)
         depend_on(stack, search=search.ping)
         keys = Idempotency(storage.engine, idempotency_keys)
-        state = GamesState(catalog, covers, libraries, orders, keys, search)
-        app = _app(verifier or users_jwks_verifier(storage.revocations), state)
+        state = GamesState(catalog, covers, libraries, orders, keys)
+        app = _app(verifier or users_jwks_verifier(storage.revocations), state, search)
         if consume:
             consumers = [Consumer.pages(GROUP, EVENT_TYPES, saga.handle_batch)]
             await stack.enter_async_context(consuming(settings, storage.store, consumers))

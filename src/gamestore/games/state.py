@@ -8,7 +8,6 @@ from gamestore.games.catalog import Catalog
 from gamestore.games.covers.service import Covers
 from gamestore.games.library import Libraries
 from gamestore.games.orders import Orders
-from gamestore.games.search import SearchIndex
 from gamestore.platform.idempotency import Idempotency
 
 
@@ -19,4 +18,3 @@ class GamesState:
     libraries: Libraries
     orders: Orders
     idempotency: Idempotency
-    search: SearchIndex  # read only: the indexer process writes it

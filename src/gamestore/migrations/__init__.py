@@ -110,7 +110,7 @@ HISTORIES: dict[str, History] = {
         History("games", "gamestore.games.tables:metadata", _service_db("games")),
         History("payments", "gamestore.payments.tables:metadata", _service_db("payments")),
         History("notifier", "gamestore.notifications.tables:metadata", _service_db("notifier")),
-        History("indexer", "gamestore.games.indexer:metadata", _service_db("indexer")),
+        History("indexer", "gamestore.search.indexer.tables:metadata", _service_db("indexer")),
         History("psp", "gamestore.psp.tables:metadata", _service_db("psp")),
         History("queue", "gamestore.platform.queue.tables:metadata", _queue_db),
     )

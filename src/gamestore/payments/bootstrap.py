@@ -31,7 +31,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.migrations import open_database
-from gamestore.payments.admin_api import router as admin_router
+from gamestore.operations.api import router as admin_router
+from gamestore.operations.state import OperationsState
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.api import router
 from gamestore.payments.dispatcher import PAYMENT_QUEUE, Dispatcher
@@ -114,18 +115,15 @@ def unit_of_work(engine: AsyncEngine, *, wake: Callable[[], None]) -> SqlUnitOfW
     return SqlUnitOfWork(engine, outbox, SqlPaymentsRepo, wake=wake)
 
 
-def _app(
-    verifier: TokenVerifier, state: PaymentsState, dead_letters: DeadLetters, store: EventStore
-) -> FastAPI:
-    """The app; the admin routes still read their ``dead_letters`` and ``store`` by name."""
+def _app(verifier: TokenVerifier, state: PaymentsState, operations: OperationsState) -> FastAPI:
+    """The app: the payments routes, and the operations routes this process serves."""
     app = create_app(
         "GameStore payments", [router, webhook_router, admin_router], description=DESCRIPTION
     )
     install_error_handlers(app)
     app.state.verifier = verifier
     install(app, state)
-    app.state.dead_letters = dead_letters
-    app.state.store = store
+    install(app, operations)
     return app
 
 
@@ -153,7 +151,7 @@ def _wire(
     view = PaymentsView(storage.engine, storage.store)
     keys = Idempotency(storage.engine, idempotency_keys)
     state = PaymentsState(orders, payments, view, keys, hooks)
-    app = _app(verifier, state, DeadLetters(queue, bus), storage.store)
+    app = _app(verifier, state, OperationsState(DeadLetters(queue, bus), storage.store))
     return PaymentsService(
         app, storage.engine, storage.store, storage.relay, uow, queue, orders, view,
         Dispatcher(queue), hooks,

@@ -17,11 +17,12 @@ import httpx
 import pytest
 
 from gamestore.games.bootstrap import GamesService
-from gamestore.games.indexer import EVENT_TYPES, GROUP, Indexer, open_indexer_database
-from gamestore.games.search import open_search
 from gamestore.platform.bus import Backoff, connect_bus
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore import NO_STREAM, NewEvent
+from gamestore.search.index import open_search
+from gamestore.search.indexer.bootstrap import open_indexer_database
+from gamestore.search.indexer.handler import EVENT_TYPES, GROUP, Indexer
 from tests.integration.games.support import GamesApi, problem
 
 HOSTILE = ["' OR 1=1 --", "*", '"unbalanced', "title:(", "a" * 10_240, "\x00\x07\x1b[2J", "🎮"]

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.games.indexer import Indexer
-from gamestore.games.search import SearchIndex, open_search
 from gamestore.migrations import upgrade
 from gamestore.platform.config import sqlite_url
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, connect
+from gamestore.search.index import SearchIndex, open_search
+from gamestore.search.indexer.handler import Indexer
 
 
 @pytest.fixture

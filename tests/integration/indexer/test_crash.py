@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gamestore.games.search import SearchIndex, SearchQuery, open_search
 from gamestore.platform.config import sqlite_url
 from gamestore.platform.eventstore import connect
+from gamestore.search.index import SearchIndex, SearchQuery, open_search
 from tests.integration.indexer.support import create, eventually, rename
 
 GAMES = 3000  # several pages of the bus: the kill lands between two of them

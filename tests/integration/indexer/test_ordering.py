@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from gamestore.games.indexer import Indexer
-from gamestore.games.search import SearchIndex, SearchQuery
 from gamestore.platform.eventstore import EventStore
+from gamestore.search.index import SearchIndex, SearchQuery
+from gamestore.search.indexer.handler import Indexer
 from tests.integration.indexer.support import create, delete, rename
 
 

@@ -9,18 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamestore.games.indexer import (
-    EVENT_TYPES,
-    GROUP,
-    Indexer,
-    PoisonEvent,
-    purchase_counts,
-)
-from gamestore.games.search import SearchIndex, SearchQuery, open_search
 from gamestore.migrations import upgrade
 from gamestore.platform.bus import Backoff, connect_bus
 from gamestore.platform.db import create_engine
+from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NO_STREAM, EventStore, NewEvent
+from gamestore.search.index import SearchIndex, SearchQuery, open_search
+from gamestore.search.indexer.handler import EVENT_TYPES, GROUP, Indexer
+from gamestore.search.indexer.tables import purchase_counts
 from tests.integration.indexer.support import create, eventually, purchase
 
 
@@ -65,7 +61,12 @@ async def test_concurrent_deliveries_of_one_purchase_count_once(
 async def test_a_purchase_without_a_game_id_is_poison(
     store: EventStore, indexer: Indexer, indexer_engine: AsyncEngine
 ) -> None:
-    bad = [{"order_id": "o-1"}, {"game_id": None}, {"game_id": "not-a-uuid"}, {"game_id": 7}]
+    bad: list[dict[str, object]] = [
+        {"order_id": "o-1"},
+        {"game_id": None},
+        {"game_id": "not-a-uuid"},
+        {"game_id": 7},
+    ]
     for n, data in enumerate(bad):
         await store.append(f"order-{n}", [NewEvent("PurchaseCompleted", data)], NO_STREAM)
     for event in await store.read_all():

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date
 
-from gamestore.games.search import GameDocument
+from gamestore.search.index import GameDocument
 
 
 def game(

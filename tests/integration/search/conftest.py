@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gamestore.games.search import SearchIndex
-from gamestore.games.search.embedded import EmbeddedSearch
+from gamestore.search.index import SearchIndex
+from gamestore.search.index.embedded import EmbeddedSearch
 from tests.integration.search.catalog import CATALOG
 
 SEARCH_URL = os.environ.get("GAMESTORE_SEARCH_URL", "")
@@ -33,7 +33,7 @@ async def search_index(
             "not one of the machine's engines, so this skips even with "
             "GAMESTORE_REQUIRE_SERVICES=1"
         )
-    from gamestore.games.search.elastic import ElasticSearch
+    from gamestore.search.index.elastic import ElasticSearch
 
     elastic = await ElasticSearch.open(SEARCH_URL, alias=f"games-test-{unique}")
     try:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from gamestore.games.search import InvalidQuery, SearchIndex, SearchQuery, SearchResult
+from gamestore.search.index import InvalidQuery, SearchIndex, SearchQuery, SearchResult
 from tests.integration.search.catalog import CATALOG, truth
 
 BY_ID = {d.id: d for d in CATALOG}

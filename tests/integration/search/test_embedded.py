@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import tantivy
 
-from gamestore.games.search import SearchQuery, open_search, text
-from gamestore.games.search.embedded import EmbeddedSearch
+from gamestore.search.index import SearchQuery, open_search, text
+from gamestore.search.index.embedded import EmbeddedSearch
 from tests.integration.search.catalog import CATALOG, truth
 
 WRITER = """
 import asyncio, sys
 from dataclasses import replace
-from gamestore.games.search.embedded import EmbeddedSearch
+from gamestore.search.index.embedded import EmbeddedSearch
 from tests.integration.search.catalog import CATALOG
 
 async def main() -> None:

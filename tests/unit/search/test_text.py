@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gamestore.games.search import InvalidQuery, SearchQuery, text
-from gamestore.games.search import elastic_mapping as em
+from gamestore.search.index import InvalidQuery, SearchQuery, text
+from gamestore.search.index import elastic_mapping as em
 
 
 def test_terms_fold_case_and_accents() -> None:

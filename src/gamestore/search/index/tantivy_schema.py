@@ -15,8 +15,8 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
-from gamestore.games.search import text
-from gamestore.games.search.model import GameDocument, SearchHit, SearchQuery
+from gamestore.search.index import text
+from gamestore.search.index.model import GameDocument, SearchHit, SearchQuery
 
 TEXT_FIELDS = {"title": 3.0, "keywords": 1.5, "description": 1.0}
 STEM_FIELDS = {"stems_en": text.STEM_EN, "stems_pt": text.STEM_PT}

@@ -10,29 +10,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from gamestore.games.catalog import Catalog
 from gamestore.games.covers.urls import UploadedCover, cover_public
 from gamestore.games.domain import GameNotFound
-from gamestore.games.library import Libraries
 from gamestore.games.schemas import PRICE_MAX, CoverPublic
-from gamestore.games.search import InvalidQuery, SearchHit, SearchIndex, SearchQuery
-from gamestore.games.search.model import (
+from gamestore.platform.auth import CurrentUser
+from gamestore.platform.field_errors import message
+from gamestore.platform.http import ProblemError
+from gamestore.platform.http.codes import define
+from gamestore.platform.i18n import N_, translate
+from gamestore.platform.metrics import SEARCH_QUERY_DURATION
+from gamestore.search.index import InvalidQuery, SearchHit, SearchQuery
+from gamestore.search.index.model import (
     MAX_FILTER_CHARS,
     MAX_PAGE_SIZE,
     MAX_RESULT_WINDOW,
     MAX_TEXT_CHARS,
     Sort,
 )
-from gamestore.platform.auth import CurrentUser
-from gamestore.platform.field_errors import message
-from gamestore.platform.http import ProblemError
-from gamestore.platform.http.codes import define
-from gamestore.platform.http.state import app_state
-from gamestore.platform.i18n import N_, translate
-from gamestore.platform.metrics import SEARCH_QUERY_DURATION
+from gamestore.search.state import SearchDep
 
 router = APIRouter()
 LIST_LIMIT = 100
@@ -72,12 +71,8 @@ class GameList(BaseModel):
     items: list[SearchItem]
 
 
-SearchDep = Annotated[SearchIndex, Depends(app_state("search"))]
 Limit = Annotated[int, Query(ge=1, le=LIST_LIMIT, description="How many games, at most.")]
 PriceFilter = Annotated[int | None, Query(ge=0, le=PRICE_MAX, description="In cents.")]
-
-
-CatalogDep = Annotated[Catalog, Depends(app_state("catalog"))]
 
 
 async def _items(catalog: Catalog, hits: list[SearchHit]) -> list[SearchItem]:
@@ -108,8 +103,7 @@ def _invalid(error: InvalidQuery) -> ProblemError:
 
 @router.get("/jogos/busca", response_model=SearchPage, tags=["search"])
 async def search_games(
-    index: SearchDep,
-    catalog: CatalogDep,
+    search: SearchDep,
     q: Annotated[str, Query(max_length=MAX_TEXT_CHARS, description="Words to look for.")] = "",
     genre: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
     platform: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
@@ -129,43 +123,39 @@ async def search_games(
     query = SearchQuery(q, genre, platform, min_price, max_price, sort, page, size)
     try:
         with SEARCH_QUERY_DURATION.time():
-            result = await index.search(query)
+            result = await search.index.search(query)
     except InvalidQuery as error:
         raise _invalid(error) from error
     facets = Facets(
         genres=result.facets.get("genres", {}), platforms=result.facets.get("platforms", {})
     )
-    items = await _items(catalog, result.items)
+    items = await _items(search.catalog, result.items)
     return SearchPage(
         items=items, total=result.total, page=result.page, size=result.size, facets=facets
     )
 
 
 @router.get("/jogos/populares", response_model=GameList, tags=["search"])
-async def popular_games(index: SearchDep, catalog: CatalogDep, limit: Limit = 10) -> GameList:
+async def popular_games(search: SearchDep, limit: Limit = 10) -> GameList:
     """The most purchased games, most first (counted from completed purchases)."""
-    return GameList(items=await _items(catalog, await index.popular(limit)))
+    return GameList(items=await _items(search.catalog, await search.index.popular(limit)))
 
 
 @router.get("/jogos/recomendados", response_model=GameList, tags=["search"])
 async def recommended_games(
-    principal: CurrentUser,
-    index: SearchDep,
-    catalog: CatalogDep,
-    libraries: Annotated[Libraries, Depends(app_state("libraries"))],
-    limit: Limit = 10,
+    principal: CurrentUser, search: SearchDep, limit: Limit = 10
 ) -> GameList:
     """Games like the ones the caller owns (sharing genres or tags, best overlap first),
     none of them already owned. A caller who owns nothing listed yet gets the most popular
     games instead (an empty list while nothing has been bought)."""
-    owned = {item.game_id for item in await libraries.of(principal.user_id)}
-    genres, tags = await _profile(catalog, owned)
+    owned = {item.game_id for item in await search.libraries.of(principal.user_id)}
+    genres, tags = await _profile(search.catalog, owned)
     if genres or tags:
-        hits = await index.similar(genres, tags, owned, limit)
+        hits = await search.index.similar(genres, tags, owned, limit)
     else:
-        hits = await index.popular(min(LIST_LIMIT, limit + len(owned)))
+        hits = await search.index.popular(min(LIST_LIMIT, limit + len(owned)))
     return GameList(
-        items=await _items(catalog, [hit for hit in hits if hit.id not in owned][:limit])
+        items=await _items(search.catalog, [hit for hit in hits if hit.id not in owned][:limit])
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from gamestore.games.search.model import GameDocument
+from gamestore.search.index.model import GameDocument
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS games (

@@ -22,17 +22,17 @@ from typing import TypeVar
 
 import tantivy
 
-from gamestore.games.search import tantivy_schema as ts
-from gamestore.games.search.model import (
+from gamestore.platform.logs import get_logger
+from gamestore.search.index import tantivy_schema as ts
+from gamestore.search.index.model import (
     GameDocument,
     SearchHit,
     SearchIndex,
     SearchQuery,
     SearchResult,
 )
-from gamestore.games.search.reader import GenerationReader
-from gamestore.games.search.versions import VersionTable
-from gamestore.platform.logs import get_logger
+from gamestore.search.index.reader import GenerationReader
+from gamestore.search.index.versions import VersionTable
 
 log = get_logger(__name__)
 T = TypeVar("T")

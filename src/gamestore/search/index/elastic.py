@@ -18,9 +18,10 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError
 from elasticsearch.helpers import async_bulk
 
-from gamestore.games.search import elastic_mapping as m
-from gamestore.games.search import text
-from gamestore.games.search.model import (
+from gamestore.platform.logs import get_logger
+from gamestore.search.index import elastic_mapping as m
+from gamestore.search.index import text
+from gamestore.search.index.model import (
     FACET_FIELDS,
     GameDocument,
     SearchHit,
@@ -28,7 +29,6 @@ from gamestore.games.search.model import (
     SearchQuery,
     SearchResult,
 )
-from gamestore.platform.logs import get_logger
 
 log = get_logger(__name__)
 DEFAULT_ALIAS = "games"

@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 import tantivy
 from tantivy import Order, Query
 
-from gamestore.games.search import tantivy_schema as ts
-from gamestore.games.search import text
-from gamestore.games.search.model import FACET_FIELDS, SearchHit, SearchQuery
+from gamestore.search.index import tantivy_schema as ts
+from gamestore.search.index import text
+from gamestore.search.index.model import FACET_FIELDS, SearchHit, SearchQuery
 
 CURRENT = "CURRENT"
 FACET_LIMIT = 10_000

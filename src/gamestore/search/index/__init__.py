@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gamestore.games.search.model import (
+from gamestore.search.index.model import (
     GameDocument,
     InvalidQuery,
     SearchHit,
@@ -32,10 +32,10 @@ async def open_search(url_or_path: str | Path | None, data_dir: Path = Path("dat
     """Open the search index the URL names; nothing is touched before this call."""
     target = str(url_or_path) if url_or_path is not None else "embedded"
     if target.startswith(("http://", "https://")):
-        from gamestore.games.search.elastic import ElasticSearch
+        from gamestore.search.index.elastic import ElasticSearch
 
         return await ElasticSearch.open(target)
-    from gamestore.games.search.embedded import EmbeddedSearch, default_root
+    from gamestore.search.index.embedded import EmbeddedSearch, default_root
 
     root = default_root(data_dir) if target == "embedded" else Path(target)
     return await EmbeddedSearch.open(root)

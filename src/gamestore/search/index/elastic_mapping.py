@@ -12,8 +12,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from gamestore.games.search import text
-from gamestore.games.search.model import GameDocument, SearchQuery
+from gamestore.search.index import text
+from gamestore.search.index.model import GameDocument, SearchQuery
 
 GAME, COUNTER = "game", "counter"
 SORTS: dict[str, list[Any]] = {
