@@ -36,6 +36,7 @@ from rich.progress import Progress
 
 from gamestore.cli.common import console
 from gamestore.cli.seed import progress_bar
+from gamestore.games.events import GameDeleted
 from gamestore.platform.bus.embedded import checkpoint_name
 from gamestore.platform.config import EMBEDDED, Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent, connect
@@ -67,7 +68,7 @@ class Folded:
         game_id = str(event.data.get("id"))
         held = self.games.get(game_id)
         if held is None or event.version > held[0]:
-            doc = None if event.type == "GameDeleted" else document_of(event.data, event.version)
+            doc = None if event.type == GameDeleted.TYPE else document_of(event.data, event.version)
             self.games[game_id] = (event.version, doc)
 
     def purchases_between(self, low: int, high: int) -> Counter[str]:

@@ -1,42 +1,55 @@
 """Game events → search documents: the one place an event's data becomes what the index holds.
 
 The game events are read here and nowhere else in the indexer (``gamestore reindex`` uses the
-same function), so the games service's event contracts replace the parsing in one place.
+same functions), through the games service's event contracts (``games/events.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
+from gamestore.games.events import GameCreated, GameDeleted, GameUpdated, PurchaseCompleted
 from gamestore.platform.events import PoisonEvent
 from gamestore.platform.ids import canonical_uuid
 from gamestore.search.index import GameDocument
 
-GAME_EVENTS = ("GameCreated", "GameUpdated", "GameDeleted")
-PURCHASE = "PurchaseCompleted"
+GAME_EVENTS = (GameCreated.TYPE, GameUpdated.TYPE, GameDeleted.TYPE)
+UPSERTS = (GameCreated.TYPE, GameUpdated.TYPE)
+PURCHASE = PurchaseCompleted.TYPE
+GAME_ID_FIELD = "game_id"
+if GAME_ID_FIELD not in PurchaseCompleted.model_fields:  # the contract names the field we read
+    raise TypeError(f"PurchaseCompleted has no {GAME_ID_FIELD!r}")
 
 
 def document_of(data: Mapping[str, Any], version: int) -> GameDocument:
-    """The search document of a game event's data (the public game document) at the event's
-    stream version; :class:`PoisonEvent` when it does not parse."""
+    """The search document of a ``GameCreated``/``GameUpdated`` payload at the event's stream
+    version; :class:`PoisonEvent` when it does not fit the games service's contract."""
     try:
-        return GameDocument(
-            id=game_id_of(data.get("id")),
-            title=str(data["title"]),
-            description=str(data.get("description", "")),
-            genres=[str(g) for g in data.get("genres", [])],
-            platforms=[str(p) for p in data.get("platforms", [])],
-            tags=[str(t) for t in data.get("tags", [])],
-            developer=str(data.get("developer", "")),
-            publisher=str(data.get("publisher", "")),
-            price_cents=int(data["price_cents"]),
-            release_date=date.fromisoformat(str(data["release_date"])),
-            version=version,
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise PoisonEvent(f"game document does not parse: {error}") from error
+        game = GameUpdated.parse(data)  # both carry the whole game, in one shape
+        game_id = game_id_of(game.id)
+    except PoisonEvent as error:
+        raise PoisonEvent(f"game document does not parse: {error}") from None
+    return GameDocument(
+        id=game_id,
+        title=game.title,
+        description=game.description,
+        genres=list(game.genres),
+        platforms=list(game.platforms),
+        tags=list(game.tags),
+        developer=game.developer,
+        publisher=game.publisher,
+        price_cents=game.price_cents,
+        release_date=game.release_date,
+        version=version,
+    )
+
+
+def purchased_game_of(data: Mapping[str, Any]) -> str:
+    """The game a ``PurchaseCompleted`` payload counts a purchase for. The counter reads this one
+    field of the contract and nothing else, so a purchase is counted whatever else its payload
+    grows; without a usable game id it is :class:`PoisonEvent`."""
+    return game_id_of(data.get(GAME_ID_FIELD))
 
 
 def game_id_of(value: object) -> str:

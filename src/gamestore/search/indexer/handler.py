@@ -8,19 +8,26 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gamestore.games.events import GameDeleted
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.inbox import claim
 from gamestore.platform.logs import get_logger
 from gamestore.platform.metrics import SEARCH_INDEX_UPDATED
 from gamestore.search.index import SearchIndex
-from gamestore.search.indexer.documents import GAME_EVENTS, PURCHASE, document_of, game_id_of
+from gamestore.search.indexer.documents import (
+    GAME_EVENTS,
+    PURCHASE,
+    UPSERTS,
+    document_of,
+    game_id_of,
+    purchased_game_of,
+)
 from gamestore.search.indexer.tables import add_purchase
 
 log = get_logger("indexer")
 
 GROUP = "indexer"
 EVENT_TYPES = (*GAME_EVENTS, PURCHASE)
-_UPSERTS = ("GameCreated", "GameUpdated")
 
 
 class Indexer:
@@ -32,14 +39,14 @@ class Indexer:
 
     async def handle(self, event: RecordedEvent) -> None:
         """Apply ``event``; other types are ignored."""
-        if event.type in _UPSERTS:
+        if event.type in UPSERTS:
             applied = await self._index.upsert(document_of(event.data, event.version))
             game_id = str(event.data.get("id"))
-        elif event.type == "GameDeleted":
-            game_id = game_id_of(event.data.get("id"))
+        elif event.type == GameDeleted.TYPE:
+            game_id = game_id_of(GameDeleted.parse(event).id)
             applied = await self._index.delete(game_id, event.version)
         elif event.type == PURCHASE:
-            game_id = game_id_of(event.data.get("game_id"))
+            game_id = purchased_game_of(event.data)
             applied = await self._count_purchase(event, game_id)
         else:
             return
@@ -56,7 +63,7 @@ class Indexer:
         newest version per game, whatever the order), the page's purchases in one more, then
         deletes one by one.
         Any poison event fails the batch; the bus then delivers its events one at a time."""
-        upserts = [e for e in events if e.type in _UPSERTS]
+        upserts = [e for e in events if e.type in UPSERTS]
         if upserts:
             documents = [document_of(e.data, e.version) for e in upserts]
             applied = await self._index.upsert_many(documents)
@@ -73,14 +80,14 @@ class Indexer:
         if purchases:
             await self._count_purchases(purchases)
         for event in events:
-            if event.type not in (*_UPSERTS, PURCHASE):
+            if event.type not in (*UPSERTS, PURCHASE):
                 await self.handle(event)
         SEARCH_INDEX_UPDATED.set_to_current_time()
 
     async def _count_purchases(self, events: list[RecordedEvent]) -> None:
         """Purchases of a page in ONE transaction and ONE index commit (each still claimed
         once in the inbox: a redelivered one adds nothing)."""
-        game_ids = [game_id_of(event.data.get("game_id")) for event in events]  # poison first
+        game_ids = [purchased_game_of(event.data) for event in events]  # poison first
         deltas: dict[str, int] = {}
         async with self._engine.begin() as conn:
             for event, game_id in zip(events, game_ids, strict=True):
