@@ -1,0 +1,90 @@
+"""What both SQL event stores share: the ``es_events`` column list, a row as a
+:class:`RecordedEvent`, and the read queries, written once over each engine's placeholders."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from gamestore.platform.eventstore.model import NO_BOUND, RecordedEvent
+
+# The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
+# list and the engine's placeholders; every value is a bound parameter.
+NAMES = (
+    "position",
+    "event_id",
+    "stream_id",
+    "version",
+    "type",
+    "data",
+    "occurred_at",
+    "correlation_id",
+    "causation_id",
+    "traceparent",
+)
+COLUMNS = ", ".join(NAMES)
+
+Query = tuple[str, list[object]]
+"""SQL and its parameters, in placeholder order."""
+
+
+def record(row: Sequence[Any]) -> RecordedEvent:
+    """The event a row of :data:`COLUMNS`, in that order, holds. SQLite gives the id, data and time as text,
+    PostgreSQL as ``uuid``, ``jsonb`` (decoded) and ``timestamptz``: both are accepted."""
+    event_id, data, occurred_at = row[1], row[5], row[6]
+    return RecordedEvent(
+        position=row[0],
+        event_id=event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(event_id),
+        stream_id=row[2],
+        version=row[3],
+        type=row[4],
+        data=json.loads(data) if isinstance(data, str) else data,
+        occurred_at=(
+            occurred_at
+            if isinstance(occurred_at, datetime)
+            else datetime.fromisoformat(occurred_at)
+        ),
+        correlation_id=row[7],
+        causation_id=row[8],
+        traceparent=row[9],
+    )
+
+
+class Reads:
+    """The read queries of the port, spelled with one engine's placeholders: ``mark(n)`` is the
+    n-th (from 1), ``?`` for SQLite, ``$n`` for PostgreSQL."""
+
+    def __init__(self, mark: Callable[[int], str]) -> None:
+        self._mark = mark
+
+    def forwards(self, after: int, limit: int, types: Sequence[str] | None) -> Query:
+        return self._page("position >", after, limit, types, "position")
+
+    def backwards(self, before: int | None, limit: int, types: Sequence[str] | None) -> Query:
+        below = NO_BOUND if before is None else before
+        return self._page("position <", below, limit, types, "position DESC")
+
+    def stream(self, stream_id: str, from_version: int) -> Query:
+        where = f"stream_id = {self._mark(1)} AND version >= {self._mark(2)}"
+        return self._select(where, "version"), [stream_id, from_version]
+
+    def correlation(self, correlation: str) -> Query:
+        return self._select(f"correlation_id = {self._mark(1)}", "position"), [correlation]
+
+    def _page(
+        self, bound: str, position: int, limit: int, types: Sequence[str] | None, order: str
+    ) -> Query:
+        params: list[object] = [position, *(types or ())]
+        where = f"{bound} {self._mark(1)}"
+        if types:
+            marks = ", ".join(self._mark(n) for n in range(2, len(params) + 1))
+            where += f" AND type IN ({marks})"
+        params.append(limit)
+        return f"{self._select(where, order)} LIMIT {self._mark(len(params))}", params
+
+    @staticmethod
+    def _select(where: str, order: str) -> str:
+        return f"SELECT {COLUMNS} FROM es_events WHERE {where} ORDER BY {order}"  # nosec B608
