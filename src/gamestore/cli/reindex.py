@@ -38,7 +38,7 @@ from gamestore.cli.common import console
 from gamestore.cli.seed import progress_bar
 from gamestore.games.indexer import GAME_EVENTS, GROUP, PURCHASE, document_of
 from gamestore.games.search import GameDocument, SearchIndex, open_search
-from gamestore.platform.bus.embedded import checkpoint_name
+from gamestore.platform.bus.follower import checkpoint_name
 from gamestore.platform.config import EMBEDDED, Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent, connect
 from gamestore.platform.logs import get_logger

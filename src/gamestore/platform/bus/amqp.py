@@ -10,8 +10,8 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import RecordedEvent
-from gamestore.platform.queue.model import DeadLetter
 
 DEFAULT_EXCHANGE = "gamestore.events"
 

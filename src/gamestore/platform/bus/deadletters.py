@@ -33,8 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.platform.db import Upsert, read_only
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import RecordedEvent
-from gamestore.platform.queue.model import DeadLetter
 
 metadata = MetaData()
 bus_groups = Table(

@@ -33,6 +33,7 @@ from gamestore.platform.bus.lease import close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
 from gamestore.platform.db import create_engine
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.faults import (
     DEFAULT_PAUSE,
@@ -50,7 +51,6 @@ from gamestore.platform.metrics import (
     DEAD_LETTERS,
     on_scrape,
 )
-from gamestore.platform.queue.model import DeadLetter
 from gamestore.platform.queue.rabbitmq_dlq import held_messages, purge_queue
 
 

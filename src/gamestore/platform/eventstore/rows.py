@@ -32,8 +32,9 @@ Query = tuple[str, list[object]]
 
 
 def record(row: Sequence[Any]) -> RecordedEvent:
-    """The event a row of :data:`COLUMNS`, in that order, holds. SQLite gives the id, data and time as text,
-    PostgreSQL as ``uuid``, ``jsonb`` (decoded) and ``timestamptz``: both are accepted."""
+    """The event a row of :data:`COLUMNS`, in that order, holds. SQLite gives the id, data
+    and time as text, PostgreSQL as ``uuid``, ``jsonb`` (decoded) and ``timestamptz``: both
+    are accepted."""
     event_id, data, occurred_at = row[1], row[5], row[6]
     return RecordedEvent(
         position=row[0],

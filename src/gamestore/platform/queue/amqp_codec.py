@@ -12,7 +12,8 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 from aiormq import spec
 
-from gamestore.platform.queue.model import DeadLetter, Message
+from gamestore.platform.deadletter import DeadLetter
+from gamestore.platform.queue.model import Message
 
 ATTEMPTS = "x-attempts"  # failed deliveries before this publish (retries carry it forward)
 LAST_ERROR = "x-last-error"
