@@ -42,6 +42,7 @@ from gamestore.platform.health import HEALTH
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.metrics import EVENTSTORE_HEAD, OUTBOX_BACKLOG, OUTBOX_LAG, OUTBOX_RELAYED
 from gamestore.platform.tracing import current_traceparent
+from gamestore.platform.waiting import first_set
 
 log = get_logger("outbox")
 RELAY_PAUSE = Pause(first=0.1, cap=5.0)  # between tries while the relay keeps failing
@@ -300,7 +301,4 @@ class OutboxRelay:
             await task
 
     async def _idle(self, seconds: float, stop: asyncio.Event) -> None:
-        waits = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
-        _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        await first_set(self._wakeup, stop, timeout=seconds)

@@ -23,7 +23,7 @@ from gamestore.platform.config import scheme
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore.postgres import dsn
 from gamestore.platform.logs import get_logger
-from gamestore.platform.waiting import wait_event
+from gamestore.platform.waiting import first_set, wait_event
 
 log = get_logger("bus.lease")
 
@@ -178,7 +178,7 @@ async def exclusively(
         if lease is None:  # stopped while standing by
             return
         halt = asyncio.Event()
-        relay = asyncio.create_task(_first_of(stop, lease.lost))
+        relay = asyncio.create_task(first_set(stop, lease.lost))
         relay.add_done_callback(lambda _: halt.set())
         try:
             await work(halt)
@@ -186,15 +186,6 @@ async def exclusively(
             relay.cancel()
         if lease.lost.is_set() and not stop.is_set():
             raise LeaseLost(f"lease {name!r} lost while working under it")
-
-
-async def _first_of(*events: asyncio.Event) -> None:
-    waits = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
 
 
 def leases_for(store_url: str, **options: float) -> Leases:

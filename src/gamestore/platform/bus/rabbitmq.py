@@ -52,6 +52,7 @@ from gamestore.platform.metrics import (
     on_scrape,
 )
 from gamestore.platform.queue.rabbitmq_dlq import held_messages, purge_queue
+from gamestore.platform.waiting import first_of
 
 
 class RabbitMqBus:
@@ -339,13 +340,10 @@ async def _next(
     if stop.is_set():
         return None
     getting = asyncio.ensure_future(arrived.get())
-    stopping = asyncio.ensure_future(stop.wait())
-    await asyncio.wait([getting, stopping], return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if getting.done() and not stop.is_set():
-        return getting.result()
-    getting.cancel()
-    return None
+    await first_of(getting, asyncio.ensure_future(stop.wait()))
+    if getting.cancelled() or stop.is_set():
+        return None
+    return getting.result()
 
 
 async def _settle(settling: asyncio.Future[object] | object) -> None:
