@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gamestore.platform.clock import utcnow
 from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import (
     ANY,
@@ -109,7 +110,7 @@ class Outbox:
         batch_id = str(uuid.uuid4())
         expected = expected_to_int(expected_version)
         corr = current_correlation()
-        now = datetime.now(UTC)
+        now = utcnow()
         await conn.execute(
             self.table.insert(),
             [
@@ -198,7 +199,7 @@ class OutboxRelay:
         ours = sa.or_(
             table.c.relay_owner == self._owner,
             table.c.relay_owner.is_(None),
-            table.c.created_at < datetime.now(UTC) - self._orphaned_after,
+            table.c.created_at < utcnow() - self._orphaned_after,
         )
         async with read_only(self._engine) as conn:  # a look takes no write lock
             rows = (
@@ -234,7 +235,7 @@ class OutboxRelay:
         stmt = sa.select(sa.func.count(), sa.func.min(table.c.created_at))
         async with read_only(self._engine) as conn:
             count, oldest = (await conn.execute(stmt)).one()
-        age = (datetime.now(UTC) - _aware(oldest)).total_seconds() if oldest else 0.0
+        age = (utcnow() - _aware(oldest)).total_seconds() if oldest else 0.0
         OUTBOX_BACKLOG.labels(self._name).set(count)
         OUTBOX_LAG.labels(self._name).set(max(0.0, age))
         EVENTSTORE_HEAD.set(await self._store.head())

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from contextlib import suppress
-from datetime import UTC, datetime
 
 import aio_pika
 from aio_pika.abc import (
@@ -32,6 +31,7 @@ from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, handling, 
 from gamestore.platform.bus.lease import close_leases, leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
+from gamestore.platform.clock import utcnow
 from gamestore.platform.db import create_engine
 from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import EventStore, RecordedEvent
@@ -227,7 +227,7 @@ class RabbitMqBus:
         return True
 
     def _note_behind(self, group: str, event: RecordedEvent) -> None:
-        self._behind[group] = (datetime.now(UTC) - event.occurred_at).total_seconds()
+        self._behind[group] = (utcnow() - event.occurred_at).total_seconds()
 
     async def _handle(
         self,
