@@ -23,7 +23,7 @@ from typing import Any
 
 from gamestore.platform.clock import utcnow
 
-ENV = "GAMESTORE_SUPERVISOR_STATUS"
+ENV = "GAMESTORE_SUPERVISOR_STATUS"  # read back as Settings.supervisor_status
 STATES = ("starting", "running", "restarting", "exited", "stopped")
 
 
