@@ -18,7 +18,7 @@ from collections.abc import Collection
 from gamestore.platform.bus.deadletters import DeadLetterTable
 from gamestore.platform.bus.delivery import Backoff, log
 from gamestore.platform.bus.follower import Feed, Member, checkpoint_name
-from gamestore.platform.bus.lease import close_leases, leases_for
+from gamestore.platform.bus.lease import leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.clock import utcnow
 from gamestore.platform.db import create_engine
@@ -145,5 +145,5 @@ class EmbeddedBus:
 
     async def close(self) -> None:
         """Release this bus's own connections (the event store stays open: it is the caller's)."""
-        await close_leases(self._leases)
+        await self._leases.close()
         await self._engine.dispose()

@@ -13,7 +13,8 @@ import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from typing import Protocol
 
 import asyncpg
 from sqlalchemy import text
@@ -47,12 +48,27 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+class Leases(Protocol):
+    """Where a name's lease is held: one holder at a time, across processes."""
+
+    def hold(self, name: str, stop: asyncio.Event) -> AbstractAsyncContextManager[Lease | None]:
+        """Wait until ``name`` is ours (yield a Lease) or ``stop`` is set (yield None)."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the leases keep open between holds."""
+        ...
+
+
 class PostgresLeases:
     """Advisory locks, each on its own connection (the lock lives as long as the session)."""
 
     def __init__(self, url: str, *, poll: float = 0.5) -> None:
         self._url = url
         self._poll = poll
+
+    async def close(self) -> None:
+        """Nothing to release: each hold opens and closes its own connection."""
 
     @asynccontextmanager
     async def hold(self, name: str, stop: asyncio.Event) -> AsyncIterator[Lease | None]:
@@ -159,9 +175,6 @@ class SqliteLeases:
         await self._engine.dispose()
 
 
-Leases = PostgresLeases | SqliteLeases
-
-
 class LeaseLost(RuntimeError):
     """This process could no longer be sure it held the lease while it worked under it."""
 
@@ -196,5 +209,5 @@ def leases_for(store_url: str, **options: float) -> Leases:
 
 
 async def close_leases(leases: Leases) -> None:
-    if isinstance(leases, SqliteLeases):
-        await leases.close()
+    """``leases.close()``, for the callers that take it as a function (``games/indexer.py``)."""
+    await leases.close()

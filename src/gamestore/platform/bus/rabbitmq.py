@@ -28,7 +28,7 @@ from aio_pika.abc import (
 from gamestore.platform.bus import amqp
 from gamestore.platform.bus.deadletters import DeadLetterTable
 from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, handling, log
-from gamestore.platform.bus.lease import close_leases, leases_for
+from gamestore.platform.bus.lease import leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
 from gamestore.platform.clock import utcnow
@@ -328,7 +328,7 @@ class RabbitMqBus:
         await channel.close()
 
     async def close(self) -> None:
-        await close_leases(self._leases)
+        await self._leases.close()
         await self._engine.dispose()
         await self._connection.close()
 
