@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -20,11 +20,9 @@ from gamestore.platform.eventstore.model import (
     RecordedEvent,
     WrongExpectedVersion,
 )
-from gamestore.platform.eventstore.rows import NAMES, Query, Reads, record
+from gamestore.platform.eventstore.rows import NAMES, Reads, SqlReads, record
 from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
 from gamestore.platform.waiting import wait_event
-
-_READS = Reads(lambda n: f"${n}")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -44,7 +42,9 @@ def dsn(url: str) -> str:
     return "postgresql://" + rest if head.startswith("postgres") else url
 
 
-class PostgresEventStore:
+class PostgresEventStore(SqlReads):
+    reads = Reads(lambda n: f"${n}")
+
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url  # the database, for components that keep tables next to the log
@@ -95,25 +95,9 @@ class PostgresEventStore:
         for index, request in enumerate(group, start=1):
             _answer(request, answers[index])
 
-    async def read_all(
-        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        return await self._read(_READS.forwards(after, limit, types))
-
-    async def read_all_backwards(
-        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        return await self._read(_READS.backwards(before, limit, types))
-
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        return await self._read(_READS.stream(stream_id, from_version))
-
-    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
-        return await self._read(_READS.correlation(correlation))
-
-    async def _read(self, query: Query) -> list[RecordedEvent]:
-        sql, params = query
-        return [record(row) for row in await self._pool.fetch(sql, *params)]
+    async def _rows(self, sql: str, params: list[object]) -> Iterable[Sequence[Any]]:
+        rows: list[Sequence[Any]] = await self._pool.fetch(sql, *params)  # Records index too
+        return rows
 
     async def head(self) -> int:
         value = await self._pool.fetchval("SELECT position FROM es_head WHERE id = 1")

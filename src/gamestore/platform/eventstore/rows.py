@@ -1,11 +1,12 @@
 """What both SQL event stores share: the ``es_events`` column list, a row as a
-:class:`RecordedEvent`, and the read queries, written once over each engine's placeholders."""
+:class:`RecordedEvent`, and the read queries and methods, written once over each engine's
+placeholders."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -89,3 +90,32 @@ class Reads:
     @staticmethod
     def _select(where: str, order: str) -> str:
         return f"SELECT {COLUMNS} FROM es_events WHERE {where} ORDER BY {order}"  # nosec B608
+
+
+class SqlReads:
+    """The port's reads of an SQL event store: an adapter says how it spells placeholders
+    (``reads``) and how it runs a query (``_rows``)."""
+
+    reads: Reads
+
+    async def _rows(self, sql: str, params: list[object]) -> Iterable[Sequence[Any]]:
+        raise NotImplementedError
+
+    async def read_all(
+        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        return await self._read(self.reads.forwards(after, limit, types))
+
+    async def read_all_backwards(
+        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        return await self._read(self.reads.backwards(before, limit, types))
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        return await self._read(self.reads.stream(stream_id, from_version))
+
+    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
+        return await self._read(self.reads.correlation(correlation))
+
+    async def _read(self, query: Query) -> list[RecordedEvent]:
+        return [record(row) for row in await self._rows(*query)]

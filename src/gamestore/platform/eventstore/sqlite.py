@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import inline_sqlite
 from gamestore.migrations import ensure_schema_at
@@ -19,12 +20,11 @@ from gamestore.platform.eventstore.model import (
     RecordedEvent,
     WrongExpectedVersion,
 )
-from gamestore.platform.eventstore.rows import COLUMNS, Query, Reads, record
+from gamestore.platform.eventstore.rows import COLUMNS, Reads, SqlReads, record
 from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
 from gamestore.platform.waiting import wait_event
 
 POLL_INTERVAL = 0.02  # seconds between looks at the head while waiting for new events
-_READS = Reads(lambda _: "?")
 
 
 async def open_sqlite(url: str) -> inline_sqlite.Connection:
@@ -66,7 +66,9 @@ async def _fetchone(
     return row
 
 
-class SqliteEventStore:
+class SqliteEventStore(SqlReads):
+    reads = Reads(lambda _: "?")
+
     def __init__(
         self,
         writer: inline_sqlite.Connection,
@@ -165,25 +167,8 @@ class SqliteEventStore:
         )
         return recorded
 
-    async def read_all(
-        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        return await self._read(_READS.forwards(after, limit, types))
-
-    async def read_all_backwards(
-        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        return await self._read(_READS.backwards(before, limit, types))
-
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        return await self._read(_READS.stream(stream_id, from_version))
-
-    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
-        return await self._read(_READS.correlation(correlation))
-
-    async def _read(self, query: Query) -> list[RecordedEvent]:
-        sql, params = query
-        return [record(row) for row in await self._reader.execute_fetchall(sql, params)]
+    async def _rows(self, sql: str, params: list[object]) -> Iterable[Sequence[Any]]:
+        return await self._reader.execute_fetchall(sql, params)
 
     async def head(self) -> int:
         (value,) = await _fetchone(
