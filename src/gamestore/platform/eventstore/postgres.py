@@ -13,15 +13,11 @@ from gamestore.migrations import ensure_schema_at
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
-    ANY,
     DuplicateEventMismatch,
-    ExpectedVersion,
-    NewEvent,
     RecordedEvent,
     WrongExpectedVersion,
 )
-from gamestore.platform.eventstore.rows import NAMES, Reads, SqlReads, record
-from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
+from gamestore.platform.eventstore.sql import NAMES, Reads, SqlEventStore, record
 from gamestore.platform.waiting import wait_event
 
 
@@ -42,7 +38,7 @@ def dsn(url: str) -> str:
     return "postgresql://" + rest if head.startswith("postgres") else url
 
 
-class PostgresEventStore(SqlReads):
+class PostgresEventStore(SqlEventStore):
     reads = Reads(lambda n: f"${n}")
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
@@ -62,17 +58,6 @@ class PostgresEventStore(SqlReads):
             dsn(url), min_size=1, max_size=pool_size, init=_init_connection, reset=_keep_session
         )
         return cls(pool, url)
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: ExpectedVersion = ANY,
-    ) -> list[RecordedEvent]:
-        with EVENTSTORE_APPEND_DURATION.time():  # the wait for a group commit included
-            return await self._committer.submit(
-                AppendRequest.of(stream_id, events, expected_version)
-            )
 
     async def _append_group(self, group: list[AppendRequest]) -> None:
         """Write a group of appends in one call, one transaction; answer each request."""

@@ -13,15 +13,11 @@ from gamestore.platform.clock import utcnow
 from gamestore.platform.config import sqlite_path
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
-    ANY,
     DuplicateEventMismatch,
-    ExpectedVersion,
-    NewEvent,
     RecordedEvent,
     WrongExpectedVersion,
 )
-from gamestore.platform.eventstore.rows import COLUMNS, Reads, SqlReads, record
-from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
+from gamestore.platform.eventstore.sql import COLUMNS, Reads, SqlEventStore, record
 from gamestore.platform.waiting import wait_event
 
 POLL_INTERVAL = 0.02  # seconds between looks at the head while waiting for new events
@@ -66,7 +62,7 @@ async def _fetchone(
     return row
 
 
-class SqliteEventStore(SqlReads):
+class SqliteEventStore(SqlEventStore):
     reads = Reads(lambda _: "?")
 
     def __init__(
@@ -93,17 +89,6 @@ class SqliteEventStore(SqlReads):
         await ensure_schema_at(url, "eventstore")  # its migrations (src/gamestore/migrations)
         writer = await open_sqlite(url)
         return cls(writer, await open_sqlite(url), url)
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: ExpectedVersion = ANY,
-    ) -> list[RecordedEvent]:
-        with EVENTSTORE_APPEND_DURATION.time():  # the wait for a group commit included
-            return await self._committer.submit(
-                AppendRequest.of(stream_id, events, expected_version)
-            )
 
     async def _append_group(self, group: list[AppendRequest]) -> None:
         """One BEGIN IMMEDIATE transaction for the whole group; each request answered alone."""

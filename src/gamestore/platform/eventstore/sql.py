@@ -1,6 +1,6 @@
 """What both SQL event stores share: the ``es_events`` column list, a row as a
-:class:`RecordedEvent`, and the read queries and methods, written once over each engine's
-placeholders."""
+:class:`RecordedEvent`, the read queries over each engine's placeholders, and the port's
+reads and group-committed append."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from gamestore.platform.eventstore.model import NO_BOUND, RecordedEvent
+from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
+from gamestore.platform.eventstore.model import (
+    ANY,
+    NO_BOUND,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+)
+from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
 
 # The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
 # list and the engine's placeholders; every value is a bound parameter.
@@ -92,11 +100,24 @@ class Reads:
         return f"SELECT {COLUMNS} FROM es_events WHERE {where} ORDER BY {order}"  # nosec B608
 
 
-class SqlReads:
-    """The port's reads of an SQL event store: an adapter says how it spells placeholders
-    (``reads``) and how it runs a query (``_rows``)."""
+class SqlEventStore:
+    """The reads and the append of an SQL event store: an adapter says how it spells
+    placeholders (``reads``), how it runs a query (``_rows``) and how it writes a group of
+    appends (the ``GroupCommitter`` it sets as ``_committer``)."""
 
     reads: Reads
+    _committer: GroupCommitter
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> list[RecordedEvent]:
+        with EVENTSTORE_APPEND_DURATION.time():  # the wait for a group commit included
+            return await self._committer.submit(
+                AppendRequest.of(stream_id, events, expected_version)
+            )
 
     async def _rows(self, sql: str, params: list[object]) -> Iterable[Sequence[Any]]:
         raise NotImplementedError
