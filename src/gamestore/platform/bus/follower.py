@@ -23,6 +23,8 @@ REPLAY_LOOK_INTERVAL = 1.0  # seconds between looks for dead letters an operator
 
 
 def checkpoint_name(group: str) -> str:
+    """The event store checkpoint that keeps a group's place in the log (``gamestore reindex``
+    reads the indexer's)."""
     return f"bus:{group}"
 
 
