@@ -416,7 +416,7 @@ async def events_of(stack: Stack, correlation_id: str, at_least: int) -> list[Re
     try:
 
         async def relayed() -> list[RecordedEvent] | None:
-            found = list(await store.read_correlation(correlation_id))  # type: ignore[attr-defined]
+            found = list(await store.read_correlation(correlation_id))
             return found if len(found) >= at_least else None
 
         return await eventually(relayed, what=f"{at_least} event(s) of {correlation_id}")

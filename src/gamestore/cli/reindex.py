@@ -37,7 +37,7 @@ from rich.progress import Progress
 from gamestore.cli.common import console
 from gamestore.cli.seed import progress_bar
 from gamestore.games.events import GameDeleted
-from gamestore.platform.bus.embedded import checkpoint_name
+from gamestore.platform.bus.follower import checkpoint_name
 from gamestore.platform.config import EMBEDDED, Settings
 from gamestore.platform.eventstore import EventStore, RecordedEvent, connect
 from gamestore.platform.logs import get_logger

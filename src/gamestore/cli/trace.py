@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, cast
 
 import typer
 from rich.text import Text
@@ -149,15 +148,11 @@ def styles_for(sources: Sequence[str]) -> dict[str, str]:
     return styles
 
 
-class _CorrelationReader(Protocol):
-    async def read_correlation(self, correlation: str) -> list[RecordedEvent]: ...
-
-
 async def _events_of(settings: Settings, correlation_id: str) -> list[RecordedEvent]:
     async with open_event_store(settings) as store:
         if store is None:
             return []
-        return await cast(_CorrelationReader, store).read_correlation(correlation_id)
+        return await store.read_correlation(correlation_id)
 
 
 def trace(

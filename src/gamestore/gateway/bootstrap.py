@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
@@ -32,7 +30,6 @@ from gamestore.platform.http.middleware import (
 from gamestore.platform.http.ops import serve_ops
 from gamestore.platform.logs import get_logger
 from gamestore.platform.revocation import RevocationFeed
-from gamestore.platform.supervisor_status import ENV as STATUS_ENV
 
 log = get_logger("gateway")
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"]
@@ -86,8 +83,7 @@ def build_gateway(
     )
     ready_names = deployed_services(table) if readiness is None else readiness
     ready = {name: replicas[name] for name in ready_names}
-    supervised = os.environ.get(STATUS_ENV)  # set by `gamestore up` for its processes
-    status = Path(supervised) if supervised else None
+    status = settings.supervisor_status  # set by `gamestore up` for its processes
     own = OwnEndpoints(
         merger, ready, lambda: proxy.session, supervisor_status=status,
         fleet=Watcher(processes.deployment(settings), status),

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # the server's max_connections (100 by default), or use PgBouncer in session mode.
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # the supervisor's status file (platform/supervisor_status.py), which `gamestore up` names
+    # to every process it starts; the gateway's readiness reports the processes it lists
+    supervisor_status: Path | None = None
 
     @cached_property
     def event_store_url(self) -> str:

@@ -56,7 +56,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Header, Response
@@ -64,6 +64,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gamestore.platform.clock import utcnow
 from gamestore.platform.db import Upsert, UtcDateTime
 from gamestore.platform.field_errors import message
 from gamestore.platform.http import ProblemError
@@ -179,13 +180,9 @@ def check_key(key: str) -> str:
     return key
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _seconds_until(moment: datetime) -> str:
     """``Retry-After`` for a reservation held until ``moment``: whole seconds, at least 1."""
-    return str(max(1, math.ceil((moment - _now()).total_seconds())))
+    return str(max(1, math.ceil((moment - utcnow()).total_seconds())))
 
 
 async def _no_finish(conn: AsyncConnection, status: int, body: Any) -> None:
@@ -262,7 +259,7 @@ class Idempotency:
                 if row.state == DONE:
                     log.info("idempotent replay", route=request.route, status=row.status_code)
                     return Stored(row.status_code, row.response, replayed=True)
-                if row.locked_until > _now():
+                if row.locked_until > utcnow():
                     wait = {"Retry-After": _seconds_until(row.locked_until)}
                     raise ProblemError.of(KEY_IN_USE, headers=wait, header=HEADER)
                 if await self._take_over(conn, request, row.owner, owner):
@@ -270,7 +267,7 @@ class Idempotency:
                     return None
 
     async def _insert(self, conn: AsyncConnection, request: KeyedRequest, owner: str) -> bool:
-        now = _now()
+        now = utcnow()
         row = {
             "user_id": request.user_id,
             "route": request.route,
@@ -290,7 +287,7 @@ class Idempotency:
             update(self._table)
             .where(self._matches(request), self._table.c.owner == previous)
             .where(self._table.c.state == IN_PROGRESS)
-            .values(owner=owner, locked_until=_now() + self._lease)
+            .values(owner=owner, locked_until=utcnow() + self._lease)
         )
         return (await conn.execute(statement)).rowcount == 1
 
@@ -319,7 +316,7 @@ class Idempotency:
             await asyncio.sleep(self._renew_every)
             with contextlib.suppress(Exception):
                 async with self._engine.begin() as conn:
-                    await conn.execute(renew.values(locked_until=_now() + self._lease))
+                    await conn.execute(renew.values(locked_until=utcnow() + self._lease))
 
     async def _release(self, request: KeyedRequest, owner: str) -> None:
         """Forget a reservation whose run failed, so the client may retry with the same key."""

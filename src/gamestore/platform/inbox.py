@@ -7,7 +7,8 @@ effect. A redelivered event finds its row and changes nothing::
         if await claim(conn, "games", event.event_id):
             ...  # the effect, on conn
 
-or, wrapping a handler: ``bus.consume("games", types, idempotent(engine, "games", apply), ...)``.
+or, wrapping a handler: ``bus.consume("games", types, idempotent(engine, "games", apply,
+on_commit=relay.wake), ...)``.
 
 Under load, ``bus.consume_batches(..., idempotent_batch(engine, "games", apply, on_commit=wake))``
 applies a whole page in ONE transaction: per event, in order, the claim then the effect. A page
@@ -19,16 +20,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
+from gamestore.platform.clock import utcnow
 from gamestore.platform.db import Upsert
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
-from gamestore.platform.outbox import no_wake
 
 Effect = Callable[[AsyncConnection, RecordedEvent], Awaitable[None]]
 log = get_logger("inbox")
@@ -63,15 +63,17 @@ async def claim(conn: AsyncConnection, consumer: str, event_id: uuid.UUID | str)
     Call it inside the effect's transaction: a rollback forgets the claim with the effect.
     Two concurrent claims of one id: one inserts, the other waits for it and then gets False.
     """
-    row = {"consumer": consumer, "event_id": str(event_id), "handled_at": datetime.now(UTC)}
+    row = {"consumer": consumer, "event_id": str(event_id), "handled_at": utcnow()}
     return (await _CLAIM.execute(conn, row)).rowcount == 1
 
 
-def idempotent(engine: AsyncEngine, consumer: str, effect: Effect) -> EventHandler:
+def idempotent(
+    engine: AsyncEngine, consumer: str, effect: Effect, *, on_commit: Callable[[], None]
+) -> EventHandler:
     """A handler that runs ``effect(conn, event)`` once per event id, in one transaction
     with the inbox row: both commit together or neither does (a page of one of
     :func:`idempotent_batch`)."""
-    return one_at_a_time(idempotent_batch(engine, consumer, effect))
+    return one_at_a_time(idempotent_batch(engine, consumer, effect, on_commit=on_commit))
 
 
 def idempotent_batch(
@@ -79,13 +81,15 @@ def idempotent_batch(
     consumer: str,
     effect: Effect,
     *,
-    on_commit: Callable[[], None] = no_wake,
+    on_commit: Callable[[], None],
 ) -> BatchHandler:
     """A batch handler that applies a page of events in ONE transaction: for each event in
     order, its inbox claim then ``effect(conn, event)`` (under the event's correlation id, so
     staged outbox events carry it). A redelivered event finds its claim and is skipped; any
     effect raising rolls the whole page back (the bus then retries it event by event).
-    ``on_commit`` (waking an outbox relay) runs once after a commit that claimed anything."""
+    ``on_commit`` (waking an outbox relay) runs once after a commit that claimed anything; it
+    is required, so that an effect staging events cannot forget the wake (a consumer whose
+    effects stage nothing, or whose process runs no relay, passes ``uow.NO_RELAY``)."""
 
     async def handle(events: list[RecordedEvent]) -> None:
         fresh = 0

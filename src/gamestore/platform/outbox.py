@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gamestore.platform.clock import utcnow
 from gamestore.platform.db import read_only
 from gamestore.platform.eventstore import (
     ANY,
@@ -42,6 +43,7 @@ from gamestore.platform.health import HEALTH
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.metrics import EVENTSTORE_HEAD, OUTBOX_BACKLOG, OUTBOX_LAG, OUTBOX_RELAYED
 from gamestore.platform.tracing import current_traceparent
+from gamestore.platform.waiting import first_set
 
 log = get_logger("outbox")
 RELAY_PAUSE = Pause(first=0.1, cap=5.0)  # between tries while the relay keeps failing
@@ -108,7 +110,7 @@ class Outbox:
         batch_id = str(uuid.uuid4())
         expected = expected_to_int(expected_version)
         corr = current_correlation()
-        now = datetime.now(UTC)
+        now = utcnow()
         await conn.execute(
             self.table.insert(),
             [
@@ -197,7 +199,7 @@ class OutboxRelay:
         ours = sa.or_(
             table.c.relay_owner == self._owner,
             table.c.relay_owner.is_(None),
-            table.c.created_at < datetime.now(UTC) - self._orphaned_after,
+            table.c.created_at < utcnow() - self._orphaned_after,
         )
         async with read_only(self._engine) as conn:  # a look takes no write lock
             rows = (
@@ -233,7 +235,7 @@ class OutboxRelay:
         stmt = sa.select(sa.func.count(), sa.func.min(table.c.created_at))
         async with read_only(self._engine) as conn:
             count, oldest = (await conn.execute(stmt)).one()
-        age = (datetime.now(UTC) - _aware(oldest)).total_seconds() if oldest else 0.0
+        age = (utcnow() - _aware(oldest)).total_seconds() if oldest else 0.0
         OUTBOX_BACKLOG.labels(self._name).set(count)
         OUTBOX_LAG.labels(self._name).set(max(0.0, age))
         EVENTSTORE_HEAD.set(await self._store.head())
@@ -300,7 +302,4 @@ class OutboxRelay:
             await task
 
     async def _idle(self, seconds: float, stop: asyncio.Event) -> None:
-        waits = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
-        _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        await first_set(self._wakeup, stop, timeout=seconds)

@@ -26,7 +26,7 @@ from typing import TextIO
 from gamestore.platform.liveness import LivenessProbe, watch
 from gamestore.platform.supervisor_output import SUPERVISOR, PrefixedOutput
 from gamestore.platform.supervisor_status import StatusFile
-from gamestore.platform.waiting import wait_event
+from gamestore.platform.waiting import first_of, wait_event
 
 _watchers: set[asyncio.Task[None]] = set()  # liveness watches under way (kept referenced)
 _LINE_LIMIT = 1 << 20
@@ -157,16 +157,15 @@ class Supervisor:
         assert process.stdout is not None
         pump = asyncio.create_task(self._pump(command.name, process.stdout))
         exited = asyncio.create_task(process.wait())
-        stopping = asyncio.create_task(stop.wait())
         watching = self._watch(command, process)
         try:
-            await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            # the process is shielded: a stop terminates it gracefully below, never by cancelling
+            await first_of(asyncio.shield(exited), asyncio.ensure_future(stop.wait()))
             if not exited.done():
                 await self._terminate(command.name, process, exited)
             code = await exited
         finally:
             watching.set()
-            stopping.cancel()
             self._running.pop(command.name, None)
             # Whatever the process left behind in its group goes with it.
             _signal_group(process, signal.SIGKILL)

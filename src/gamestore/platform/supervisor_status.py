@@ -17,16 +17,19 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ENV = "GAMESTORE_SUPERVISOR_STATUS"
+from gamestore.platform.clock import utcnow
+
+ENV = "GAMESTORE_SUPERVISOR_STATUS"  # read back as Settings.supervisor_status
 STATES = ("starting", "running", "restarting", "exited", "stopped")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _stamp(moment: datetime) -> str:
+    """A moment as the status file writes it: UTC to the millisecond, ``Z``."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StatusFile:
@@ -36,7 +39,7 @@ class StatusFile:
         self.path = path
         self.rows: dict[str, dict[str, Any]] = {
             name: {"state": "starting", "pid": None, "restarts": 0, "crashes_in_a_row": 0,
-                   "last_exit": None, "since": _now(), "next_restart_at": None}
+                   "last_exit": None, "since": _stamp(utcnow()), "next_restart_at": None}
             for name in names
         }  # fmt: skip
         self._write()
@@ -47,8 +50,7 @@ class StatusFile:
         self._set(name, state="running", pid=pid, restarts=restarts, next_restart_at=None)
 
     def restarting(self, name: str, last_exit: str, crashes: int, delay: float) -> None:
-        at = datetime.now(UTC) + timedelta(seconds=delay)
-        when = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        when = _stamp(utcnow() + timedelta(seconds=delay))
         self._set(name, state="restarting", pid=None, last_exit=last_exit,
                   crashes_in_a_row=crashes, next_restart_at=when)  # fmt: skip
 
@@ -56,7 +58,7 @@ class StatusFile:
         self._set(name, state=state, pid=None, last_exit=last_exit, next_restart_at=None)
 
     def _set(self, name: str, **fields: Any) -> None:
-        self.rows[name] = {**self.rows[name], "since": _now(), **fields}
+        self.rows[name] = {**self.rows[name], "since": _stamp(utcnow()), **fields}
         self._write()
 
     def _write(self) -> None:
@@ -64,7 +66,9 @@ class StatusFile:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         scratch = self.path.with_name(self.path.name + ".tmp")
-        scratch.write_text(json.dumps({"updated_at": _now(), "processes": self.rows}, indent=1))
+        scratch.write_text(
+            json.dumps({"updated_at": _stamp(utcnow()), "processes": self.rows}, indent=1)
+        )
         os.replace(scratch, self.path)
 
 

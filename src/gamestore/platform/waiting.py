@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 
 async def wait_event(event: asyncio.Event, seconds: float) -> bool:
@@ -18,11 +19,21 @@ async def wait_event(event: asyncio.Event, seconds: float) -> bool:
 
 
 async def first_of(
-    *waits: asyncio.Future[object] | asyncio.Task[object], timeout: float | None = None
+    *waits: asyncio.Future[Any] | asyncio.Task[Any], timeout: float | None = None
 ) -> None:
-    """Wait until the first of ``waits`` is done (or ``timeout`` passes), then cancel the
-    rest. A caller that must keep one of them running passes it wrapped in
-    :func:`asyncio.shield`."""
-    _, pending = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
+    """Wait until the first of ``waits`` is done (or ``timeout`` passes), then cancel them all
+    and let them finish, also when the caller is cancelled: a wait's own clean-up (a waiter
+    count, a connection) is done before the caller goes on, and none is left running. Their
+    results and errors stay on them for the caller to look at. A caller that must keep one
+    running (a server, a child process) passes it wrapped in :func:`asyncio.shield`."""
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+
+
+async def first_set(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Wait until one of ``events`` is set (or ``timeout`` passes)."""
+    await first_of(*(asyncio.ensure_future(event.wait()) for event in events), timeout=timeout)

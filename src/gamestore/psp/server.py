@@ -1,25 +1,17 @@
-"""The ``psp`` process: serves the simulator with uvicorn until the stop event is set."""
+"""The ``psp`` process: serves the simulator with uvicorn until the stop event is set.
+
+Of the store's code it uses only ``platform.uvicorn_serving``, which knows no product (a real
+provider's server would be its own; the simulator borrows the generic serving loop)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
-import uvicorn
-
+from gamestore.platform.uvicorn_serving import serve_until
 from gamestore.psp import logs
 from gamestore.psp.app import create_app
 from gamestore.psp.settings import PspSettings
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the ``stop`` event rules."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 async def main(_settings: Any, stop: asyncio.Event) -> None:
@@ -33,23 +25,5 @@ async def main(_settings: Any, stop: asyncio.Event) -> None:
 
 async def serve(settings: PspSettings, host: str, port: int, stop: asyncio.Event) -> None:
     """Run the PSP on ``host:port`` until ``stop`` is set, then shut down gracefully."""
-    config = uvicorn.Config(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-        server_header=False,
-    )
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve())
-    stopping = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopping.cancel()
-    await serving
-    if serving in done and not stop.is_set() and not server.started:
-        raise RuntimeError(f"could not serve the PSP on {host}:{port}")
+    await serve_until(create_app(settings), host, port, stop)
     logs.info("psp stopped", host=host, port=port)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gamestore.platform.bus import EventBus, EventHandler
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.inbox import idempotent, inbox_table
+from gamestore.platform.uow import NO_RELAY
 
 metadata = MetaData()
 effects = Table(
@@ -43,7 +44,7 @@ async def apply_effect(conn: AsyncConnection, event: RecordedEvent) -> None:
 
 def logged_idempotent(engine: AsyncEngine, consumer: str) -> EventHandler:
     """The inbox-wrapped effect, with every delivery logged first in its own transaction."""
-    handle = idempotent(engine, consumer, apply_effect)
+    handle = idempotent(engine, consumer, apply_effect, on_commit=NO_RELAY)
 
     async def log_then_handle(event: RecordedEvent) -> None:
         async with engine.begin() as conn:

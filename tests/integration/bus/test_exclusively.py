@@ -9,7 +9,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from gamestore.platform.bus.lease import LeaseLost, close_leases, exclusively, leases_for
+from gamestore.platform.bus.lease import LeaseLost, exclusively, leases_for
 from gamestore.platform.eventstore.postgres import dsn
 
 
@@ -49,7 +49,7 @@ async def test_one_replica_works_the_other_takes_over_when_it_stops(database_url
     finally:
         for replica in (first, second):
             replica.stop.set()
-            await close_leases(replica.leases)
+            await replica.leases.close()
 
 
 async def test_a_standby_stopped_before_its_turn_never_works(database_url: str) -> None:
@@ -65,7 +65,7 @@ async def test_a_standby_stopped_before_its_turn_never_works(database_url: str) 
         await asyncio.wait_for(running, 10)
     finally:
         for replica in (first, second):
-            await close_leases(replica.leases)
+            await replica.leases.close()
 
 
 async def test_a_holder_whose_lease_is_lost_halts_and_raises(postgres_url: str) -> None:
@@ -87,4 +87,4 @@ async def test_a_holder_whose_lease_is_lost_halts_and_raises(postgres_url: str) 
         assert holder.halted.is_set()
     finally:
         holder.stop.set()
-        await close_leases(holder.leases)
+        await holder.leases.close()

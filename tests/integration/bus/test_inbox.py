@@ -16,6 +16,7 @@ from gamestore.platform.bus import Backoff, BatchHandler, EventBus, connect_bus
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore import EventStore, NewEvent, RecordedEvent, connect
 from gamestore.platform.inbox import claim, create_inbox, idempotent, idempotent_batch
+from gamestore.platform.uow import NO_RELAY
 from tests.integration.bus.support import (
     apply_effect,
     counts,
@@ -67,16 +68,18 @@ async def test_a_rolled_back_claim_is_forgotten_with_its_effect(engine: AsyncEng
         raise RuntimeError("the effect failed half-way")
 
     with pytest.raises(RuntimeError):
-        await idempotent(engine, "games", fail_after_effect)(event)
+        await idempotent(engine, "games", fail_after_effect, on_commit=NO_RELAY)(event)
     assert await counts(engine, effects) == {}
 
-    await idempotent(engine, "games", apply_effect)(event)  # the retry does the work
+    await idempotent(engine, "games", apply_effect, on_commit=NO_RELAY)(
+        event
+    )  # the retry does the work
     assert await counts(engine, effects) == {str(event.event_id): 1}
 
 
 async def test_concurrent_redeliveries_have_one_effect(engine: AsyncEngine) -> None:
     event = an_event()
-    handle = idempotent(engine, "games", apply_effect)
+    handle = idempotent(engine, "games", apply_effect, on_commit=NO_RELAY)
 
     await asyncio.gather(*(handle(event) for _ in range(8)))
     await handle(event)
@@ -170,7 +173,7 @@ async def test_on_the_bus_only_the_poison_of_a_page_is_dead_lettered(
                 raise RuntimeError("poison")
             await apply_effect(conn, event)
 
-        handler = idempotent_batch(engine, "pages", effect)
+        handler = idempotent_batch(engine, "pages", effect, on_commit=NO_RELAY)
         async with consuming_pages(store, "pages", ["A"], handler) as bus:
             dead = await _dead_letters(bus, "pages")
             await eventually(lambda: _effects(engine, 4), what="the other four effects")

@@ -86,7 +86,7 @@ class FlakyStore:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self.down = False
-        self.url = getattr(store, "url", None)
+        self.url = store.url
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._store, name)
@@ -105,7 +105,7 @@ async def test_an_embedded_consumer_survives_its_event_store_failing(world: Worl
     if world.kind == "rabbitmq":
         pytest.skip("a RabbitMQ consumer does not read the event store")
     store = FlakyStore(await connect(world.store_url))
-    bus = await connect_bus(world.bus_url, store, store_url=world.store_url,  # type: ignore[arg-type]
+    bus = await connect_bus(world.bus_url, store, store_url=world.store_url,
                             **world.options | {"pause": QUICK})  # fmt: skip
     seen = Recorder()
     group = world.group("flaky")

@@ -28,6 +28,10 @@ async def store(database_url: str) -> AsyncIterator[EventStore]:
     await store.close()
 
 
+async def test_a_store_tells_the_database_it_lives_in(store: EventStore, database_url: str) -> None:
+    assert store.url == database_url  # tables kept next to the log (leases, dead letters) use it
+
+
 def event(kind: str = "GameCreated", **data: object) -> NewEvent:
     return NewEvent(type=kind, data=data)
 

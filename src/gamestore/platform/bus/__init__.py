@@ -24,9 +24,7 @@ async def connect_bus(
     ``store_url`` names the event store's database (leases and dead letters live there); it
     defaults to the store's own ``url``. ``options`` tune the adapter (see its constructor).
     """
-    database = store_url or getattr(store, "url", None)
-    if not database:
-        raise ValueError("connect_bus needs store_url: the event store does not tell its URL")
+    database = store_url or store.url
     if url == EMBEDDED:
         from gamestore.platform.bus.embedded import EmbeddedBus
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from gamestore.platform.clock import utcnow
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import RecordedEvent
-from gamestore.platform.queue.model import DeadLetter
 
 DEFAULT_EXCHANGE = "gamestore.events"
 
@@ -82,7 +83,7 @@ def dead_message(message: AbstractIncomingMessage, group: str, error: str, attem
             "x-group": group,
             "x-error": error,
             "x-attempts": attempts,
-            "x-dead-lettered-at": datetime.now(UTC).isoformat(),
+            "x-dead-lettered-at": utcnow().isoformat(),
             "x-dead-letter-id": str(uuid.uuid4()),
         }
     )
@@ -154,4 +155,4 @@ def _broker_reason(headers: Any) -> str:
 
 def _broker_death_time(headers: Any) -> datetime:
     when = _broker_death(headers).get("time")
-    return when if isinstance(when, datetime) else datetime.now(UTC)
+    return when if isinstance(when, datetime) else utcnow()

@@ -32,9 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gamestore.platform.clock import utcnow
 from gamestore.platform.db import Upsert, read_only
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import RecordedEvent
-from gamestore.platform.queue.model import DeadLetter
 
 metadata = MetaData()
 bus_groups = Table(
@@ -87,7 +88,7 @@ class DeadLetterTable:
     async def register(self, group: str) -> None:
         """Remember that ``group`` consumes (once; later calls change nothing)."""
         async with self._engine.begin() as conn:
-            await _REGISTER.execute(conn, {"consumer_group": group, "first_seen": _now()})
+            await _REGISTER.execute(conn, {"consumer_group": group, "first_seen": utcnow()})
 
     async def groups(self) -> list[str]:
         """Every consumer group that ever consumed here, by name."""
@@ -108,7 +109,7 @@ class DeadLetterTable:
                     event=event.envelope(),
                     error=error,
                     attempts=attempts,
-                    dead_lettered_at=_now(),
+                    dead_lettered_at=utcnow(),
                     correlation_id=event.correlation_id,
                 )
             )
@@ -196,12 +197,8 @@ class DeadLetterTable:
             return int((await conn.execute(statement)).rowcount)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _now_literal() -> Any:
-    return literal(_now(), DateTime(timezone=True))
+    return literal(utcnow(), DateTime(timezone=True))
 
 
 def _dead_letter(row: Any) -> DeadLetter:

@@ -24,7 +24,7 @@ from gamestore.platform.metrics import CONSUMER_DELIVERIES
 from gamestore.platform.queue.handling import describe
 from gamestore.platform.queue.model import RetryPolicy
 from gamestore.platform.tracing import consuming
-from gamestore.platform.waiting import wait_event
+from gamestore.platform.waiting import first_of, wait_event
 
 log = get_logger("bus")
 
@@ -124,11 +124,5 @@ async def wait_for_news(
     store: EventStore, position: int, seconds: float, *interrupts: asyncio.Event
 ) -> None:
     """Return when an event past ``position`` exists, ``seconds`` passed or an interrupt is set."""
-    waits = [asyncio.ensure_future(store.wait_for_events(position, seconds))]
-    waits += [asyncio.ensure_future(interrupt.wait()) for interrupt in interrupts]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiting in waits:
-            waiting.cancel()
-        await asyncio.gather(*waits, return_exceptions=True)
+    news = asyncio.ensure_future(store.wait_for_events(position, seconds))
+    await first_of(news, *(asyncio.ensure_future(interrupt.wait()) for interrupt in interrupts))

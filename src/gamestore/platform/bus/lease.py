@@ -13,7 +13,8 @@ import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from typing import Protocol
 
 import asyncpg
 from sqlalchemy import text
@@ -23,7 +24,7 @@ from gamestore.platform.config import scheme
 from gamestore.platform.db import create_engine
 from gamestore.platform.eventstore.postgres import dsn
 from gamestore.platform.logs import get_logger
-from gamestore.platform.waiting import wait_event
+from gamestore.platform.waiting import first_set, wait_event
 
 log = get_logger("bus.lease")
 
@@ -47,12 +48,27 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+class Leases(Protocol):
+    """Where a name's lease is held: one holder at a time, across processes."""
+
+    def hold(self, name: str, stop: asyncio.Event) -> AbstractAsyncContextManager[Lease | None]:
+        """Wait until ``name`` is ours (yield a Lease) or ``stop`` is set (yield None)."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the leases keep open between holds."""
+        ...
+
+
 class PostgresLeases:
     """Advisory locks, each on its own connection (the lock lives as long as the session)."""
 
     def __init__(self, url: str, *, poll: float = 0.5) -> None:
         self._url = url
         self._poll = poll
+
+    async def close(self) -> None:
+        """Nothing to release: each hold opens and closes its own connection."""
 
     @asynccontextmanager
     async def hold(self, name: str, stop: asyncio.Event) -> AsyncIterator[Lease | None]:
@@ -159,9 +175,6 @@ class SqliteLeases:
         await self._engine.dispose()
 
 
-Leases = PostgresLeases | SqliteLeases
-
-
 class LeaseLost(RuntimeError):
     """This process could no longer be sure it held the lease while it worked under it."""
 
@@ -178,7 +191,7 @@ async def exclusively(
         if lease is None:  # stopped while standing by
             return
         halt = asyncio.Event()
-        relay = asyncio.create_task(_first_of(stop, lease.lost))
+        relay = asyncio.create_task(first_set(stop, lease.lost))
         relay.add_done_callback(lambda _: halt.set())
         try:
             await work(halt)
@@ -186,15 +199,6 @@ async def exclusively(
             relay.cancel()
         if lease.lost.is_set() and not stop.is_set():
             raise LeaseLost(f"lease {name!r} lost while working under it")
-
-
-async def _first_of(*events: asyncio.Event) -> None:
-    waits = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
 
 
 def leases_for(store_url: str, **options: float) -> Leases:
@@ -205,5 +209,5 @@ def leases_for(store_url: str, **options: float) -> Leases:
 
 
 async def close_leases(leases: Leases) -> None:
-    if isinstance(leases, SqliteLeases):
-        await leases.close()
+    """``leases.close()``, for the callers that take it as a function (``games/indexer.py``)."""
+    await leases.close()

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from typing import Protocol
 
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import RecordedEvent
-from gamestore.platform.queue.model import DeadLetter
 
 EventHandler = Callable[[RecordedEvent], Awaitable[None]]
 BatchHandler = Callable[[list[RecordedEvent]], Awaitable[None]]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from contextlib import suppress
-from datetime import UTC, datetime
 
 import aio_pika
 from aio_pika.abc import (
@@ -29,10 +28,12 @@ from aio_pika.abc import (
 from gamestore.platform.bus import amqp
 from gamestore.platform.bus.deadletters import DeadLetterTable
 from gamestore.platform.bus.delivery import Backoff, Ending, Retrier, handling, log
-from gamestore.platform.bus.lease import close_leases, leases_for
+from gamestore.platform.bus.lease import leases_for
 from gamestore.platform.bus.model import BatchHandler, EventHandler, one_at_a_time
 from gamestore.platform.bus.publisher import Publisher
+from gamestore.platform.clock import utcnow
 from gamestore.platform.db import create_engine
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.eventstore import EventStore, RecordedEvent
 from gamestore.platform.faults import (
     DEFAULT_PAUSE,
@@ -50,8 +51,8 @@ from gamestore.platform.metrics import (
     DEAD_LETTERS,
     on_scrape,
 )
-from gamestore.platform.queue.model import DeadLetter
 from gamestore.platform.queue.rabbitmq_dlq import held_messages, purge_queue
+from gamestore.platform.waiting import first_of
 
 
 class RabbitMqBus:
@@ -226,7 +227,7 @@ class RabbitMqBus:
         return True
 
     def _note_behind(self, group: str, event: RecordedEvent) -> None:
-        self._behind[group] = (datetime.now(UTC) - event.occurred_at).total_seconds()
+        self._behind[group] = (utcnow() - event.occurred_at).total_seconds()
 
     async def _handle(
         self,
@@ -327,7 +328,7 @@ class RabbitMqBus:
         await channel.close()
 
     async def close(self) -> None:
-        await close_leases(self._leases)
+        await self._leases.close()
         await self._engine.dispose()
         await self._connection.close()
 
@@ -339,13 +340,10 @@ async def _next(
     if stop.is_set():
         return None
     getting = asyncio.ensure_future(arrived.get())
-    stopping = asyncio.ensure_future(stop.wait())
-    await asyncio.wait([getting, stopping], return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if getting.done() and not stop.is_set():
-        return getting.result()
-    getting.cancel()
-    return None
+    await first_of(getting, asyncio.ensure_future(stop.wait()))
+    if getting.cancelled() or stop.is_set():
+        return None
+    return getting.result()
 
 
 async def _settle(settling: asyncio.Future[object] | object) -> None:

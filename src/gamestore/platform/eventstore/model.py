@@ -114,6 +114,11 @@ class AppendOnlyViolation(EventStoreError):
 class EventStore(Protocol):
     """The event store port: every adapter passes ``tests/integration/eventstore`` contract."""
 
+    @property
+    def url(self) -> str:
+        """The database it lives in: components that keep tables next to the log use it."""
+        ...
+
     async def append(
         self,
         stream_id: str,
@@ -135,6 +140,10 @@ class EventStore(Protocol):
         ...
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
+
+    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
+        """Every event one request caused (its ``correlation_id``), in log order."""
+        ...
 
     async def head(self) -> int:
         """The position of the newest event (0 when empty)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -13,23 +13,12 @@ from gamestore.migrations import ensure_schema_at
 from gamestore.platform.config import Settings
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
-    ANY,
-    NO_BOUND,
     DuplicateEventMismatch,
-    ExpectedVersion,
-    NewEvent,
     RecordedEvent,
     WrongExpectedVersion,
 )
-from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
+from gamestore.platform.eventstore.sql import NAMES, Reads, SqlEventStore, record
 from gamestore.platform.waiting import wait_event
-
-# The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
-# list and "?"/"$n" placeholders; every value is a bound parameter.
-_COLUMNS = (
-    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id,"
-    " traceparent"
-)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -43,31 +32,17 @@ async def _keep_session(_: asyncpg.Connection) -> None:
     locks are transaction-scoped), and an unfinished transaction is still rolled back."""
 
 
-def _record(row: asyncpg.Record) -> RecordedEvent:
-    return RecordedEvent(
-        position=row["position"],
-        event_id=row["event_id"],
-        stream_id=row["stream_id"],
-        version=row["version"],
-        type=row["type"],
-        data=row["data"],
-        occurred_at=row["occurred_at"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        traceparent=row["traceparent"],
-    )
-
-
 def dsn(url: str) -> str:
     """asyncpg takes ``postgresql://``; accept SQLAlchemy-style ``postgresql+asyncpg://`` too."""
     head, rest = url.split("://", 1)
     return "postgresql://" + rest if head.startswith("postgres") else url
 
 
-class PostgresEventStore:
+class PostgresEventStore(SqlEventStore):
+    reads = Reads(lambda n: f"${n}")
+
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
-        self._url = url
         self.url = url  # the database, for components that keep tables next to the log
         self._listener: asyncpg.Connection | None = None
         self._wakeup = asyncio.Event()
@@ -83,17 +58,6 @@ class PostgresEventStore:
             dsn(url), min_size=1, max_size=pool_size, init=_init_connection, reset=_keep_session
         )
         return cls(pool, url)
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: ExpectedVersion = ANY,
-    ) -> list[RecordedEvent]:
-        with EVENTSTORE_APPEND_DURATION.time():  # the wait for a group commit included
-            return await self._committer.submit(
-                AppendRequest.of(stream_id, events, expected_version)
-            )
 
     async def _append_group(self, group: list[AppendRequest]) -> None:
         """Write a group of appends in one call, one transaction; answer each request."""
@@ -116,52 +80,9 @@ class PostgresEventStore:
         for index, request in enumerate(group, start=1):
             _answer(request, answers[index])
 
-    async def read_all(
-        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        if types:
-            rows = await self._pool.fetch(
-                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 AND type = ANY($3)"  # nosec B608
-                " ORDER BY position LIMIT $2",
-                after,
-                limit,
-                list(types),
-            )
-        else:
-            rows = await self._pool.fetch(
-                f"SELECT {_COLUMNS} FROM es_events WHERE position > $1 ORDER BY position LIMIT $2",  # nosec B608
-                after,
-                limit,
-            )
-        return [_record(row) for row in rows]
-
-    async def read_all_backwards(
-        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM es_events WHERE position < $1"  # nosec B608
-            " AND ($3::text[] IS NULL OR type = ANY($3)) ORDER BY position DESC LIMIT $2",
-            NO_BOUND if before is None else before,
-            limit,
-            list(types) if types else None,
-        )
-        return [_record(row) for row in rows]
-
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = $1 AND version >= $2"  # nosec B608
-            " ORDER BY version",
-            stream_id,
-            from_version,
-        )
-        return [_record(row) for row in rows]
-
-    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
-        rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = $1 ORDER BY position",  # nosec B608
-            correlation,
-        )
-        return [_record(row) for row in rows]
+    async def _rows(self, sql: str, params: list[object]) -> Iterable[Sequence[Any]]:
+        rows: list[Sequence[Any]] = await self._pool.fetch(sql, *params)  # Records index too
+        return rows
 
     async def head(self) -> int:
         value = await self._pool.fetchval("SELECT position FROM es_head WHERE id = 1")
@@ -177,7 +98,7 @@ class PostgresEventStore:
 
     async def _listen(self) -> None:
         if self._listener is None or self._listener.is_closed():
-            self._listener = await asyncpg.connect(dsn(self._url))
+            self._listener = await asyncpg.connect(dsn(self.url))
             await self._listener.add_listener("es_events", self._on_notify)
 
     def _on_notify(self, *_: Any) -> None:
@@ -213,7 +134,7 @@ def _answer(request: AppendRequest, rows: list[asyncpg.Record]) -> None:
     elif error == "duplicate":
         request.fail(DuplicateEventMismatch("some of the batch's event ids are already stored"))
     elif rows[0]["event_id"] is not None:  # already stored: the originals
-        request.resolve([_record(row) for row in rows])
+        request.resolve([record([row[name] for name in NAMES]) for row in rows])
     else:
         request.resolve(
             [

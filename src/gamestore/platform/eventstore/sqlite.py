@@ -4,48 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import inline_sqlite
 from gamestore.migrations import ensure_schema_at
+from gamestore.platform.clock import utcnow
 from gamestore.platform.config import sqlite_path
 from gamestore.platform.eventstore.batching import AppendRequest, GroupCommitter
 from gamestore.platform.eventstore.model import (
-    ANY,
-    NO_BOUND,
     DuplicateEventMismatch,
-    ExpectedVersion,
-    NewEvent,
     RecordedEvent,
     WrongExpectedVersion,
 )
-from gamestore.platform.metrics import EVENTSTORE_APPEND_DURATION
+from gamestore.platform.eventstore.sql import COLUMNS, Reads, SqlEventStore, record
 from gamestore.platform.waiting import wait_event
 
-# The only text interpolated into SQL here (hence the `nosec B608`s): this constant column
-# list and "?"/"$n" placeholders; every value is a bound parameter.
-_COLUMNS = (
-    "position, event_id, stream_id, version, type, data, occurred_at, correlation_id, causation_id,"
-    " traceparent"
-)
 POLL_INTERVAL = 0.02  # seconds between looks at the head while waiting for new events
-
-
-def _record(row: inline_sqlite.Row) -> RecordedEvent:
-    return RecordedEvent(
-        position=row[0],
-        event_id=uuid.UUID(row[1]),
-        stream_id=row[2],
-        version=row[3],
-        type=row[4],
-        data=json.loads(row[5]),
-        occurred_at=datetime.fromisoformat(row[6]),
-        correlation_id=row[7],
-        causation_id=row[8],
-        traceparent=row[9],
-    )
 
 
 async def open_sqlite(url: str) -> inline_sqlite.Connection:
@@ -60,7 +35,7 @@ async def open_sqlite(url: str) -> inline_sqlite.Connection:
 
 
 def _new_records(request: AppendRequest, last_position: int, version: int) -> list[RecordedEvent]:
-    now = datetime.now(UTC)
+    now = utcnow()
     return [
         RecordedEvent(
             position=last_position + i,
@@ -87,12 +62,14 @@ async def _fetchone(
     return row
 
 
-class SqliteEventStore:
+class SqliteEventStore(SqlEventStore):
+    reads = Reads(lambda _: "?")
+
     def __init__(
         self,
         writer: inline_sqlite.Connection,
         reader: inline_sqlite.Connection,
-        url: str | None = None,
+        url: str,
     ) -> None:
         # Two connections: reads never run inside a half-done write transaction (they would
         # see events that may yet roll back), and writes are serialized by one lock.
@@ -112,17 +89,6 @@ class SqliteEventStore:
         await ensure_schema_at(url, "eventstore")  # its migrations (src/gamestore/migrations)
         writer = await open_sqlite(url)
         return cls(writer, await open_sqlite(url), url)
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: ExpectedVersion = ANY,
-    ) -> list[RecordedEvent]:
-        with EVENTSTORE_APPEND_DURATION.time():  # the wait for a group commit included
-            return await self._committer.submit(
-                AppendRequest.of(stream_id, events, expected_version)
-            )
 
     async def _append_group(self, group: list[AppendRequest]) -> None:
         """One BEGIN IMMEDIATE transaction for the whole group; each request answered alone."""
@@ -146,14 +112,14 @@ class SqliteEventStore:
         marks = ",".join("?" * len(ids))
         rows = list(
             await self._writer.execute_fetchall(
-                f"SELECT {_COLUMNS} FROM es_events WHERE event_id IN ({marks})",  # nosec B608
+                f"SELECT {COLUMNS} FROM es_events WHERE event_id IN ({marks})",  # nosec B608
                 ids,
             )
         )
         if rows:
             if len(rows) != len(ids):
                 return DuplicateEventMismatch("some of the batch's event ids are already stored")
-            by_id = {row[1]: _record(row) for row in rows}
+            by_id = {row[1]: record(row) for row in rows}
             return [by_id[event_id] for event_id in ids]
         (current,) = await _fetchone(
             self._writer,
@@ -167,7 +133,7 @@ class SqliteEventStore:
         )
         recorded = _new_records(request, last, current)
         await self._writer.executemany(
-            f"INSERT INTO es_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # nosec B608
+            f"INSERT INTO es_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # nosec B608
             [
                 (
                     r.position,
@@ -186,49 +152,8 @@ class SqliteEventStore:
         )
         return recorded
 
-    async def read_all(
-        self, after: int = 0, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        if types:
-            marks = ",".join("?" * len(types))
-            sql = (
-                f"SELECT {_COLUMNS} FROM es_events WHERE position > ? AND type IN ({marks})"  # nosec B608
-                " ORDER BY position LIMIT ?"
-            )
-            params: list[object] = [after, *types, limit]
-        else:
-            sql = f"SELECT {_COLUMNS} FROM es_events WHERE position > ? ORDER BY position LIMIT ?"  # nosec B608
-            params = [after, limit]
-        rows = await self._reader.execute_fetchall(sql, params)
-        return [_record(row) for row in rows]
-
-    async def read_all_backwards(
-        self, before: int | None = None, limit: int = 1000, *, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]:
-        below = NO_BOUND if before is None else before
-        params: list[object] = [below, *(types or ()), limit]
-        of_type = f" AND type IN ({','.join('?' * len(types))})" if types else ""
-        sql = (
-            f"SELECT {_COLUMNS} FROM es_events WHERE position < ?{of_type}"  # nosec B608
-            " ORDER BY position DESC LIMIT ?"
-        )
-        rows = await self._reader.execute_fetchall(sql, params)
-        return [_record(row) for row in rows]
-
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        rows = await self._reader.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM es_events WHERE stream_id = ? AND version >= ?"  # nosec B608
-            " ORDER BY version",
-            (stream_id, from_version),
-        )
-        return [_record(row) for row in rows]
-
-    async def read_correlation(self, correlation: str) -> list[RecordedEvent]:
-        rows = await self._reader.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM es_events WHERE correlation_id = ? ORDER BY position",  # nosec B608
-            (correlation,),
-        )
-        return [_record(row) for row in rows]
+    async def _rows(self, sql: str, params: list[object]) -> Iterable[Sequence[Any]]:
+        return await self._reader.execute_fetchall(sql, params)
 
     async def head(self) -> int:
         (value,) = await _fetchone(
@@ -290,7 +215,7 @@ class SqliteEventStore:
                 "INSERT INTO es_checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
                 " updated_at = excluded.updated_at",
-                (name, position, datetime.now(UTC).isoformat()),
+                (name, position, utcnow().isoformat()),
             )
 
     async def close(self) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
 import httptools
-import uvicorn
 from fastapi import APIRouter, FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -34,6 +32,7 @@ from gamestore.platform.http.problems import (
 )
 from gamestore.platform.i18n import N_, negotiate, translate
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.uvicorn_serving import serve_until
 
 log = get_logger("http")
 
@@ -179,35 +178,8 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self.loop.call_later(LINGER, self.transport.close)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the process's ``stop`` event rules."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve(app: Any, host: str, port: int, stop: asyncio.Event) -> None:
     """Run ``app`` with uvicorn until ``stop`` is set, then shut down gracefully. The host
-    is ``GAMESTORE_BIND_HOST`` when that is set (a container binds every interface)."""
-    host = bind_host(host)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        http=ProblemHttpProtocol,
-        timeout_graceful_shutdown=5,
-        server_header=False,
-    )
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve())
-    stopping = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopping.cancel()
-    await serving
-    if serving in done and not stop.is_set() and not server.started:
-        raise RuntimeError(f"could not serve on {host}:{port}")
+    is ``GAMESTORE_BIND_HOST`` when that is set (a container binds every interface); requests
+    uvicorn cannot read are answered in problem+json (:class:`ProblemHttpProtocol`)."""
+    await serve_until(app, bind_host(host), port, stop, http=ProblemHttpProtocol)

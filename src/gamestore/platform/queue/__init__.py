@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gamestore.platform.config import scheme
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.metrics import DEAD_LETTERS, QUEUE_DEPTH, QUEUE_OLDEST_AGE
 from gamestore.platform.queue.handling import describe
 from gamestore.platform.queue.model import (
-    DeadLetter,
     Handler,
     Message,
     PermanentError,

@@ -12,7 +12,9 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 from aiormq import spec
 
-from gamestore.platform.queue.model import DeadLetter, Message
+from gamestore.platform.clock import utcnow
+from gamestore.platform.deadletter import DeadLetter
+from gamestore.platform.queue.model import Message
 
 ATTEMPTS = "x-attempts"  # failed deliveries before this publish (retries carry it forward)
 LAST_ERROR = "x-last-error"
@@ -175,6 +177,6 @@ def dead_letter_of(incoming: AbstractIncomingMessage, queue: str) -> DeadLetter:
         message=body if isinstance(body, dict) else {"value": body},
         error=error,
         attempts=attempts,
-        dead_lettered_at=when or datetime.now(UTC),
+        dead_lettered_at=when or utcnow(),
         correlation_id=incoming.correlation_id,
     )

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from gamestore.platform.deadletter import DeadLetter
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -21,35 +23,6 @@ class Message:
     correlation_id: str | None
     enqueued_at: datetime
     traceparent: str | None = None  # the span that queued it (platform/tracing.py)
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A message that failed ``max_attempts`` times (or permanently), with its last error."""
-
-    id: str
-    queue: str
-    message: dict[str, Any]
-    error: str
-    attempts: int
-    dead_lettered_at: datetime
-    correlation_id: str | None = None
-    source: str = "queue"
-    """``queue`` (a work queue's dead letter: ``queue`` names it) or ``bus`` (an event a consumer
-    group gave up on: ``queue`` names the group)."""
-
-    def public(self) -> dict[str, Any]:
-        """The JSON shape of CONTRACT.md (``GET /admin/dlq``), with its ``source``."""
-        return {
-            "id": self.id,
-            "source": self.source,
-            "queue": self.queue,
-            "message": self.message,
-            "error": self.error,
-            "attempts": self.attempts,
-            "dead_lettered_at": self.dead_lettered_at.isoformat().replace("+00:00", "Z"),
-            "correlation_id": self.correlation_id,
-        }
 
 
 class PermanentError(Exception):

@@ -25,11 +25,12 @@ from aio_pika.abc import (
 )
 from pamqp.common import FieldTable
 
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.faults import DEFAULT_PAUSE, Pause
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue import amqp_codec as codec
 from gamestore.platform.queue.amqp_codec import Topology
-from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
+from gamestore.platform.queue.model import DEFAULT_POLICY, Handler, RetryPolicy
 from gamestore.platform.queue.rabbitmq_consumer import RabbitConsumer
 from gamestore.platform.queue.rabbitmq_dlq import DeadLetterBrowser
 from gamestore.platform.tracing import current_traceparent

@@ -15,9 +15,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.queue import amqp_codec as codec
 from gamestore.platform.queue.amqp_codec import Topology
-from gamestore.platform.queue.model import DeadLetter
 
 Republish = Callable[[str, codec.Outgoing], Awaitable[None]]
 

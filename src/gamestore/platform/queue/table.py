@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamestore.migrations import ensure_schema, migrates_on_start
 from gamestore.platform.db import Upsert, create_engine, is_sqlite, ping, read_only
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.faults import DEFAULT_PAUSE, Pause
 from gamestore.platform.logs import current_correlation, get_logger
 from gamestore.platform.queue.batching import GroupCommit
-from gamestore.platform.queue.model import DEFAULT_POLICY, DeadLetter, Handler, RetryPolicy
+from gamestore.platform.queue.model import DEFAULT_POLICY, Handler, RetryPolicy
 from gamestore.platform.queue.table_consumer import Leased, TableConsumer, dead_letter_from_row
 from gamestore.platform.queue.tables import db_now, dead_letters, messages
 from gamestore.platform.tracing import current_traceparent

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from gamestore.platform.deadletter import DeadLetter
 from gamestore.platform.faults import (
     DEFAULT_PAUSE,
     OutageLog,
@@ -26,12 +27,7 @@ from gamestore.platform.health import HEALTH, Heartbeat
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.metrics import QUEUE_MESSAGES
 from gamestore.platform.queue.handling import call_through_outages
-from gamestore.platform.queue.model import (
-    DeadLetter,
-    Handler,
-    Message,
-    RetryPolicy,
-)
+from gamestore.platform.queue.model import Handler, Message, RetryPolicy
 
 log = get_logger("queue.consumer")
 T = TypeVar("T")
