@@ -1,10 +1,11 @@
 """Transactional outbox (ARCHITECTURE.md guarantee 1: no dual write).
 
-A service writes its state and its outgoing events in ONE local transaction::
+A service writes its state and its outgoing events in ONE local transaction. Use cases do it
+through their unit of work (``platform/uow.py``), which stages what they emit here::
 
-    async with engine.begin() as conn:
-        await conn.execute(games.insert().values(...))
-        await outbox.add(conn, f"game-{game_id}", [NewEvent("GameCreated", {...})], NO_STREAM)
+    async with uow() as tx:
+        await tx.repo.insert(game)
+        tx.emit(f"game-{game.id}", GameCreated.of(game), NO_STREAM)   # -> Outbox.add at commit
 
 The :class:`OutboxRelay` then moves committed rows to the event store and deletes them. Event
 ids make the move idempotent: a relay killed after appending and before deleting re-appends the
@@ -64,11 +65,6 @@ def without_own_relay() -> None:
     at once, instead of after ``ORPHANED_AFTER``."""
     global RELAY_OWNER
     RELAY_OWNER = None
-
-
-def no_wake() -> None:
-    """The ``on_commit`` of a use case with no relay to wake (the default; tests relay by hand)."""
-    return None
 
 
 def outbox_table(metadata: MetaData) -> Table:

@@ -206,8 +206,3 @@ def leases_for(store_url: str, **options: float) -> Leases:
     if scheme(store_url) == "sqlite":
         return SqliteLeases(store_url, **options)
     return PostgresLeases(store_url, poll=options.get("poll", 0.5))
-
-
-async def close_leases(leases: Leases) -> None:
-    """``leases.close()``, for the callers that take it as a function (``games/indexer.py``)."""
-    await leases.close()

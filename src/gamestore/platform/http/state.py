@@ -52,14 +52,3 @@ def state_of(kind: type[S]) -> Callable[[Request], Awaitable[S]]:
 
     dependency.__name__ = dependency.__qualname__ = f"state_of_{kind.__name__}"
     return dependency
-
-
-def app_state(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """A dependency that returns ``request.app.state.<name>`` (being replaced by
-    :func:`state_of`; removed once no route uses it)."""
-
-    async def dependency(request: Request) -> Any:
-        return getattr(request.app.state, name)
-
-    dependency.__name__ = dependency.__qualname__ = f"app_state_{name}"
-    return dependency

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamestore.migrations import open_database
 from gamestore.platform.bus import connect_bus
-from gamestore.platform.bus.lease import close_leases, exclusively, leases_for
+from gamestore.platform.bus.lease import exclusively, leases_for
 from gamestore.platform.config import Settings
 from gamestore.platform.db import ping
 from gamestore.platform.eventstore import connect
@@ -51,7 +51,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
 
         if settings.search_url is None:  # an index on this disk: one writer (docs/adr/015)
             leases = leases_for(settings.event_store_url)
-            stack.push_async_callback(close_leases, leases)
+            stack.push_async_callback(leases.close)
             await exclusively(leases, WRITER_LEASE, stop, consume)
         else:  # Elasticsearch: replicas compete for events, versioned writes keep the newest
             await consume(stop)
