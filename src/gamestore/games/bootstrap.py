@@ -27,6 +27,8 @@ from gamestore.games.library import Libraries
 from gamestore.games.orders import Orders
 from gamestore.games.orders_api import router as orders_router
 from gamestore.games.saga import EVENT_TYPES, GROUP, PurchaseSaga
+from gamestore.games.search_api import router as search_router
+from gamestore.games.search_state import SearchState
 from gamestore.games.sql_repository import games_unit_of_work
 from gamestore.games.state import GamesState
 from gamestore.games.tables import idempotency_keys, outbox
@@ -45,9 +47,7 @@ from gamestore.platform.service import (
     serve_and_consume,
     service_storage,
 )
-from gamestore.search.api import router as search_router
 from gamestore.search.index import SearchIndex, open_search
-from gamestore.search.state import SearchState
 
 log = get_logger("games")
 DESCRIPTION = "The game catalog (public reads, admin writes) and players' libraries."

@@ -17,6 +17,7 @@ from gamestore.games.catalog import Catalog
 from gamestore.games.covers.urls import UploadedCover, cover_public
 from gamestore.games.domain import GameNotFound
 from gamestore.games.schemas import PRICE_MAX, CoverPublic
+from gamestore.games.search_state import SearchDep
 from gamestore.platform.auth import CurrentUser
 from gamestore.platform.field_errors import message
 from gamestore.platform.http import ProblemError
@@ -31,7 +32,6 @@ from gamestore.search.index.model import (
     MAX_TEXT_CHARS,
     Sort,
 )
-from gamestore.search.state import SearchDep
 
 router = APIRouter()
 LIST_LIMIT = 100
