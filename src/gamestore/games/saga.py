@@ -36,7 +36,8 @@ from gamestore.platform.clock import utcnow
 from gamestore.platform.events import Event, PoisonEvent
 from gamestore.platform.eventstore import ANY, NewEvent, RecordedEvent
 from gamestore.platform.ids import canonical_uuid
-from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.inbox import apply_page
+from gamestore.platform.logs import get_logger
 from gamestore.platform.uow import Transaction, UnitOfWork
 
 log = get_logger("games")
@@ -154,13 +155,7 @@ class PurchaseSaga:
         claimed in the inbox then applied (a redelivered event finds its claim and is
         skipped); any event raising rolls the whole page back, and the bus then retries it
         event by event. The relay is woken once, after the commit."""
-        async with self._uow() as tx:
-            for event in events:
-                with correlation(event.correlation_id):
-                    if not await tx.repo.claim(GROUP, event.event_id):
-                        log.info("event already handled", consumer=GROUP, event_type=event.type)
-                        continue
-                    await self.apply(tx, event)
+        await apply_page(self._uow, GROUP, events, self.apply)
 
     async def apply(self, tx: Transaction[GamesRepository], event: RecordedEvent) -> None:
         """Apply one claimed payment event in ``tx`` (other types are ignored);

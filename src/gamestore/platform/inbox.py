@@ -10,6 +10,9 @@ effect. A redelivered event finds its row and changes nothing::
 or, wrapping a handler: ``bus.consume("games", types, idempotent(engine, "games", apply,
 on_commit=relay.wake), ...)``.
 
+A service's consumer applies a page through its unit of work: ``apply_page(uow, "games",
+events, apply)`` claims each event on the unit of work's repository, then applies it.
+
 Under load, ``bus.consume_batches(..., idempotent_batch(engine, "games", apply, on_commit=wake))``
 applies a whole page in ONE transaction: per event, in order, the claim then the effect. A page
 costs one commit instead of one per event; if any effect raises, the page rolls back whole and the
@@ -19,7 +22,8 @@ bus redelivers its events one at a time, so only the poison one is dead-lettered
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,6 +33,7 @@ from gamestore.platform.clock import utcnow
 from gamestore.platform.db import Upsert
 from gamestore.platform.eventstore import RecordedEvent
 from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.uow import Transaction, UnitOfWork
 
 Effect = Callable[[AsyncConnection, RecordedEvent], Awaitable[None]]
 log = get_logger("inbox")
@@ -92,16 +97,62 @@ def idempotent_batch(
     effects stage nothing, or whose process runs no relay, passes ``uow.NO_RELAY``)."""
 
     async def handle(events: list[RecordedEvent]) -> None:
-        fresh = 0
         async with engine.begin() as conn:
-            for event in events:
-                with correlation(event.correlation_id):
-                    if not await claim(conn, consumer, event.event_id):
-                        log.info("event already handled", consumer=consumer, event_type=event.type)
-                        continue
-                    fresh += 1
-                    await effect(conn, event)
+
+            async def claim_here(consumer: str, event_id: uuid.UUID) -> bool:
+                return await claim(conn, consumer, event_id)
+
+            async def apply(event: RecordedEvent) -> None:
+                await effect(conn, event)
+
+            fresh = await _each_new(claim_here, consumer, events, apply)
         if fresh:
             on_commit()
 
     return handle
+
+
+class Claims(Protocol):
+    """A repository that claims events in its consumer's inbox, on its unit of work."""
+
+    async def claim(self, consumer: str, event_id: uuid.UUID) -> bool: ...
+
+
+C = TypeVar("C", bound=Claims)
+
+
+async def apply_page(
+    uow: UnitOfWork[C],
+    consumer: str,
+    events: Sequence[RecordedEvent],
+    apply: Callable[[Transaction[C], RecordedEvent], Awaitable[None]],
+) -> None:
+    """A page of events in ONE unit of work: for each event in order, its inbox claim then
+    ``apply(tx, event)``, under the event's correlation id (so what it emits carries it). A
+    redelivered event finds its claim and is skipped; any event raising rolls the whole page
+    back, and the bus then retries it event by event. The unit of work wakes the relay once,
+    after the commit, if anything was emitted."""
+    async with uow() as tx:
+
+        async def apply_here(event: RecordedEvent) -> None:
+            await apply(tx, event)
+
+        await _each_new(tx.repo.claim, consumer, events, apply_here)
+
+
+async def _each_new(
+    claim_one: Callable[[str, uuid.UUID], Awaitable[bool]],
+    consumer: str,
+    events: Sequence[RecordedEvent],
+    apply: Callable[[RecordedEvent], Awaitable[None]],
+) -> int:
+    """Claim then apply each event not handled before, in order; how many were new."""
+    fresh = 0
+    for event in events:
+        with correlation(event.correlation_id):
+            if not await claim_one(consumer, event.event_id):
+                log.info("event already handled", consumer=consumer, event_type=event.type)
+                continue
+            fresh += 1
+            await apply(event)
+    return fresh
