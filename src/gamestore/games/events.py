@@ -123,25 +123,33 @@ class OrderEvent(Event):
         }
 
 
-class OrderCreated(OrderEvent):
-    """A player ordered a game: its first payment (``payment_id``) is to be requested."""
-
-    TYPE = "OrderCreated"
+class _SaleEvent(OrderEvent):
+    """An order event that also says what was sold, and for how much."""
 
     game_title: str
     amount_cents: int
     currency: str
+
+    @classmethod
+    def _sale(cls, order: Order) -> dict[str, Any]:
+        return {
+            **cls._ids(order),
+            "game_title": order.game_title,
+            "amount_cents": order.amount_cents,
+            "currency": order.currency,
+        }
+
+
+class OrderCreated(_SaleEvent):
+    """A player ordered a game: its first payment (``payment_id``) is to be requested."""
+
+    TYPE = "OrderCreated"
+
     payment_method: str
 
     @classmethod
     def of(cls, order: Order) -> Self:
-        return cls(
-            **cls._ids(order),
-            game_title=order.game_title,
-            amount_cents=order.amount_cents,
-            currency=order.currency,
-            payment_method=order.payment_method,
-        )
+        return cls(**cls._sale(order), payment_method=order.payment_method)
 
 
 class OrderCompleted(OrderEvent):
@@ -166,21 +174,12 @@ class OrderFailed(OrderEvent):
         return cls(**cls._ids(order), reason=reason)
 
 
-class PurchaseCompleted(OrderEvent):
+class PurchaseCompleted(_SaleEvent):
     """A game entered a player's library (on ``library-{user_id}``, once per game)."""
 
     TYPE = "PurchaseCompleted"
     STREAM = "library-{user_id}"
 
-    game_title: str
-    amount_cents: int
-    currency: str
-
     @classmethod
     def of(cls, order: Order) -> Self:
-        return cls(
-            **cls._ids(order),
-            game_title=order.game_title,
-            amount_cents=order.amount_cents,
-            currency=order.currency,
-        )
+        return cls(**cls._sale(order))
