@@ -35,6 +35,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
+from gamestore.migrations import ensure_schema_at
 from gamestore.platform.eventstore import NewEvent, connect
 
 PROCESSES_BAR = 2600.0  # events/s appended by 8 writer processes, one event per append
@@ -48,8 +49,10 @@ async def scratch_database(admin_url: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
+    url = urlsplit(admin_url)._replace(path="/" + name).geturl()
     try:
-        yield urlsplit(admin_url)._replace(path="/" + name).geturl()
+        await ensure_schema_at(url, "eventstore", migrate=True)  # as `gamestore migrate` would
+        yield url
     finally:
         admin = await asyncpg.connect(admin_url)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -207,7 +210,9 @@ async def postgres_case(admin_url: str, events: int, writers: int, batch: int) -
 
 async def sqlite_case(events: int, writers: int, batch: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        return await bench_ours(f"sqlite:///{Path(tmp) / 'events.db'}", events, writers, batch)
+        url = f"sqlite:///{Path(tmp) / 'events.db'}"
+        await ensure_schema_at(url, "eventstore", migrate=True)
+        return await bench_ours(url, events, writers, batch)
 
 
 def show(title: str, rows: dict[str, dict[str, float]]) -> None:
