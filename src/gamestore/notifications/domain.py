@@ -6,17 +6,20 @@ the notification of an event, and its ``NotificationSent``, are the same whoever
 except a payment's failure, whose id is derived from the payment and its reason: an operator's
 replay of a dead-lettered payment that fails again records a second ``PaymentFailed``, and the
 player, told once already, must not be told twice (:func:`notification_key`).
+
+Each event is read through its producer's contract (``users.events``, ``games.events``,
+``payments.events``): one that does not fit it is a :class:`PoisonEvent`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
+from gamestore.games.events import PurchaseCompleted
 from gamestore.notifications.events import NotificationSent
+from gamestore.payments.events import PaymentFailed
 from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NewEvent, RecordedEvent
 from gamestore.platform.ids import canonical_uuid
@@ -27,9 +30,9 @@ PAYMENT_FAILED = "payment_failed"
 WELCOME = "welcome"
 
 KINDS = {
-    "PurchaseCompleted": PURCHASE_COMPLETED,
-    "PaymentFailed": PAYMENT_FAILED,
-    "UserRegistered": WELCOME,
+    PurchaseCompleted.TYPE: PURCHASE_COMPLETED,
+    PaymentFailed.TYPE: PAYMENT_FAILED,
+    UserRegistered.TYPE: WELCOME,
 }
 """Event type → notification type (``type`` in ``GET /notificacoes``)."""
 
@@ -59,19 +62,14 @@ class Notification:
 def notification_for(event: RecordedEvent, now: datetime) -> Notification | None:
     """The notification ``event`` causes (None for a type the notifier ignores).
 
-    :class:`PoisonEvent` when the event names no valid user to notify, or (a sign-up) does
-    not fit its producer's contract."""
+    :class:`PoisonEvent` when the event does not fit its producer's contract or names no valid
+    user to notify."""
     kind = KINDS.get(event.type)
     if kind is None:
         return None
-    user_id: object
-    if kind == WELCOME:
-        registered = UserRegistered.parse(event)
-        user_id, message = registered.user_id, welcome(registered.name)
-    else:
-        user_id, message = event.data.get("user_id"), message_for(kind, event.data)
+    user_id, message, key = _read(kind, event)
     return Notification(
-        id=str(uuid.uuid5(_NAMESPACE, f"notification:{notification_key(kind, event)}")),
+        id=str(uuid.uuid5(_NAMESPACE, f"notification:{key}")),
         user_id=user_of(user_id),
         type=kind,
         message=message,
@@ -80,35 +78,53 @@ def notification_for(event: RecordedEvent, now: datetime) -> Notification | None
     )
 
 
-def notification_key(kind: str, event: RecordedEvent) -> str:
-    """What makes a notification one of its own: the cause's event id, or for a payment's
-    failure the payment and its reason (one "payment failed" per payment and reason, however
-    many times a replay fails it again)."""
-    payment_id = _text(event.data.get("payment_id"))
-    if kind != PAYMENT_FAILED or not payment_id:
+def _read(kind: str, event: RecordedEvent) -> tuple[str, str, str]:
+    """Whom ``event`` is about, what to tell them, and what makes that notification one of
+    its own, read through the event's contract."""
+    if kind == WELCOME:
+        registered = UserRegistered.parse(event)
+        return registered.user_id, welcome(registered.name), str(event.event_id)
+    if kind == PURCHASE_COMPLETED:
+        purchase = PurchaseCompleted.parse(event)
+        return purchase.user_id, purchased(purchase.game_title), str(event.event_id)
+    failed = PaymentFailed.parse(event)
+    return (
+        failed.user_id,
+        payment_refused(failed.game_title, failed.reason),
+        notification_key(failed, event),
+    )
+
+
+def notification_key(failed: PaymentFailed, event: RecordedEvent) -> str:
+    """What makes a payment's failure one notification: the payment and its reason (one
+    "payment failed" per payment and reason, however many times a replay fails it again);
+    the event id for a failure that names no payment."""
+    payment_id = _text(failed.payment_id)
+    if not payment_id:
         return str(event.event_id)
-    return f"{PAYMENT_FAILED}:{payment_id}:{_text(event.data.get('reason'))}"
+    return f"{PAYMENT_FAILED}:{payment_id}:{_text(failed.reason)}"
 
 
-def user_of(value: object) -> str:
+def user_of(value: str) -> str:
     """The event's ``user_id`` as a canonical UUID string; :class:`PoisonEvent` otherwise."""
     if not value:
         raise PoisonEvent("the event carries no user_id")
-    user_id = canonical_uuid(str(value))
+    user_id = canonical_uuid(value)
     if user_id is None:
-        raise PoisonEvent(f"user_id is not a UUID: {str(value)[:64]!r}")
+        raise PoisonEvent(f"user_id is not a UUID: {value[:64]!r}")
     return user_id
 
 
-def message_for(kind: str, data: Mapping[str, Any]) -> str:
-    """The text of a notification of a payment's or a purchase's ``kind`` about an event
-    carrying ``data`` (these producers' contracts are not parsed here yet)."""
-    if kind == PURCHASE_COMPLETED:
-        title = _text(data.get("game_title")) or "seu jogo"
-        return f"Compra concluída: {title} já está na sua biblioteca."
-    title = _text(data.get("game_title"))
+def purchased(title: str) -> str:
+    """The news that a game is in the player's library, by title when there is one."""
+    return f"Compra concluída: {_text(title) or 'seu jogo'} já está na sua biblioteca."
+
+
+def payment_refused(title: str, reason: str | None) -> str:
+    """The news that a payment failed, why, and of which game when the event says."""
+    title = _text(title)
     about = f" ({title})" if title else ""
-    return f"Pagamento recusado: {reason_text(data.get('reason'))}{about}."
+    return f"Pagamento recusado: {reason_text(reason)}{about}."
 
 
 def welcome(name: str) -> str:
@@ -117,7 +133,7 @@ def welcome(name: str) -> str:
     return f"Bem-vindo(a) à GameStore, {name}!" if name else "Bem-vindo(a) à GameStore!"
 
 
-def reason_text(code: object) -> str:
+def reason_text(code: str | None) -> str:
     """A payment failure code in Portuguese; an unknown code as it is."""
     text = _text(code)
     if not text:
@@ -125,11 +141,11 @@ def reason_text(code: object) -> str:
     return REASONS.get(text, text)
 
 
-def _text(value: object) -> str:
+def _text(value: str | None) -> str:
     """A single-line, trimmed, bounded piece of event data ('' for nothing)."""
     if value is None:
         return ""
-    return " ".join(str(value).split())[:TEXT_MAX]
+    return " ".join(value.split())[:TEXT_MAX]
 
 
 def stream_of(notification_id: str) -> str:

@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+from gamestore.games.events import OrderCreated
 from gamestore.payments.aggregate import Payments
 from gamestore.payments.domain import (
     Payment,
@@ -28,14 +29,13 @@ from gamestore.payments.repository import PaymentOrder, PaymentsRepo
 from gamestore.platform.auth import Principal
 from gamestore.platform.bus.model import BatchHandler
 from gamestore.platform.clock import utcnow
-from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.ids import canonical_uuid
 from gamestore.platform.logs import correlation, get_logger
 from gamestore.platform.uow import Transaction, UnitOfWork
 
 log = get_logger("payments")
-ORDER_CREATED = "OrderCreated"
+ORDER_CREATED = OrderCreated.TYPE
 CONSUMER = "payments"  # the inbox's name for the OrderCreated consumer
 BeforeCommit = Callable[[PaymentsRepo, dict[str, Any]], Awaitable[None]]
 
@@ -52,44 +52,34 @@ class PaymentInFlight(PaymentError):
     """The order's current payment has no outcome yet (or another retry just started one)."""
 
 
-def ordered(event: RecordedEvent) -> PaymentOrder:
-    """The order an ``OrderCreated`` describes (read as it always was: the games service's
-    contract is its own); :class:`PoisonEvent` when it lacks what a payment needs."""
-    data = event.data
-    try:
-        return PaymentOrder(
-            order_id=str(data["order_id"]),
-            user_id=str(data["user_id"]),
-            game_id=str(data["game_id"]),
-            game_title=str(data["game_title"]),
-            amount_cents=int(data["amount_cents"]),
-            currency=str(data["currency"]),
-            current_payment_id=str(data["payment_id"]),
-            paid=False,
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise PoisonEvent(f"OrderCreated without a payable order: {error!r}") from None
+def ordered(created: OrderCreated) -> PaymentOrder:
+    """The order an ``OrderCreated`` describes, its first payment not yet paid."""
+    return PaymentOrder(
+        order_id=created.order_id,
+        user_id=created.user_id,
+        game_id=created.game_id,
+        game_title=created.game_title,
+        amount_cents=created.amount_cents,
+        currency=created.currency,
+        current_payment_id=created.payment_id,
+        paid=False,
+    )
 
 
 async def record_order(tx: Transaction[PaymentsRepo], event: RecordedEvent) -> bool:
     """Apply ``OrderCreated`` in ``tx``: the order row and its first ``PaymentRequested``.
-    False (and nothing written) when the order is known already."""
-    order = ordered(event)
+    False (and nothing written) when the order is known already; :class:`PoisonEvent` when the
+    event does not fit the games service's contract."""
+    created = OrderCreated.parse(event)
+    order = ordered(created)
     if not await tx.repo.remember_order(order, utcnow()):
         log.warning("order already known; nothing requested", order_id=order.order_id)
         return False
-    first = requested(_payment_data(order, order.current_payment_id, _method(event.data)))
+    first = requested(_payment_data(order, order.current_payment_id, created.payment_method))
     first = replace(first, causation_id=str(event.event_id), correlation_id=event.correlation_id)
     tx.emit(stream_of(order.current_payment_id), first, NO_STREAM)
     log.info("payment requested", order_id=order.order_id, payment_id=order.current_payment_id)
     return True
-
-
-def _method(data: Mapping[str, Any]) -> str:
-    try:
-        return str(data["payment_method"])
-    except KeyError:
-        raise PoisonEvent("OrderCreated without a payment method") from None
 
 
 def order_created_consumer(uow: UnitOfWork[PaymentsRepo]) -> BatchHandler:

@@ -6,7 +6,9 @@ with the rule the payment worker shares: the first terminal outcome wins, the sa
 changes nothing, the other one is recorded as ``PaymentAnomalyRecorded`` (docs/adr/008). The
 outcome event's id is derived from the webhook id, so a redelivered event (the bus is
 at-least-once; a process killed mid-stream sees its events again) appends nothing new. A webhook
-for a payment we do not know is logged and dropped: retrying cannot make it known.
+for a payment we do not know is logged and dropped: retrying cannot make it known. The event is
+read through its contract (``payments.events.PspWebhookReceived``): one that does not fit it is
+a ``PoisonEvent``, retried then dead-lettered by the bus.
 
 A signed webhook is not yet a payment: its outcome counts only for a charge this payment asked
 for, of its amount and currency (``Payment.reconcile``). A charge the worker has not recorded
@@ -30,7 +32,7 @@ from gamestore.payments.domain import (
     PaymentNotFound,
     decide_outcome,
 )
-from gamestore.payments.events import PaymentAnomalyRecorded
+from gamestore.payments.events import PaymentAnomalyRecorded, PspWebhookReceived
 from gamestore.payments.psp_client import LedgerCharge
 from gamestore.platform.eventstore import NewEvent, RecordedEvent
 from gamestore.platform.logs import get_logger
@@ -38,6 +40,7 @@ from gamestore.platform.logs import get_logger
 log = get_logger("webhook-function")
 GROUP = "webhook-function"
 Applied = Literal["applied", "duplicate", "anomaly", "unknown payment"]
+SUCCEEDED = "charge.succeeded"  # a webhook's ``type`` for a charge that succeeded
 
 
 class ChargeLedger(Protocol):
@@ -46,28 +49,23 @@ class ChargeLedger(Protocol):
     async def get_charge(self, charge_id: str) -> LedgerCharge | None: ...
 
 
-def outcome_of(data: Mapping[str, Any], anomaly: str | None = None) -> Outcome:
-    """The outcome a ``PspWebhookReceived``'s data reports (``anomaly``: why it is not the
-    payment's)."""
-    succeeded = data.get("type") == "charge.succeeded"
+def outcome_of(webhook: PspWebhookReceived, anomaly: str | None = None) -> Outcome:
+    """The outcome a webhook reports (``anomaly``: why it is not the payment's); a failure
+    without a code is a declined card."""
+    succeeded = webhook.type == SUCCEEDED
     return Outcome(
         succeeded=succeeded,
         source="webhook",
-        cause=f"webhook:{data['webhook_id']}",
-        charge_id=data.get("charge_id"),
-        reason=None if succeeded else str(data.get("failure_code") or "card_declined"),
+        cause=f"webhook:{webhook.webhook_id}",
+        charge_id=webhook.charge_id,
+        reason=None if succeeded else (webhook.failure_code or "card_declined"),
         anomaly=anomaly,
     )
 
 
-def reported(data: Mapping[str, Any]) -> ChargeFacts:
+def reported(webhook: PspWebhookReceived) -> ChargeFacts:
     """The charge a webhook reports (its amount as the PSP signed it)."""
-    amount = data.get("amount_cents")
-    return ChargeFacts(
-        str(data.get("charge_id") or ""),
-        amount if isinstance(amount, int) else None,
-        str(data.get("currency") or ""),
-    )
+    return ChargeFacts(webhook.charge_id, webhook.amount_cents, webhook.currency)
 
 
 class WebhookFunction:
@@ -78,14 +76,16 @@ class WebhookFunction:
         self._ledger = ledger
 
     async def handle(self, event: RecordedEvent) -> Applied:
-        """Apply ``event``; what it did (also logged, one line per webhook)."""
-        payment_id = str(event.data.get("payment_id"))
+        """Apply ``event``; what it did (also logged, one line per webhook).
+        :class:`PoisonEvent` when it does not fit its contract."""
+        webhook = PspWebhookReceived.parse(event)
+        payment_id = webhook.payment_id
         decided: list[NewEvent] = []
         result: Applied
         why: str | None = None
         try:
-            why = await self._reconcile(await self._payments.get(payment_id), event)
-            outcome = outcome_of(event.data, why)
+            why = await self._reconcile(await self._payments.get(payment_id), webhook)
+            outcome = outcome_of(webhook, why)
 
             def decide(payment: Payment) -> list[NewEvent]:
                 decided[:] = decide_outcome(payment, outcome)
@@ -100,22 +100,22 @@ class WebhookFunction:
         log_line(
             f"webhook {result}",
             payment_id=payment_id,
-            webhook_id=event.data.get("webhook_id"),
+            webhook_id=webhook.webhook_id,
             outcome=result,
-            type=event.data.get("type"),
+            type=webhook.type,
             status=status,
             reason=why,
         )
         return result
 
-    async def _reconcile(self, payment: Payment, event: RecordedEvent) -> str | None:
+    async def _reconcile(self, payment: Payment, webhook: PspWebhookReceived) -> str | None:
         """None when the webhook's charge is the payment's, else the anomaly's reason."""
-        charge = reported(event.data)
+        charge = reported(webhook)
         why = payment.reconcile(charge)
         if why != UNKNOWN_CHARGE:
             return why
         held = await self._ledger.get_charge(charge.charge_id) if charge.charge_id else None
-        expected = "succeeded" if event.data.get("type") == "charge.succeeded" else "failed"
+        expected = "succeeded" if webhook.type == SUCCEEDED else "failed"
         if held is None or held.payment_id != payment.id or held.status != expected:
             return UNKNOWN_CHARGE
         return payment.reconcile(
@@ -129,13 +129,14 @@ async def already_applied(payments: Payments, data: Mapping[str, Any]) -> bool:
     usual case: the worker had the PSP's answer first). The payments endpoint then stores the
     webhook without staging the event (ADR 014). Anything else, including a payment not known
     yet or a charge to look up in the PSP's ledger, is for the webhook function to apply."""
+    webhook = PspWebhookReceived.parse(data)
     try:
-        payment = await payments.get(str(data.get("payment_id")))
+        payment = await payments.get(webhook.payment_id)
     except PaymentNotFound:
         return False
-    if not payment.terminal or payment.reconcile(reported(data)) is not None:
+    if not payment.terminal or payment.reconcile(reported(webhook)) is not None:
         return False
-    return not decide_outcome(payment, outcome_of(data))
+    return not decide_outcome(payment, outcome_of(webhook))
 
 
 def _classify(decided: list[NewEvent]) -> Applied:

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gamestore.games.events import PurchaseCompleted
 from gamestore.notifications.tables import notifications
+from gamestore.payments.events import PaymentFailed
 from gamestore.platform.eventstore import ANY, EventStore, NewEvent, RecordedEvent
 from gamestore.users.events import UserRegistered
 
@@ -24,33 +26,34 @@ def _request_id() -> str:
     return f"req-{uuid.uuid4().hex[:12]}"
 
 
-def purchase_completed(user_id: str, title: str = "Hades", corr: str | None = None) -> NewEvent:
-    order_id, payment_id = str(uuid.uuid4()), str(uuid.uuid4())
-    data = {
-        "order_id": order_id,
-        "user_id": user_id,
-        "game_id": str(uuid.uuid4()),
-        "game_title": title,
-        "amount_cents": 4990,
-        "currency": "BRL",
-        "payment_id": payment_id,
-    }
-    return NewEvent("PurchaseCompleted", data, correlation_id=corr or _request_id())
-
-
-def payment_failed(user_id: str, reason: str, title: str = "Celeste") -> NewEvent:
-    data = {
-        "payment_id": str(uuid.uuid4()),
+def _order(user_id: str, title: str) -> dict[str, Any]:
+    """The ids and the price an order's events carry."""
+    return {
         "order_id": str(uuid.uuid4()),
         "user_id": user_id,
         "game_id": str(uuid.uuid4()),
+        "payment_id": str(uuid.uuid4()),
         "game_title": title,
-        "amount_cents": 2990,
+        "amount_cents": 4990,
         "currency": "BRL",
-        "reason": reason,
-        "source": "worker",
     }
-    return NewEvent("PaymentFailed", data, correlation_id=_request_id())
+
+
+def purchase_completed(user_id: str, title: str = "Hades", corr: str | None = None) -> NewEvent:
+    """A purchase as the games service records it (its contract)."""
+    purchase = PurchaseCompleted(**_order(user_id, title))
+    return replace(purchase.new_event(), correlation_id=corr or _request_id())
+
+
+def payment_failed(user_id: str, reason: str, title: str = "Celeste") -> NewEvent:
+    """A payment's failure as the payment worker records it (its contract)."""
+    failed = PaymentFailed(
+        **_order(user_id, title) | {"amount_cents": 2990},
+        charge_id=None,
+        source="worker",
+        reason=reason,
+    )
+    return replace(failed.new_event(), correlation_id=_request_id())
 
 
 def user_registered(user_id: str, name: str = "Ana") -> NewEvent:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gamestore.games.events import PurchaseCompleted
 from gamestore.notifications.domain import (
     PAYMENT_FAILED,
     PURCHASE_COMPLETED,
@@ -17,6 +18,7 @@ from gamestore.notifications.domain import (
     notification_sent,
     stream_of,
 )
+from gamestore.payments.events import PaymentFailed
 from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import RecordedEvent
 
@@ -29,9 +31,27 @@ SIGN_UP = {"name": "Ana", "email": "ana@example.com", "role": "player",
 """The rest of a ``UserRegistered`` payload, as the users service stores it."""
 
 
+def rest_of(event_type: str) -> dict[str, Any]:
+    """The rest of a whole payload of ``event_type``, built from its producer's contract: the
+    test gives the user, and the title and the reason are blank unless it gives them."""
+    ids: dict[str, Any] = {
+        "order_id": str(uuid.uuid4()), "game_id": str(uuid.uuid4()), "user_id": USER,
+        "payment_id": str(uuid.uuid4()), "game_title": "", "amount_cents": 4990, "currency": "BRL",
+    }  # fmt: skip
+    if event_type == PurchaseCompleted.TYPE:
+        payload = PurchaseCompleted(**ids).payload()
+    elif event_type == PaymentFailed.TYPE:
+        payload = PaymentFailed(**ids, charge_id=None, source="worker", reason=None).payload()
+    elif event_type == "UserRegistered":
+        return SIGN_UP
+    else:
+        return {}
+    del payload["user_id"]
+    return payload
+
+
 def recorded(event_type: str, **data: Any) -> RecordedEvent:
-    if event_type == "UserRegistered":
-        data = {**SIGN_UP, **data}
+    data = {**rest_of(event_type), **data}
     return RecordedEvent(
         position=7,
         event_id=uuid.uuid4(),

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from gamestore.games.events import PurchaseCompleted
 from gamestore.notifications.domain import WELCOME
 from gamestore.notifications.events import NotificationSent
 from gamestore.notifications.notifier import Notifier
 from gamestore.notifications.repository import NotificationRepository
+from gamestore.payments.events import PaymentFailed
 from gamestore.platform.events import PoisonEvent
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.uow import FakeUnitOfWork
@@ -41,9 +43,23 @@ def signed_up(user_id: str = USER, name: str = "Ana") -> RecordedEvent:
     return recorded(UserRegistered.TYPE, registered.payload())
 
 
+def order(payment_id: str, title: str) -> dict[str, Any]:
+    """The ids and the price an order's events carry."""
+    return {"order_id": str(uuid.uuid4()), "user_id": USER, "game_id": str(uuid.uuid4()),
+            "payment_id": payment_id, "game_title": title, "amount_cents": 4990,
+            "currency": "BRL"}  # fmt: skip
+
+
 def payment_failed(payment_id: str, reason: str = "card_declined") -> RecordedEvent:
-    data = {"user_id": USER, "payment_id": payment_id, "reason": reason, "game_title": "Hades"}
-    return recorded("PaymentFailed", data)
+    failed = PaymentFailed(
+        **order(payment_id, "Hades"), charge_id=None, source="worker", reason=reason
+    )
+    return recorded(PaymentFailed.TYPE, failed.payload())
+
+
+def purchase_completed(title: str) -> RecordedEvent:
+    purchase = PurchaseCompleted(**order(str(uuid.uuid4()), title))
+    return recorded(PurchaseCompleted.TYPE, purchase.payload())
 
 
 async def test_a_sign_up_is_welcomed_and_the_sending_is_an_event(uow: UoW) -> None:
@@ -81,7 +97,7 @@ async def test_a_redelivered_event_adds_nothing_and_wakes_nobody(uow: UoW) -> No
 
 async def test_a_page_is_one_unit_of_work_and_one_wake(uow: UoW) -> None:
     other = str(uuid.uuid4())
-    purchase = recorded("PurchaseCompleted", {"user_id": USER, "game_title": "Celeste"})
+    purchase = purchase_completed("Celeste")
 
     await Notifier(uow).handle_batch([signed_up(), signed_up(other, "Bia"), purchase])
 

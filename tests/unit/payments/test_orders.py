@@ -4,6 +4,7 @@ once per order, and only what commits is emitted."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,3 +81,21 @@ async def test_an_order_created_without_what_a_payment_needs_is_poison() -> None
     with pytest.raises(PoisonEvent):
         await order_created_consumer(uow)([order_created(), broken])
     assert uow.committed == [] and uow.wakes == 0  # the whole page is rolled back
+
+
+@pytest.mark.parametrize("broken", [{"amount_cents": "free"}, {"payment_id": None}])
+async def test_an_order_created_that_does_not_fit_its_contract_is_poison(
+    broken: dict[str, Any],
+) -> None:
+    uow, repo = fake()
+    with pytest.raises(PoisonEvent, match="OrderCreated"):
+        await order_created_consumer(uow)([order_created(**broken)])
+    assert uow.committed == [] and repo.orders == {}
+
+
+async def test_another_event_type_on_the_order_created_consumer_is_poison() -> None:
+    uow, _ = fake()
+    event = replace(order_created(), type="OrderCompleted")
+    with pytest.raises(PoisonEvent, match="OrderCompleted"):
+        await order_created_consumer(uow)([event])
+    assert uow.committed == [] and uow.wakes == 0
