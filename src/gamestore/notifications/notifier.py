@@ -27,7 +27,8 @@ from gamestore.platform.bus import EventBus
 from gamestore.platform.clock import utcnow
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.ids import canonical_uuid
-from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.inbox import apply_page
+from gamestore.platform.logs import get_logger
 from gamestore.platform.uow import Transaction, UnitOfWork
 
 log = get_logger("notifier")
@@ -47,13 +48,7 @@ class Notifier:
         (under its correlation id) then notified; a redelivered event finds its claim and is
         skipped. Any event raising rolls the whole page back: the bus retries it event by
         event."""
-        async with self._uow() as tx:
-            for event in events:
-                with correlation(event.correlation_id):
-                    if not await tx.repo.claim(GROUP, event.event_id):
-                        log.info("event already handled", consumer=GROUP, event_type=event.type)
-                        continue
-                    await _notify(tx, event)
+        await apply_page(self._uow, GROUP, events, _notify)
 
     async def page(self, user_id: str, page: int, size: int) -> tuple[list[Notification], int]:
         """``user_id``'s notifications, newest first; none for an id that is not a UUID."""

@@ -31,7 +31,8 @@ from gamestore.platform.bus.model import BatchHandler
 from gamestore.platform.clock import utcnow
 from gamestore.platform.eventstore import NO_STREAM, RecordedEvent
 from gamestore.platform.ids import canonical_uuid
-from gamestore.platform.logs import correlation, get_logger
+from gamestore.platform.inbox import apply_page
+from gamestore.platform.logs import get_logger
 from gamestore.platform.uow import Transaction, UnitOfWork
 
 log = get_logger("payments")
@@ -88,13 +89,7 @@ def order_created_consumer(uow: UnitOfWork[PaymentsRepo]) -> BatchHandler:
     event failing rolls the page back (the bus then retries it event by event)."""
 
     async def handle(events: list[RecordedEvent]) -> None:
-        async with uow() as tx:
-            for event in events:
-                with correlation(event.correlation_id):
-                    if not await tx.repo.claim(CONSUMER, event.event_id):
-                        log.info("event already handled", consumer=CONSUMER, event_type=event.type)
-                        continue
-                    await record_order(tx, event)
+        await apply_page(uow, CONSUMER, events, record_order)
 
     return handle
 

@@ -125,7 +125,7 @@ async def apply_page(
     uow: UnitOfWork[C],
     consumer: str,
     events: Sequence[RecordedEvent],
-    apply: Callable[[Transaction[C], RecordedEvent], Awaitable[None]],
+    apply: Callable[[Transaction[C], RecordedEvent], Awaitable[object]],
 ) -> None:
     """A page of events in ONE unit of work: for each event in order, its inbox claim then
     ``apply(tx, event)``, under the event's correlation id (so what it emits carries it). A
@@ -144,7 +144,7 @@ async def _each_new(
     claim_one: Callable[[str, uuid.UUID], Awaitable[bool]],
     consumer: str,
     events: Sequence[RecordedEvent],
-    apply: Callable[[RecordedEvent], Awaitable[None]],
+    apply: Callable[[RecordedEvent], Awaitable[object]],
 ) -> int:
     """Claim then apply each event not handled before, in order; how many were new."""
     fresh = 0
