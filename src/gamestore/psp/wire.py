@@ -1,7 +1,8 @@
-"""The PSP's wire format: what the simulator and its callers agree on, and nothing else.
+"""The PSP's wire format, as the simulator serves it: its public HTTP API and nothing else.
 
-Both sides import this module (the simulator serves it, the payments service calls and verifies
-it), so it depends on pydantic and the standard library only. Webhooks are signed with Standard
+The simulator plays another company: the store does not import this module, it keeps its own
+model of the same API (``payments/psp_wire.py``), and the two meet only on the wire (tests hold
+them to each other). It depends on pydantic and the standard library only. Webhooks are signed with Standard
 Webhooks (https://www.standardwebhooks.com): ``webhook-signature: v1,<base64 HMAC-SHA256(secret,
 "{webhook-id}.{webhook-timestamp}.{body}")>``; verify with ``standardwebhooks.Webhook(secret)``.
 """
