@@ -2,9 +2,11 @@
 
 The simulator plays another company: the store does not import this module, it keeps its own
 model of the same API (``payments/psp_wire.py``), and the two meet only on the wire (tests hold
-them to each other). It depends on pydantic and the standard library only. Webhooks are signed with Standard
-Webhooks (https://www.standardwebhooks.com): ``webhook-signature: v1,<base64 HMAC-SHA256(secret,
-"{webhook-id}.{webhook-timestamp}.{body}")>``; verify with ``standardwebhooks.Webhook(secret)``.
+them to each other). It depends on pydantic and the standard library only.
+
+Webhooks are signed with Standard Webhooks (https://www.standardwebhooks.com):
+``webhook-signature: v1,<base64 HMAC-SHA256(secret, "{webhook-id}.{webhook-timestamp}.{body}")>``;
+verify with ``standardwebhooks.Webhook(secret)``.
 """
 
 from __future__ import annotations
