@@ -52,7 +52,8 @@ import httpx
 from gamestore.cli.reindex import rebuild
 from gamestore.games.bootstrap import GamesService, build
 from gamestore.games.demo import demo_games
-from gamestore.games.domain import Game, GameFields, game_created, stream_of
+from gamestore.games.domain import Game, GameFields, stream_of
+from gamestore.games.events import GameCreated
 from gamestore.platform.auth import StaticKeys, TokenVerifier
 from gamestore.platform.bus import connect_bus
 from gamestore.platform.bus.embedded import checkpoint_name
@@ -104,7 +105,7 @@ async def append_catalog(store: EventStore, games: list[Game]) -> float:
     for start in range(0, len(games), 1000):
         await asyncio.gather(
             *(
-                store.append(stream_of(g.id), [game_created(g)], NO_STREAM)
+                store.append(stream_of(g.id), [GameCreated.of(g).new_event()], NO_STREAM)
                 for g in games[start : start + 1000]
             )
         )
