@@ -14,29 +14,22 @@ import pytest
 from gamestore.notifications.domain import Notification
 from gamestore.notifications.repository import NotificationRepository, SqlNotifications
 from gamestore.notifications.tables import metadata, outbox
-from gamestore.platform.db import create_engine
-from gamestore.platform.uow import NO_RELAY, FakeUnitOfWork, SqlUnitOfWork, UnitOfWork
-from tests.conftest import fresh_postgres_database
+from gamestore.platform.uow import UnitOfWork
+from tests.integration.repositories import ADAPTERS, unit_of_work
 from tests.unit.notifications.memory import InMemoryNotifications
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 Notifications = UnitOfWork[NotificationRepository]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=ADAPTERS)
 async def uow(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Notifications]:
-    if request.param == "memory":
-        yield FakeUnitOfWork(repo=InMemoryNotifications())
-        return
-    async with contextlib.AsyncExitStack() as stack:
-        url = f"sqlite:///{tmp_path / 'notifier.db'}"
-        if request.param == "postgres":
-            url = await stack.enter_async_context(fresh_postgres_database())
-        engine = create_engine(url)
-        stack.push_async_callback(engine.dispose)
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-        yield SqlUnitOfWork(engine, outbox, SqlNotifications, wake=NO_RELAY)
+    schema = (metadata, outbox)
+    adapter: contextlib.AbstractAsyncContextManager[Notifications] = unit_of_work(
+        request.param, tmp_path / "notifier.db", schema, SqlNotifications, InMemoryNotifications
+    )
+    async with adapter as built:
+        yield built
 
 
 def notification(user_id: str, minutes: int) -> Notification:

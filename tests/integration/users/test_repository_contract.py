@@ -12,33 +12,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from gamestore.platform.db import create_engine
-from gamestore.platform.uow import NO_RELAY, FakeUnitOfWork, SqlUnitOfWork, UnitOfWork
+from gamestore.platform.uow import UnitOfWork
 from gamestore.users.domain import User
 from gamestore.users.repository import SqlUsers, UserRepository
 from gamestore.users.tables import metadata, outbox
 from gamestore.users.tokens import new_refresh_token
-from tests.conftest import fresh_postgres_database
+from tests.integration.repositories import ADAPTERS, unit_of_work
 from tests.unit.users.memory import InMemoryUsers
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 Users = UnitOfWork[UserRepository]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=ADAPTERS)
 async def uow(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Users]:
-    if request.param == "memory":
-        yield FakeUnitOfWork(repo=InMemoryUsers())
-        return
-    async with contextlib.AsyncExitStack() as stack:
-        url = f"sqlite:///{tmp_path / 'users.db'}"
-        if request.param == "postgres":
-            url = await stack.enter_async_context(fresh_postgres_database())
-        engine = create_engine(url)
-        stack.push_async_callback(engine.dispose)
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-        yield SqlUnitOfWork(engine, outbox, SqlUsers, wake=NO_RELAY)
+    schema = (metadata, outbox)
+    adapter: contextlib.AbstractAsyncContextManager[Users] = unit_of_work(
+        request.param, tmp_path / "users.db", schema, SqlUsers, InMemoryUsers
+    )
+    async with adapter as built:
+        yield built
 
 
 def user(email: str, minutes: int = 0) -> User:
